@@ -1,0 +1,146 @@
+// The one results schema. Every report format is rendered from a value of this type, and
+// results.json is exactly this, so other tools can read it. Bump SCHEMA_VERSION on any
+// incompatible change.
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+/** One event in a test's conversation with the program: bytes sent or received, a connect, a close. */
+export const TranscriptEntry = z.object({
+  /** Milliseconds since the test started. */
+  t: z.number(),
+  /** Which connection of the test (c1, c2, ...); "test" for notes that belong to no connection. */
+  conn: z.string(),
+  kind: z.enum(['connect', 'send', 'recv', 'end', 'close', 'reset', 'error', 'note']),
+  /** Bytes, base64-encoded, possibly cut to the first `stored` bytes (see `size`). */
+  data: z.string().optional(),
+  /** Total size of the bytes this entry stands for (may exceed what `data` holds). */
+  size: z.number().int().optional(),
+  /** Human text for connect/close/error/note entries. */
+  text: z.string().optional(),
+});
+export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
+
+/** Expected vs received, already escaped for display, with the index of the first differing character. */
+export const Diff = z.object({
+  expected: z.string(),
+  received: z.string(),
+  /** Index into the escaped strings where they first differ. */
+  caret: z.number().int().nonnegative(),
+});
+export type Diff = z.infer<typeof Diff>;
+
+export const TestStatus = z.enum(['passed', 'failed', 'timeout', 'error', 'skipped']);
+export type TestStatus = z.infer<typeof TestStatus>;
+
+export const TestResult = z.object({
+  id: z.string(),
+  title: z.string(),
+  group: z.string(),
+  status: TestStatus,
+  pointsEarned: z.number().nonnegative(),
+  pointsPossible: z.number().nonnegative(),
+  durationMs: z.number().nonnegative(),
+  /** What went wrong (or, for a pass with partial credit, what was missing). */
+  message: z.string().optional(),
+  hint: z.string().optional(),
+  diff: Diff.optional(),
+  transcript: z.array(TranscriptEntry),
+  /** How many transcript entries were dropped to keep the report readable. */
+  transcriptDropped: z.number().int().nonnegative().default(0),
+  /** Lines the test logged while running (what it is doing, measurements). */
+  log: z.array(z.string()),
+});
+export type TestResult = z.infer<typeof TestResult>;
+
+export const GroupResult = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().optional(),
+  tests: z.array(TestResult),
+});
+export type GroupResult = z.infer<typeof GroupResult>;
+
+/** Captured output: the head and the tail of a stream, with what was dropped in between. */
+export const CapturedOutput = z.object({
+  head: z.string(),
+  tail: z.string(),
+  droppedBytes: z.number().int().nonnegative(),
+  totalBytes: z.number().int().nonnegative(),
+});
+export type CapturedOutput = z.infer<typeof CapturedOutput>;
+
+export const BuildResult = z.object({
+  command: z.string().optional(),
+  status: z.enum(['skipped', 'passed', 'failed', 'timeout']),
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().nonnegative(),
+  output: CapturedOutput,
+});
+export type BuildResult = z.infer<typeof BuildResult>;
+
+/** One start of the student's program, and how it ended. */
+export const ProgramStart = z.object({
+  pid: z.number().int(),
+  port: z.number().int().optional(),
+  command: z.string(),
+  startedAtMs: z.number(),
+  /** Test during which it was started (undefined: before the first test). */
+  startedForTest: z.string().optional(),
+  ready: z.boolean(),
+  exit: z
+    .object({
+      code: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      /** True when the grader stopped it; false when it exited by itself. */
+      stoppedByGrader: z.boolean(),
+      atMs: z.number(),
+      duringTest: z.string().optional(),
+    })
+    .optional(),
+  /** What stopping it took, and whether anything was left behind. */
+  cleanup: z.string().optional(),
+});
+export type ProgramStart = z.infer<typeof ProgramStart>;
+
+export const Results = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('sockgrade'), version: z.string() }),
+  assignment: z.object({ id: z.string(), title: z.string() }),
+  submission: z.object({
+    dir: z.string(),
+    language: z.string().optional(),
+    build: z.string().optional(),
+    run: z.string(),
+  }),
+  seed: z.string(),
+  /** The exact command that replays this run. */
+  replay: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  /** complete: every test ran; partial: the budget ran out or the grader was interrupted. */
+  completeness: z.enum(['complete', 'budget-exceeded', 'interrupted']),
+  score: z.object({
+    earned: z.number().nonnegative(),
+    possible: z.number().nonnegative(),
+    percent: z.number().min(0).max(100),
+  }),
+  counts: z.object({
+    passed: z.number().int(),
+    failed: z.number().int(),
+    timeout: z.number().int(),
+    error: z.number().int(),
+    skipped: z.number().int(),
+  }),
+  build: BuildResult,
+  groups: z.array(GroupResult),
+  program: z.object({
+    starts: z.array(ProgramStart),
+    stdout: CapturedOutput,
+    stderr: CapturedOutput,
+  }),
+  /** Things the student should know that belong to no single test (restarts, a leftover process). */
+  notes: z.array(z.string()),
+  environment: z.object({ node: z.string(), platform: z.string() }),
+});
+export type Results = z.infer<typeof Results>;
