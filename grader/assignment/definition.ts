@@ -1,0 +1,54 @@
+// The assignment definition (assignments/<id>/assignment.json): data, checked by zod. The test
+// code lives beside it in tests.ts and is matched to this by test id.
+import { z } from 'zod';
+
+const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
+
+export const TestDefinition = z.object({
+  id: Id,
+  title: z.string().min(1),
+  points: z.number().nonnegative(),
+  /** The test's own deadline; a test still running then is marked `timeout`. */
+  timeoutMs: z.number().int().positive().max(120_000),
+  /** Shown with every failure of this test unless the failure brings a more specific hint. */
+  hint: z.string().optional(),
+});
+export type TestDefinition = z.infer<typeof TestDefinition>;
+
+export const GroupDefinition = z.object({
+  id: Id,
+  title: z.string().min(1),
+  description: z.string().optional(),
+  tests: z.array(TestDefinition).min(1),
+});
+export type GroupDefinition = z.infer<typeof GroupDefinition>;
+
+export const ProgramDefinition = z.object({
+  /** server: started once by the grader (restarted if it dies) and tested over the network. */
+  role: z.literal('server'),
+  /** Arguments appended to the student's run command; "{port}" is replaced by the port. */
+  args: z.array(z.string()),
+  startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+});
+
+export const AssignmentDefinition = z
+  .object({
+    id: Id,
+    title: z.string().min(1),
+    summary: z.string(),
+    /** The student handout, relative to the assignment folder. */
+    handout: z.string().optional(),
+    program: ProgramDefinition,
+    /** Total time budget for all tests; tests not started by then are skipped, and say so. */
+    budgetMs: z.number().int().positive().default(60_000),
+    groups: z.array(GroupDefinition).min(1),
+  })
+  .superRefine((a, ctx) => {
+    const seen = new Set<string>();
+    for (const g of a.groups)
+      for (const t of g.tests) {
+        if (seen.has(t.id)) ctx.addIssue({ code: 'custom', message: `test id "${t.id}" is used twice`, path: ['groups'] });
+        seen.add(t.id);
+      }
+  });
+export type AssignmentDefinition = z.infer<typeof AssignmentDefinition>;

@@ -1,0 +1,83 @@
+// `sockgrade grade [dir]`: grade, print live, write the reports, pick the exit code.
+import path from 'node:path';
+import pc from 'picocolors';
+import { ConfigError } from '../errors.js';
+import { grade } from '../grade/grade.js';
+import { renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, type ReportFormat } from '../report/index.js';
+import type { Results } from '../results/schema.js';
+import { EXIT } from './exit-codes.js';
+
+export interface GradeCliOptions {
+  assignment?: string;
+  reportDir?: string;
+  format: string;
+  only?: string[];
+  seed?: string;
+  verbose?: boolean;
+  failUnder?: string;
+}
+
+const FORMATS: ReportFormat[] = ['html', 'markdown', 'json', 'terminal'];
+
+export function parseFormats(text: string): ReportFormat[] {
+  const list = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((f) => (f === 'md' ? 'markdown' : f));
+  const bad = list.filter((f) => !FORMATS.includes(f as ReportFormat));
+  if (bad.length) throw new ConfigError(`--format: unknown format ${bad.map((b) => `"${b}"`).join(', ')}`, `Choose from ${FORMATS.join(', ')} (comma-separated).`);
+  return list as ReportFormat[];
+}
+
+function parseFailUnder(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text.replace(/%$/, ''));
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new ConfigError(`--fail-under: "${text}" is not a percentage from 0 to 100`);
+  return n;
+}
+
+export function exitCodeFor(r: Results, failUnder: number | undefined): number {
+  if (r.completeness === 'interrupted') return EXIT.interrupted;
+  if (failUnder !== undefined) return r.score.percent >= failUnder ? EXIT.passed : EXIT.failed;
+  const all = r.groups.flatMap((g) => g.tests);
+  return all.length > 0 && all.every((t) => t.status === 'passed') ? EXIT.passed : EXIT.failed;
+}
+
+export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<number> {
+  const formats = parseFormats(opts.format);
+  const failUnder = parseFailUnder(opts.failUnder);
+  const only = opts.only?.flatMap((o) => o.split(',')).map((s) => s.trim()).filter(Boolean);
+  const color = pc.isColorSupported;
+  const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+  // First Ctrl-C: stop after the current step and still write the partial report. Second: leave now.
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nsockgrade: interrupted; stopping the program and writing the partial report (Ctrl-C again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let results: Results;
+  try {
+    results = await grade({
+      dir,
+      assignment: opts.assignment,
+      seed: opts.seed,
+      only,
+      interrupt: interrupt.signal,
+      events: {
+        onBuildStart: (cmd) => out(pc.dim(`building: ${cmd}`)),
+        onBuildEnd: (b) => out(b.status === 'passed' ? pc.dim(`build passed in ${(b.durationMs / 1000).toFixed(1)} s`) : pc.red(`build ${b.status === 'timeout' ? 'timed out' : 'failed'} (exit code ${b.exitCode})`)),
+        onGroupStart: (g) => out(renderGroupHeader(g, { color })),
+        onTestEnd: (t) => out(renderTestLine(t, { color })),
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  out(renderTerminalSummary(results, { color, verbose: !!opts.verbose }));
+  const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
+  const written = await writeReports(results, reportDir, formats);
+  for (const w of written) out(pc.dim(`${w.format} report: ${path.relative(process.cwd(), w.path) || w.path}`));
+  return exitCodeFor(results, failUnder);
+}

@@ -1,0 +1,82 @@
+// The command line: commander wiring only — parse, call, print, exit code.
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../errors.js';
+import { packageVersion } from '../paths.js';
+import { EXIT } from './exit-codes.js';
+
+// Commands load their modules when they run, so `--help` and `--version` start instantly.
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function program(): Command {
+  const cli = new Command('sockgrade')
+    .description('Grade socket-programming assignments with black-box tests over real sockets.')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  cli
+    .command('grade')
+    .description('grade a submission folder (the one holding sockgrade.json)')
+    .argument('[dir]', 'submission folder', '.')
+    .option('-a, --assignment <id>', 'grade as this assignment, whatever sockgrade.json says')
+    .option('-r, --report-dir <dir>', 'where to write reports (default: <dir>/sockgrade-report)')
+    .option('-f, --format <list>', 'report files to write: html, markdown, json, terminal (comma-separated)', 'html,markdown,json')
+    .option('-o, --only <tests>', 'run only these tests or stages (comma-separated, repeatable)', collect)
+    .option('-s, --seed <seed>', 'seed for every random choice; replays an earlier run')
+    .option('-v, --verbose', 'show the transcript of passing tests too')
+    .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
+    .action(async (dir: string, opts) => {
+      const { gradeCommand } = await import('./grade-command.js');
+      process.exitCode = await gradeCommand(dir, opts);
+    });
+
+  cli
+    .command('list')
+    .description('list the assignments')
+    .action(async () => {
+      const { listAssignments } = await import('../assignment/load.js');
+      for (const a of listAssignments()) {
+        const tests = a.groups.flatMap((g) => g.tests);
+        const points = tests.reduce((s, t) => s + t.points, 0);
+        console.log(`${a.id.padEnd(14)} ${a.title}  (${tests.length} tests, ${points} points, ${a.groups.length} stages)`);
+      }
+    });
+
+  cli
+    .command('init')
+    .description('start a submission from a starter')
+    .argument('<assignment>', 'assignment id (see `sockgrade list`)')
+    .argument('<dir>', 'new folder to create')
+    .addOption(new Option('-l, --lang <lang>', 'starter language').choices(['typescript', 'python']).default('python'))
+    .action(async (assignment: string, dir: string, opts: { lang: string }) => {
+      const { initCommand } = await import('./init-command.js');
+      const to = initCommand(assignment, dir, opts.lang);
+      const rel = path.relative(process.cwd(), to) || '.';
+      console.log(`Created ${rel} from the ${opts.lang} starter for ${assignment}.`);
+      console.log('Next:');
+      console.log(`  cd ${rel}`);
+      if (opts.lang === 'typescript') console.log('  npm install            # once: TypeScript and Node types for your editor and the build');
+      console.log('  npx sockgrade grade .  # run the tests; the report lands in sockgrade-report/');
+    });
+  return cli;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander already printed the message (or the help/version text).
+    process.exitCode = e.exitCode === 0 ? 0 : EXIT.config;
+  } else if (e instanceof ConfigError) {
+    process.stderr.write(`sockgrade: ${e.message}\n${e.fix ? e.fix + '\n' : ''}`);
+    process.exitCode = EXIT.config;
+  } else {
+    const err = e as Error;
+    process.stderr.write(`sockgrade: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.SOCKGRADE_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    else process.stderr.write('This is a bug in sockgrade, not in your program. Set SOCKGRADE_DEBUG=1 for details and please report it.\n');
+    process.exitCode = EXIT.internal;
+  }
+}

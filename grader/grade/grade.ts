@@ -1,0 +1,247 @@
+// Grades one submission against one assignment: build once, start the server, run the test
+// groups in order (each test with its own deadline, all within the run's budget), restart the
+// server if it dies, and always come back with complete Results — partial when the budget ran
+// out or grading was interrupted, never thrown away.
+import os from 'node:os';
+import path from 'node:path';
+import { loadAssignment } from '../assignment/load.js';
+import type { GroupDefinition, TestDefinition } from '../assignment/definition.js';
+import { ConfigError } from '../errors.js';
+import { newSeed } from '../harness/random.js';
+import { packageVersion, toolsBin } from '../paths.js';
+import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
+import { runCommand } from '../run/command.js';
+import { HeadTail } from '../run/output.js';
+import { shellQuote } from '../run/process.js';
+import { checkSubmissionDir, readManifest } from './manifest.js';
+import { runTest } from './run-test.js';
+import { ServerUnderTest } from './server.js';
+
+export interface GradeEvents {
+  onBuildStart?(command: string): void;
+  onBuildEnd?(build: BuildResult): void;
+  onGroupStart?(group: { id: string; title: string }): void;
+  onTestEnd?(test: TestResult): void;
+  onNote?(note: string): void;
+}
+
+export interface GradeOptions {
+  dir: string;
+  /** Overrides the manifest's "assignment". */
+  assignment?: string;
+  seed?: string;
+  /** Test ids or group ids to run; all when empty. */
+  only?: string[];
+  /** Aborting it stops grading; the results so far are returned. */
+  interrupt?: AbortSignal;
+  events?: GradeEvents;
+  buildTimeoutMs?: number;
+}
+
+const STDERR_LINES_IN_MESSAGE = 8;
+
+function programEnv(dir: string): Record<string, string> {
+  // The submission's own tools first, then the grader's (tsc for TypeScript submissions).
+  const PATH = [path.join(dir, 'node_modules', '.bin'), toolsBin, process.env.PATH ?? ''].join(path.delimiter);
+  return { PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+}
+
+function replayCommand(opts: GradeOptions, dir: string, seed: string): string {
+  const parts = ['sockgrade', 'grade', shellQuote(dir), '--seed', seed];
+  if (opts.assignment) parts.push('--assignment', opts.assignment);
+  if (opts.only?.length) parts.push('--only', opts.only.join(','));
+  return parts.join(' ');
+}
+
+function selectTests(groups: GroupDefinition[], only: string[] | undefined): GroupDefinition[] {
+  if (!only?.length) return groups;
+  const known = new Set(groups.flatMap((g) => [g.id, ...g.tests.map((t) => t.id)]));
+  const unknown = only.filter((o) => !known.has(o));
+  if (unknown.length)
+    throw new ConfigError(`--only: no test or stage named ${unknown.map((u) => `"${u}"`).join(', ')}`, `Tests: ${groups.flatMap((g) => g.tests.map((t) => t.id)).join(', ')}`);
+  return groups
+    .map((g) => ({ ...g, tests: only.includes(g.id) ? g.tests : g.tests.filter((t) => only.includes(t.id)) }))
+    .filter((g) => g.tests.length);
+}
+
+function skipped(def: TestDefinition, groupId: string, status: 'skipped' | 'error', message: string, hint?: string): TestResult {
+  return {
+    id: def.id,
+    title: def.title,
+    group: groupId,
+    status,
+    pointsEarned: 0,
+    pointsPossible: def.points,
+    durationMs: 0,
+    message,
+    ...(hint ? { hint } : {}),
+    transcript: [],
+    transcriptDropped: 0,
+    log: [],
+  };
+}
+
+export async function grade(opts: GradeOptions): Promise<Results> {
+  const dir = checkSubmissionDir(opts.dir);
+  const manifest = readManifest(dir, opts.assignment);
+  const { definition, tests } = await loadAssignment(manifest.assignment);
+  const selected = selectTests(definition.groups, opts.only);
+  const seed = opts.seed ?? newSeed();
+  const ev = opts.events ?? {};
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const notes: string[] = [];
+  const note = (n: string) => {
+    notes.push(n);
+    ev.onNote?.(n);
+  };
+  const env = programEnv(dir);
+
+  // Build.
+  let build: BuildResult = { status: 'skipped', exitCode: null, durationMs: 0, output: new HeadTail().snapshot() };
+  if (manifest.build) {
+    ev.onBuildStart?.(manifest.build);
+    const r = await runCommand({ command: manifest.build, cwd: dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
+    build = {
+      command: manifest.build,
+      status: r.timedOut ? 'timeout' : r.exitCode === 0 ? 'passed' : 'failed',
+      exitCode: r.exitCode,
+      durationMs: Math.round(r.durationMs),
+      output: r.output.snapshot(),
+    };
+    ev.onBuildEnd?.(build);
+  }
+
+  const server = new ServerUnderTest({
+    command: manifest.run,
+    args: definition.program.args,
+    cwd: dir,
+    env,
+    startupTimeoutMs: definition.program.startupTimeoutMs,
+    t0,
+  });
+  const groups: GroupResult[] = [];
+  let completeness: Results['completeness'] = 'complete';
+  /** Once set, every remaining test is recorded with this instead of running. */
+  let stopReason: { status: 'skipped' | 'error'; message: string; hint?: string; repeat?: string } | undefined;
+  if (build.status === 'failed' || build.status === 'timeout') {
+    stopReason = {
+      status: 'skipped',
+      message: build.status === 'timeout' ? 'not run: the build did not finish in time' : `not run: the build failed (exit code ${build.exitCode})`,
+      hint: 'Fix the build first: its output is in the report.',
+    };
+  }
+  const budgetEnd = t0 + definition.budgetMs;
+
+  try {
+    for (const g of selected) {
+      ev.onGroupStart?.({ id: g.id, title: g.title });
+      const group: GroupResult = { id: g.id, title: g.title, ...(g.description ? { description: g.description } : {}), tests: [] };
+      groups.push(group);
+      for (const def of g.tests) {
+        if (!stopReason && opts.interrupt?.aborted) {
+          completeness = 'interrupted';
+          stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
+        }
+        if (!stopReason && performance.now() >= budgetEnd) {
+          completeness = 'budget-exceeded';
+          stopReason = { status: 'skipped', message: `not run: the time budget for the whole run (${definition.budgetMs / 1000} s) was used up` };
+        }
+        if (!stopReason && !server.running) {
+          const first = server.startNumber === 0;
+          if (!first) {
+            const last = server.starts[server.starts.length - 1];
+            const how = last.exit?.signal ? `was killed by ${last.exit.signal}` : `exited with code ${last.exit?.code}`;
+            note(`Your server ${how}${last.exit?.duringTest ? ` during test "${last.exit.duringTest}"` : ''}; it was restarted for test "${def.id}".`);
+          }
+          const started = await server.start(def.id, opts.interrupt);
+          if (!started.ok) {
+            stopReason = {
+              status: 'error',
+              message: first ? `not run: ${started.message}` : `not run: your server could not be restarted: ${started.message}`,
+              hint: started.hint,
+              // The full story once; the tests after it point back to it.
+              repeat: `not run: your server ${first ? 'did not start' : 'could not be restarted'} (see test "${def.id}")`,
+            };
+            if (opts.interrupt?.aborted) {
+              completeness = 'interrupted';
+              stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
+            }
+          }
+        }
+        let result: TestResult;
+        if (stopReason) {
+          result = skipped(def, g.id, stopReason.status, stopReason.message, stopReason.hint);
+          if (stopReason.repeat) stopReason = { status: stopReason.status, message: stopReason.repeat };
+        } else {
+          const startNumber = server.startNumber;
+          result = await runTest({
+            def,
+            groupId: g.id,
+            fn: tests[def.id],
+            seed,
+            target: { host: '127.0.0.1', port: server.port },
+            program: server,
+            timeoutMs: Math.max(1, Math.min(def.timeoutMs, budgetEnd - performance.now())),
+            interrupt: opts.interrupt,
+          });
+          // A test that saw the connection drop may finish before the exit is reported.
+          if (result.status !== 'passed') await server.settleExit(100);
+          if (server.startNumber === startNumber && !server.running) blameExit(result, server);
+          if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
+        }
+        group.tests.push(result);
+        ev.onTestEnd?.(result);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  for (const s of server.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
+
+  const all = groups.flatMap((g) => g.tests);
+  const earned = all.reduce((a, t) => a + t.pointsEarned, 0);
+  const possible = all.reduce((a, t) => a + t.pointsPossible, 0);
+  const count = (s: TestResult['status']) => all.filter((t) => t.status === s).length;
+  return Results.parse({
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'sockgrade', version: packageVersion() },
+    assignment: { id: definition.id, title: definition.title },
+    submission: { dir, ...(manifest.language ? { language: manifest.language } : {}), ...(manifest.build ? { build: manifest.build } : {}), run: manifest.run },
+    seed,
+    replay: replayCommand(opts, opts.dir, seed),
+    startedAt,
+    durationMs: Math.round(performance.now() - t0),
+    completeness,
+    score: { earned: round2(earned), possible, percent: possible ? round2((100 * earned) / possible) : 0 },
+    counts: { passed: count('passed'), failed: count('failed'), timeout: count('timeout'), error: count('error'), skipped: count('skipped') },
+    build,
+    groups,
+    program: { starts: server.starts, stdout: server.stdout.snapshot(), stderr: server.stderr.snapshot() },
+    notes,
+    environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
+  });
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** The server died during this test: say so in the test's result (and fail it if it had passed). */
+function blameExit(result: TestResult, server: ServerUnderTest): void {
+  const exit = server.exitDuring(result.id);
+  if (!exit) return;
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  const tail = server.stderr.lastLines(STDERR_LINES_IN_MESSAGE);
+  const stderr = tail.length ? ` Last lines of its stderr:\n${tail.map((l) => '  ' + l).join('\n')}` : ' It printed nothing on stderr.';
+  const sentence = `Your server ${how} during this test.${stderr}`;
+  if (result.status === 'passed') {
+    result.status = 'failed';
+    result.pointsEarned = 0;
+    result.message = `the replies were right, but your server ${how} during this test.${stderr}`;
+    result.hint = 'A server must survive every client. Look at the stderr above for the exception.';
+  } else {
+    result.message = `${result.message ?? ''}\n${sentence}`.trim();
+    result.hint ??= 'Look at the stderr above for the exception that ended your server.';
+  }
+}

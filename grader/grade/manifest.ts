@@ -1,0 +1,60 @@
+// sockgrade.json: the submission's manifest, the public contract between a student's folder and the grader.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, formatZodIssues } from '../errors.js';
+
+export const MANIFEST_FILE = 'sockgrade.json';
+
+export const Manifest = z
+  .object({
+    assignment: z.string().min(1, 'name the assignment, e.g. "kv-server"'),
+    /** Runs once, in the submission folder, before any test. */
+    build: z.string().min(1).optional(),
+    /** Starts the program; the assignment's arguments are appended. */
+    run: z.string().min(1, 'give the shell command that starts your program, e.g. "python3 server.py"'),
+    /** Informational (reports show it). */
+    language: z.string().optional(),
+  })
+  .strict();
+export type Manifest = z.infer<typeof Manifest>;
+
+const EXAMPLE = '{"assignment": "kv-server", "run": "python3 server.py"}';
+
+export function checkSubmissionDir(dir: string): string {
+  const abs = path.resolve(dir);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    throw new ConfigError(`submission folder ${abs} does not exist`, 'Pass the folder that holds your sockgrade.json (default: the current folder).');
+  }
+  if (!st.isDirectory()) throw new ConfigError(`${abs} is a file, not a folder`, 'Pass the folder that holds your sockgrade.json, not a file in it.');
+  return abs;
+}
+
+/**
+ * Read the manifest. With `assignmentOverride`, a missing manifest is tolerated only if the
+ * run command can come from elsewhere — it cannot, so the manifest is always required.
+ */
+export function readManifest(dir: string, assignmentOverride?: string): Manifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`no ${MANIFEST_FILE} in ${dir}`, `Create it with the command that starts your program, for example:\n  ${EXAMPLE}\nor start from a starter: sockgrade init <assignment> <folder>`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`, `It should look like ${EXAMPLE}`);
+  }
+  if (assignmentOverride && raw && typeof raw === 'object' && !Array.isArray(raw)) raw = { ...raw, assignment: assignmentOverride };
+  const parsed = Manifest.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`${file} is not a valid manifest:\n${formatZodIssues(parsed.error)}`, `It should look like ${EXAMPLE} (with an optional "build" command).`);
+  }
+  return parsed.data;
+}

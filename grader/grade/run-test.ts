@@ -1,0 +1,103 @@
+// Runs one test with its deadline and turns whatever happens into a TestResult: a pass, a
+// failure with its explanation, a timeout that says what the test was waiting for, or an error
+// in the test itself (the grader's bug, reported as such, never blamed on the student).
+import { setMaxListeners } from 'node:events';
+import type { TestDefinition } from '../assignment/definition.js';
+import { TestContextImpl, type ProgramView } from '../harness/context.js';
+import type { TestFn } from '../harness/define.js';
+import { TestFailure } from '../harness/failure.js';
+import type { TestResult } from '../results/schema.js';
+
+export interface RunTestInput {
+  def: TestDefinition;
+  groupId: string;
+  fn: TestFn;
+  seed: string;
+  target: { host: string; port: number };
+  program: ProgramView;
+  /** The test's deadline: its own timeout, cut short by what is left of the run's budget. */
+  timeoutMs: number;
+  /** Aborted when grading is interrupted. */
+  interrupt?: AbortSignal;
+}
+
+class DeadlineReached extends Error {}
+
+export async function runTest(input: RunTestInput): Promise<TestResult> {
+  const { def } = input;
+  const start = performance.now();
+  const ac = new AbortController();
+  // A test may hold hundreds of connections, each listening for the abort.
+  setMaxListeners(0, ac.signal);
+  const onInterrupt = () => ac.abort(new Error('interrupted'));
+  input.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  const ctx = new TestContextImpl({
+    testId: def.id,
+    seed: input.seed,
+    target: input.target,
+    deadlineAt: start + input.timeoutMs,
+    signal: ac.signal,
+    program: input.program,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort(new DeadlineReached());
+      reject(new DeadlineReached());
+    }, input.timeoutMs);
+    ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
+  });
+  deadline.catch(() => undefined);
+
+  let status: TestResult['status'] = 'passed';
+  let message: string | undefined;
+  let hint: string | undefined;
+  let diff: TestResult['diff'];
+  try {
+    await Promise.race([input.fn(ctx), deadline]);
+  } catch (e) {
+    if (e instanceof TestFailure) {
+      status = e.timeout ? 'timeout' : 'failed';
+      message = e.message;
+      hint = e.hint;
+      diff = e.diff;
+    } else if (e instanceof DeadlineReached) {
+      status = 'timeout';
+      message = `the test did not finish within its deadline of ${input.timeoutMs} ms.`;
+      hint = 'Your server may be stuck (blocked on one client, or waiting for bytes that already arrived), or much too slow.';
+    } else if (input.interrupt?.aborted) {
+      status = 'skipped';
+      message = 'grading was interrupted during this test';
+    } else {
+      status = 'error';
+      const err = e as Error;
+      message = `internal error in the test itself (not your program's fault; please report it): ${err?.stack ?? String(e)}`;
+    }
+  } finally {
+    clearTimeout(timer);
+    input.interrupt?.removeEventListener('abort', onInterrupt);
+    ac.abort();
+    ctx.closeAll();
+  }
+  let earned = status === 'passed' ? def.points : 0;
+  if (status === 'passed' && ctx.awarded && ctx.awarded.fraction < 1) {
+    status = 'failed';
+    earned = Math.round(def.points * ctx.awarded.fraction * 100) / 100;
+    message = ctx.awarded.message;
+  }
+  return {
+    id: def.id,
+    title: def.title,
+    group: input.groupId,
+    status,
+    pointsEarned: earned,
+    pointsPossible: def.points,
+    durationMs: Math.round((performance.now() - start) * 10) / 10,
+    ...(message ? { message } : {}),
+    ...(hint ?? (status !== 'passed' ? def.hint : undefined) ? { hint: hint ?? def.hint } : {}),
+    ...(diff ? { diff } : {}),
+    transcript: ctx.transcript.entries(),
+    transcriptDropped: ctx.transcript.dropped,
+    log: ctx.logLines,
+  };
+}

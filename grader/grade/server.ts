@@ -1,0 +1,128 @@
+// The student's server during a grade: started on a free port, waited for until it listens,
+// restarted (on a fresh port) if it died, stopped for good at the end. Every start and exit is
+// recorded for the report; startup failures come back as sentences a student can act on.
+import { setTimeout as delay } from 'node:timers/promises';
+import getPort from 'get-port';
+import type { ProgramStart } from '../results/schema.js';
+import { HeadTail } from '../run/output.js';
+import { commandLine, RunningProcess } from '../run/process.js';
+import { waitForPort } from '../run/readiness.js';
+
+export interface ServerOptions {
+  command: string;
+  /** The assignment's argument template; "{port}" is replaced. */
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  startupTimeoutMs: number;
+  /** performance.now() of the grade's start; times in the report are relative to it. */
+  t0: number;
+}
+
+export type StartOutcome = { ok: true } | { ok: false; message: string; hint: string };
+
+export class ServerUnderTest {
+  readonly stdout = new HeadTail();
+  readonly stderr = new HeadTail();
+  readonly starts: ProgramStart[] = [];
+  private proc: RunningProcess | undefined;
+  port = 0;
+
+  constructor(private readonly opts: ServerOptions) {}
+
+  get running(): boolean {
+    return !!this.proc?.running;
+  }
+  get pid(): number {
+    return this.proc?.pid ?? -1;
+  }
+  get startNumber(): number {
+    return this.starts.length;
+  }
+
+  private rel(t: number): number {
+    return Math.round(t - this.opts.t0);
+  }
+
+  async start(forTest: string | undefined, signal?: AbortSignal): Promise<StartOutcome> {
+    this.port = await getPort({ host: '127.0.0.1' });
+    const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)));
+    // A separator line, so the report's captured output shows which start printed what.
+    if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, stdout: this.stdout, stderr: this.stderr });
+    this.proc = proc;
+    const record: ProgramStart = {
+      pid: proc.pid,
+      port: this.port,
+      command: commandLine(this.opts.command, args),
+      startedAtMs: this.rel(proc.startedAt),
+      ...(forTest ? { startedForTest: forTest } : {}),
+      ready: false,
+    };
+    this.starts.push(record);
+    void proc.exited.then((e) => {
+      record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.isStopping, atMs: this.rel(e.atMs) };
+    });
+    const ready = await waitForPort(proc, this.port, this.opts.startupTimeoutMs, signal);
+    if (ready.status === 'ready') {
+      record.ready = true;
+      return { ok: true };
+    }
+    const stop = await proc.stop();
+    record.cleanup = stop.summary;
+    const tail = this.stderr.lastLines(8);
+    const stderrNote = tail.length ? `\nLast lines of stderr:\n${tail.map((l) => '  ' + l).join('\n')}` : ' It printed nothing on stderr.';
+    const secs = this.opts.startupTimeoutMs / 1000;
+    switch (ready.status) {
+      case 'exited': {
+        const how = ready.exit.signal ? `was killed by ${ready.exit.signal}` : `exited with code ${ready.exit.code}`;
+        return {
+          ok: false,
+          message: `your program ${how} before listening on port ${this.port} (started as: ${record.command}).${stderrNote}`,
+          hint: 'A server must keep running. Run the command above yourself in your submission folder and read the error.',
+        };
+      }
+      case 'timeout':
+        if (ready.otherPorts?.length) {
+          const where = ready.otherPorts.map((p) => `${p.address}:${p.port}`).join(', ');
+          return {
+            ok: false,
+            message: `nothing listened on 127.0.0.1:${this.port} after ${secs} s; your program is listening on ${where} instead.${stderrNote}`,
+            hint: `Use the port given by the --port argument (here ${this.port}) instead of a fixed one.`,
+          };
+        }
+        return {
+          ok: false,
+          message: `nothing listened on 127.0.0.1:${this.port} after ${secs} s (started as: ${record.command}).${stderrNote}`,
+          hint: 'Did you use the --port argument, bind to 127.0.0.1 (or 0.0.0.0) and call listen()? Is the program stuck before it gets there?',
+        };
+      case 'aborted':
+        return { ok: false, message: 'grading was interrupted while the program was starting', hint: '' };
+    }
+  }
+
+  /** Note an exit during a test (the report says which test the program died in). */
+  exitDuring(testId: string): ProgramStart['exit'] | undefined {
+    const last = this.starts[this.starts.length - 1];
+    if (last?.exit && !last.exit.stoppedByGrader) {
+      last.exit.duringTest ??= testId;
+      return last.exit;
+    }
+    return undefined;
+  }
+
+  /** Wait for a pending exit to be recorded (the exit event may trail the socket errors a test saw). */
+  async settleExit(ms: number): Promise<void> {
+    const p = this.proc;
+    if (!p || !p.running) return;
+    await Promise.race([p.exited, delay(ms, undefined, { ref: false })]);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    const last = this.starts[this.starts.length - 1];
+    const report = await p.stop();
+    if (last) last.cleanup = report.summary;
+  }
+}

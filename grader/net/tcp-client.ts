@@ -1,0 +1,229 @@
+// A TCP client for tests: every byte sent and received goes into the transcript with its time;
+// reads take a parser and a deadline and say exactly how they ended (complete, timed out with
+// partial bytes, closed, reset, invalid); writes can be cut into chunks with pacing between them.
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { chunk, type Chunking } from './chunking.js';
+import type { Transcript } from './transcript.js';
+
+/** What a frame parser says about the bytes at the front of the buffer. */
+export type ParseStep<T> =
+  | { status: 'complete'; value: T; length: number }
+  | { status: 'incomplete' }
+  | { status: 'invalid'; reason: string; offset: number };
+
+export type Parser<T> = (buf: Buffer) => ParseStep<T>;
+
+/** How a read ended. `raw` is the bytes of the frame (complete) or what had arrived (otherwise). */
+export type ReadOutcome<T> =
+  | { status: 'complete'; value: T; raw: Buffer }
+  | { status: 'timeout'; raw: Buffer }
+  | { status: 'closed'; raw: Buffer; reset: boolean }
+  | { status: 'invalid'; raw: Buffer; reason: string; offset: number };
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Name in the transcript: c1, c2, ... */
+  name: string;
+  transcript: Transcript;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions {
+  chunking?: Chunking;
+  /** Pause between chunks, so the pieces really arrive in separate segments. */
+  pauseMs?: number;
+}
+
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TcpClient {
+  private buf: Buffer = Buffer.alloc(0);
+  private waiters: Array<() => void> = [];
+  /** Set once the peer closed (FIN) or reset the connection. */
+  peerClosed: { reset: boolean; error?: string } | undefined;
+  private localClosed = false;
+
+  private constructor(
+    readonly socket: net.Socket,
+    readonly name: string,
+    private readonly transcript: Transcript,
+  ) {
+    socket.on('data', (d: Buffer) => {
+      transcript.bytes(name, 'recv', d);
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.wake();
+    });
+    socket.on('end', () => {
+      if (!this.peerClosed) {
+        this.peerClosed = { reset: false };
+        transcript.event(name, 'close', 'the server closed the connection');
+      }
+      this.wake();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (this.localClosed) return;
+      const reset = e.code === 'ECONNRESET' || e.code === 'EPIPE';
+      if (!this.peerClosed) {
+        this.peerClosed = { reset, error: e.code ?? e.message };
+        transcript.event(name, reset ? 'reset' : 'error', reset ? 'the server reset the connection' : `socket error: ${e.code ?? e.message}`);
+      }
+      this.wake();
+    });
+    socket.on('close', () => {
+      if (!this.peerClosed && !this.localClosed) this.peerClosed = { reset: false };
+      this.wake();
+    });
+  }
+
+  static connect(opts: ConnectOptions): Promise<TcpClient> {
+    const timeoutMs = opts.timeoutMs ?? 2000;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: opts.host, port: opts.port });
+      socket.setNoDelay(true);
+      const fail = (msg: string, code?: string) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        socket.destroy();
+        opts.transcript.event(opts.name, 'error', msg);
+        reject(new ConnectError(msg, code));
+      };
+      const onAbort = () => fail('connect aborted: the test ended');
+      const timer = setTimeout(() => fail(`could not connect to ${opts.host}:${opts.port} within ${timeoutMs} ms`, 'ETIMEDOUT'), timeoutMs);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', (e: NodeJS.ErrnoException) =>
+        fail(
+          e.code === 'ECONNREFUSED'
+            ? `connection to ${opts.host}:${opts.port} refused: nothing is listening there (did the server exit?)`
+            : `could not connect to ${opts.host}:${opts.port}: ${e.code ?? e.message}`,
+          e.code,
+        ),
+      );
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        socket.removeAllListeners('error');
+        opts.transcript.event(opts.name, 'connect', `connected to ${opts.host}:${opts.port}`);
+        resolve(new TcpClient(socket, opts.name, opts.transcript));
+      });
+    });
+  }
+
+  /** Bytes received and not yet consumed by a read. */
+  get buffered(): Buffer {
+    return this.buf;
+  }
+
+  /** Write, optionally in chunks; resolves once every chunk was handed to the kernel. */
+  async write(data: Buffer | string, opts: WriteOptions = {}): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const pieces = chunk(bytes, opts.chunking);
+    for (let i = 0; i < pieces.length; i++) {
+      if (this.peerClosed || this.socket.destroyed) return;
+      if (i > 0 && opts.pauseMs) await delay(opts.pauseMs);
+      this.transcript.bytes(this.name, 'send', pieces[i]);
+      await new Promise<void>((resolve) => {
+        // Resolve on error too: the failure shows up as peerClosed and in the transcript.
+        this.socket.write(pieces[i], () => resolve());
+      });
+    }
+  }
+
+  /** Read one frame with `parse`, waiting at most `timeoutMs` for it to be complete. */
+  async read<T>(parse: Parser<T>, timeoutMs: number): Promise<ReadOutcome<T>> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (this.buf.length) {
+        const step = parse(this.buf);
+        if (step.status === 'complete') {
+          const raw = this.buf.subarray(0, step.length);
+          this.buf = this.buf.subarray(step.length);
+          return { status: 'complete', value: step.value, raw };
+        }
+        if (step.status === 'invalid') return { status: 'invalid', raw: this.buf, reason: step.reason, offset: step.offset };
+      }
+      if (this.peerClosed) return { status: 'closed', raw: this.buf, reset: this.peerClosed.reset };
+      const left = deadline - performance.now();
+      if (left <= 0 || !(await this.change(left))) return { status: 'timeout', raw: this.buf };
+    }
+  }
+
+  /**
+   * Wait up to `ms` for anything more to arrive (or the connection to close): used to prove
+   * that no unexpected bytes follow a reply. Returns what arrived beyond what was buffered.
+   */
+  async settle(ms: number): Promise<Buffer> {
+    const before = this.buf.length;
+    const deadline = performance.now() + ms;
+    while (!this.peerClosed) {
+      const left = deadline - performance.now();
+      if (left <= 0 || !(await this.change(left))) break;
+    }
+    return this.buf.subarray(before);
+  }
+
+  /** Wait until the server closes or resets the connection. */
+  async waitClosed(timeoutMs: number): Promise<'closed' | 'reset' | 'timeout'> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.peerClosed) {
+      const left = deadline - performance.now();
+      if (left <= 0 || !(await this.change(left))) return 'timeout';
+    }
+    return this.peerClosed.reset ? 'reset' : 'closed';
+  }
+
+  /** Half-close: send FIN, keep reading. */
+  end(): void {
+    this.transcript.event(this.name, 'end', 'client shut down its sending side (FIN)');
+    this.socket.end();
+  }
+
+  /** Abort with a TCP RST, as a crashed or killed client would. */
+  reset(): void {
+    this.localClosed = true;
+    this.transcript.event(this.name, 'reset', 'client reset the connection (RST)');
+    this.socket.resetAndDestroy();
+  }
+
+  /** Close quietly (the end of a test); not recorded unless the connection was still open. */
+  close(): void {
+    if (this.localClosed) return;
+    this.localClosed = true;
+    this.socket.destroy();
+    this.wake();
+  }
+
+  get isClosed(): boolean {
+    return this.localClosed || !!this.peerClosed;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves true when something happens on the socket, false after `ms` of nothing. */
+  private change(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== onWake);
+        resolve(false);
+      }, ms);
+      const onWake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.waiters.push(onWake);
+    });
+  }
+}

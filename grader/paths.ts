@@ -1,0 +1,34 @@
+// Where the package's own folders are, whether running from source (vitest, tsx) or compiled (dist/).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if (JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'sockgrade') return dir;
+      } catch {
+        /* keep looking */
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('sockgrade: cannot find the package root (package.json named "sockgrade")');
+    dir = up;
+  }
+}
+
+export const packageRoot = findRoot();
+export const assignmentsDir = path.join(packageRoot, 'assignments');
+export const startersDir = path.join(packageRoot, 'starter');
+export const templatesDir = path.join(packageRoot, 'templates');
+/** True when this code is the compiled copy in dist/ (then assignment tests load from dist too). */
+export const runningCompiled = fileURLToPath(import.meta.url).endsWith('.js');
+/** The grader's own node_modules/.bin: put on the program's PATH so TypeScript submissions find tsc. */
+export const toolsBin = path.join(packageRoot, 'node_modules', '.bin');
+
+export function packageVersion(): string {
+  return JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')).version;
+}

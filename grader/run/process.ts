@@ -1,0 +1,201 @@
+// The student's process: started through /bin/sh in its own process group, output captured
+// head+tail, stopped with SIGTERM to the whole group then SIGKILL, and afterwards a check
+// (Linux: /proc, by an environment marker that survives setsid and double forks) that nothing
+// of it is left running.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { HeadTail } from './output.js';
+import { processesOfRun, hasProcfs } from './procfs.js';
+
+export const MARKER_VAR = 'SOCKGRADE_RUN';
+
+export interface StartOptions {
+  /** A shell command line, as written in sockgrade.json. */
+  command: string;
+  /** Appended to the command, each shell-quoted. */
+  args?: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  /** Where to put stdout and stderr; fresh captures are made when omitted. */
+  stdout?: HeadTail;
+  stderr?: HeadTail;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  atMs: number;
+}
+
+export interface StopReport {
+  /** True when the program had already exited before it was asked to stop. */
+  alreadyExited: boolean;
+  forced: boolean;
+  leftovers: string[];
+  /** One sentence for the report. */
+  summary: string;
+}
+
+/** Shell-quote one argument for /bin/sh. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function commandLine(command: string, args: string[] = []): string {
+  return [command, ...args.map(shellQuote)].join(' ');
+}
+
+export class RunningProcess {
+  readonly pid: number;
+  readonly marker: string;
+  readonly stdout: HeadTail;
+  readonly stderr: HeadTail;
+  readonly startedAt = performance.now();
+  exit: ExitInfo | undefined;
+  /** Resolves when the process started by the shell exits (not its children). */
+  readonly exited: Promise<ExitInfo>;
+  private stopping = false;
+
+  private constructor(
+    private readonly child: ResultPromise,
+    marker: string,
+    stdout: HeadTail,
+    stderr: HeadTail,
+  ) {
+    this.pid = child.pid ?? -1;
+    this.marker = marker;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    child.stdout?.on('data', (d: Buffer) => stdout.push(d));
+    child.stderr?.on('data', (d: Buffer) => stderr.push(d));
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exit = { code, signal, atMs: performance.now() };
+        resolve(this.exit);
+      });
+      child.on('error', () => {
+        // spawn failure (e.g. /bin/sh missing); 'exit' may not follow
+        this.exit ??= { code: 127, signal: null, atMs: performance.now() };
+        resolve(this.exit);
+      });
+    });
+    // execa rejects on failure only if awaited; keep its promise from becoming an unhandled rejection.
+    child.catch(() => undefined);
+  }
+
+  static start(opts: StartOptions): RunningProcess {
+    const marker = `${MARKER_VAR}=${randomBytes(8).toString('hex')}`;
+    const [name, value] = marker.split('=');
+    const stdout = opts.stdout ?? new HeadTail();
+    const stderr = opts.stderr ?? new HeadTail();
+    // `"$@"` hands the appended arguments over unmangled, whatever the command line is.
+    const child = execa('/bin/sh', ['-c', `${opts.command} "$@"`, 'sh', ...(opts.args ?? [])], {
+      cwd: opts.cwd,
+      env: { ...opts.env, [name]: value },
+      extendEnv: true,
+      detached: true, // own process group, so one signal reaches every process it starts
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      windowsHide: true,
+    });
+    const proc = new RunningProcess(child, marker, stdout, stderr);
+    live.add(proc);
+    void proc.exited.then(() => live.delete(proc));
+    return proc;
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** Processes of this run still alive (Linux), including ones that left the process group. */
+  survivors(): Array<{ pid: number; pgrp: number; command: string }> {
+    const procs = processesOfRun(this.marker, this.pid);
+    if (procs) return procs;
+    return groupAlive(this.pid) ? [{ pid: this.pid, pgrp: this.pid, command: '(process group)' }] : [];
+  }
+
+  /**
+   * SIGTERM to the group and to anything of the run that left it; SIGKILL to whatever is still
+   * alive after `graceMs`; then check that nothing is left.
+   */
+  async stop(graceMs = 2000): Promise<StopReport> {
+    const alreadyExited = !this.running;
+    this.stopping = true;
+    const deadline = performance.now() + graceMs;
+    signalGroup(this.pid, 'SIGTERM');
+    // Wait for the leader (an event); the rest is polled: no event says "this group is empty".
+    // Unref the fallback timer: a leftover timer must not keep the grader alive after it is done.
+    if (this.running) await Promise.race([this.exited, delay(graceMs, undefined, { ref: false })]);
+    let alive = this.survivors();
+    // Processes that left the group (setsid, double fork) were found by their environment marker.
+    const escaped = alive.filter((p) => p.pgrp !== this.pid);
+    const leftovers = escaped.map((p) => `pid ${p.pid} (${p.command})`);
+    for (const p of escaped) signalPid(p.pid, 'SIGTERM');
+    let step = 5;
+    while (alive.length && performance.now() < deadline) {
+      await delay(step);
+      step = Math.min(step * 2, 50);
+      alive = this.survivors();
+    }
+    const forced = alive.length > 0;
+    if (forced) {
+      signalGroup(this.pid, 'SIGKILL');
+      for (const p of alive) signalPid(p.pid, 'SIGKILL');
+      // SIGKILL is not instant: give the kernel a moment to tear them down.
+      for (let i = 0; i < 40 && alive.length; i++) {
+        await delay(25);
+        alive = this.survivors();
+      }
+    }
+    let summary = alreadyExited
+      ? 'it had already exited'
+      : forced
+        ? `it did not exit within ${graceMs / 1000} s of SIGTERM and was killed with SIGKILL`
+        : 'it exited on SIGTERM';
+    if (leftovers.length) summary += `; it left ${leftovers.length} process(es) running outside its process group (${leftovers.join(', ')}), stopped too`;
+    if (alive.length) summary += `; WARNING: could not kill ${alive.map((p) => p.pid).join(', ')}`;
+    return { alreadyExited, forced, leftovers, summary };
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+}
+
+// Detached children are not killed by execa when the grader exits, so do it here: whatever
+// ends the grader (an exception, process.exit, a signal handler) must not leave a server running.
+const live = new Set<RunningProcess>();
+process.once('exit', () => {
+  for (const p of live) signalGroup(p.pid, 'SIGKILL');
+});
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* group already empty */
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { hasProcfs };

@@ -1,0 +1,141 @@
+// Linux /proc readers: which processes belong to a run, which ports a process listens on.
+// Everything returns undefined (not an error) where /proc is missing (macOS), so callers fall
+// back to portable checks.
+import fs from 'node:fs';
+
+export const hasProcfs = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
+
+export interface ProcInfo {
+  pid: number;
+  pgrp: number;
+  state: string;
+  command: string;
+}
+
+function readStat(pid: number): ProcInfo | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name sits in parentheses and may itself contain spaces or parentheses.
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const rest = stat.slice(close + 2).split(' ');
+    return { pid, state: rest[0], pgrp: Number(rest[2]), command: name };
+  } catch {
+    return undefined;
+  }
+}
+
+function allPids(): number[] {
+  try {
+    return fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function cmdline(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live (non-zombie) processes whose environment holds `marker` (NAME=value), or in process group `pgid`. */
+export function processesOfRun(marker: string, pgid?: number): ProcInfo[] | undefined {
+  if (!hasProcfs) return undefined;
+  const needle = Buffer.from(marker + '\0');
+  const out: ProcInfo[] = [];
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const info = readStat(pid);
+    if (!info || info.state === 'Z' || info.state === 'X') continue;
+    let match = pgid !== undefined && info.pgrp === pgid;
+    if (!match) {
+      try {
+        // Environment survives setsid() and double forks: it finds daemons that left the group.
+        match = fs.readFileSync(`/proc/${pid}/environ`).includes(needle);
+      } catch {
+        match = false;
+      }
+    }
+    if (match) out.push({ ...info, command: cmdline(pid) || info.command });
+  }
+  return out;
+}
+
+interface ListenRow {
+  port: number;
+  inode: number;
+  /** Reachable via 127.0.0.1: bound to 127.0.0.1, 0.0.0.0, or :: (dual-stack). */
+  loopbackV4: boolean;
+  address: string;
+}
+
+function listenRows(): ListenRow[] {
+  const rows: ListenRow[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A') continue; // 0A = LISTEN
+      const [addrHex, portHex] = f[1].split(':');
+      const port = parseInt(portHex, 16);
+      const inode = Number(f[9]);
+      const v6 = addrHex.length === 32;
+      let address: string;
+      let loopbackV4: boolean;
+      if (!v6) {
+        const n = parseInt(addrHex, 16);
+        // /proc prints the address in host byte order (little-endian on x86/arm).
+        address = [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+        loopbackV4 = address === '0.0.0.0' || address === '127.0.0.1';
+      } else {
+        address = addrHex === '0'.repeat(32) ? '::' : addrHex === '00000000000000000000000001000000' ? '::1' : `[v6 ${addrHex}]`;
+        loopbackV4 = address === '::' || addrHex === '0000000000000000FFFF00000100007F';
+        if (addrHex === '0000000000000000FFFF00000100007F') address = '::ffff:127.0.0.1';
+      }
+      rows.push({ port, inode, loopbackV4, address });
+    }
+  }
+  return rows;
+}
+
+/** Whether something listens on `port` in a way that 127.0.0.1:port reaches. */
+export function isListening(port: number): boolean | undefined {
+  if (!hasProcfs) return undefined;
+  return listenRows().some((r) => r.port === port && r.loopbackV4);
+}
+
+/** The TCP ports the given processes listen on (address:port), to explain a port mismatch. */
+export function listeningPortsOf(pids: number[]): Array<{ address: string; port: number }> | undefined {
+  if (!hasProcfs) return undefined;
+  const inodes = new Set<number>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(Number(m[1]));
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  }
+  return listenRows()
+    .filter((r) => inodes.has(r.inode))
+    .map((r) => ({ address: r.address, port: r.port }));
+}

@@ -1,0 +1,145 @@
+// The command line as a user meets it: exit codes, messages without stack traces, report files,
+// init and list. Runs the built CLI (npm test builds first).
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Results } from '../../grader/results/schema.js';
+import { at } from '../helpers.js';
+
+const bin = at('bin', 'sockgrade.js');
+
+function run(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: opts.cwd ?? at(), env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-cli-'));
+
+function submission(manifest: string | null, files: Record<string, string> = {}): string {
+  const dir = tmp();
+  if (manifest !== null) fs.writeFileSync(path.join(dir, 'sockgrade.json'), manifest);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function expectNoStack(text: string) {
+  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+describe('sockgrade grade', () => {
+  test('grades a passing submission: exit 0, reports written, JSON valid, seed replayable', async () => {
+    const out = tmp();
+    const r = await run(['grade', at('solutions', 'kv-server', 'python'), '--only', 'basics,set-get', '--report-dir', out, '--seed', 'abc123', '--format', 'html,markdown,json,terminal']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ ping/);
+    expect(r.stdout).toMatch(/Seed:\s+abc123/);
+    expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'report.md', 'report.txt', 'results.json']);
+    const results = Results.parse(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+    expect(results.seed).toBe('abc123');
+    expect(results.replay).toContain('--seed abc123');
+    expect(results.groups.flatMap((g) => g.tests.map((t) => t.id))).toEqual(['ping', 'ping-many', 'echo', 'case-insensitive', 'set-get']);
+    expect(fs.readFileSync(path.join(out, 'report.txt'), 'utf8')).not.toMatch(/\x1b\[/);
+  });
+
+  test('a failing submission exits 1 and shows what was sent, received and expected', async () => {
+    const out = tmp();
+    const r = await run(['grade', at('test', 'scenarios', 'kv-server', 'empty-string-for-nil'), '--only', 'set-get', '--report-dir', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ set-get/);
+    expect(r.stdout).toContain('$-1\\r\\n');
+    expect(r.stdout).toContain('$0\\r\\n\\r\\n');
+    expect(r.stdout).toMatch(/hint/i);
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('set-get');
+  });
+
+  test('--fail-under decides the exit code from the percentage', async () => {
+    const dir = at('test', 'scenarios', 'kv-server', 'empty-string-for-nil');
+    const args = ['grade', dir, '--only', 'basics,set-get', '--report-dir', tmp(), '--fail-under'];
+    expect((await run([...args, '50'])).code).toBe(0);
+    expect((await run([...args, '100'])).code).toBe(1);
+    const bad = await run([...args, 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--fail-under: "lots" is not a percentage/);
+  });
+
+  test.each([
+    ['no manifest', null, /no sockgrade\.json in/],
+    ['invalid JSON', '{"assignment": "kv-server", ', /is not valid JSON/],
+    ['missing run', '{"assignment": "kv-server"}', /"run"/],
+    ['unknown key', '{"assignment": "kv-server", "run": "x", "buidl": "make"}', /buidl/],
+    ['unknown assignment', '{"assignment": "kv-servr", "run": "x"}', /unknown assignment "kv-servr"[\s\S]*Known assignments: kv-server/],
+  ])('configuration error (%s): exit 2, a clear message, no stack trace', async (_name, manifest, message) => {
+    const r = await run(['grade', submission(manifest)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expectNoStack(r.stderr);
+  });
+
+  test('usage errors: exit 2 without a stack trace', async () => {
+    for (const args of [
+      ['grade', '/nonexistent/folder'],
+      ['grade', at('package.json')],
+      ['grade', at('solutions', 'kv-server', 'python'), '--format', 'pdf'],
+      ['grade', at('solutions', 'kv-server', 'python'), '--only', 'no-such-test'],
+      ['grade', '--no-such-option'],
+      ['frobnicate'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.length, args.join(' ')).toBeGreaterThan(0);
+      expectNoStack(r.stderr);
+    }
+  });
+
+  test('--assignment overrides the manifest', async () => {
+    const dir = submission('{"assignment": "something-else", "run": "python3 server.py"}');
+    fs.copyFileSync(at('solutions', 'kv-server', 'python', 'server.py'), path.join(dir, 'server.py'));
+    const r = await run(['grade', dir, '--assignment', 'kv-server', '--only', 'ping']);
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'sockgrade-report', 'results.json'))).toBe(true);
+  });
+
+  test('Ctrl-C (SIGINT) stops grading, writes the partial report and exits 130', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [bin, 'grade', at('test', 'fixtures', 'engine', 'slow-forever'), '--report-dir', out], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      // The first finished test proves the program is up and grading is under way.
+      if (/ping /.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    const results = Results.parse(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+    expect(results.completeness).toBe('interrupted');
+    expect(results.groups.flatMap((g) => g.tests).length).toBe(24);
+  });
+});
+
+describe('sockgrade list and init', () => {
+  test('list names every assignment', async () => {
+    const r = await run(['list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kv-server\s+/m);
+  });
+
+  test('init copies a starter that then grades; refuses to overwrite', async () => {
+    const dir = path.join(tmp(), 'mine');
+    const r = await run(['init', 'kv-server', dir, '--lang', 'python']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sockgrade grade/);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')).assignment).toBe('kv-server');
+    const graded = await run(['grade', dir, '--only', 'ping']);
+    expect(graded.code).toBe(0);
+    const again = await run(['init', 'kv-server', dir]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+    const bad = await run(['init', 'kv-server', path.join(tmp(), 'x'), '--lang', 'cobol']);
+    expect(bad.code).toBe(2);
+  });
+});

@@ -1,0 +1,114 @@
+// The engine against programs that misbehave: each is graded in bounded time, with a report
+// that says what happened, and nothing of it is left running afterwards.
+import { describe, expect, test } from 'vitest';
+import { allTests, at, gradeTimed, recordedPids } from '../helpers.js';
+
+const fixture = (name: string) => at('test', 'fixtures', 'engine', name);
+
+function expectNothingLeft(pidDir: string, names: string[]) {
+  const pids = recordedPids(pidDir);
+  expect(pids.map((p) => p.name).sort()).toEqual([...names].sort());
+  expect(pids.filter((p) => p.alive)).toEqual([]);
+}
+
+describe('engine: misbehaving programs', () => {
+  test('a program that never listens: every test errors with the reason, within the startup deadline', async () => {
+    const { results, ms, pidDir } = await gradeTimed(fixture('never-listens'), { only: ['basics'] });
+    const tests = allTests(results);
+    expect(tests.every((t) => t.status === 'error')).toBe(true);
+    expect(tests[0].message).toMatch(/nothing listened on 127\.0\.0\.1:\d+ after 5 s/);
+    expect(tests[0].message).toContain('starting up...'); // its stderr, quoted
+    expect(tests[0].hint).toMatch(/--port/);
+    expect(tests[1].message).toMatch(/did not start \(see test "ping"\)/);
+    expect(results.score.earned).toBe(0);
+    expect(ms).toBeLessThan(5000 + 4000);
+    expectNothingLeft(pidDir, ['server']);
+  });
+
+  test('a program that exits at once: the exit code and stderr, without waiting for the deadline', async () => {
+    const { results, ms } = await gradeTimed(at('test', 'scenarios', 'kv-server', 'exits-at-once'));
+    const first = allTests(results)[0];
+    expect(first.status).toBe('error');
+    expect(first.message).toMatch(/exited with code 1 before listening/);
+    expect(first.message).toMatch(/config file not found/);
+    expect(ms).toBeLessThan(4000);
+  });
+
+  test('a program that crashes mid-test: that test fails naming the crash, and it is restarted for the next', async () => {
+    const { results, pidDir } = await gradeTimed(fixture('crashes-mid-test'), { only: ['ping-many', 'ping'] });
+    const [ping, many] = allTests(results);
+    expect(ping.status).toBe('passed');
+    expect(many.status).toBe('failed');
+    expect(many.message).toMatch(/exited with code 3 during this test/);
+    expect(many.message).toContain('the third command broke me');
+    expect(results.program.starts.length).toBe(1);
+    expect(results.program.starts[0].exit).toMatchObject({ code: 3, stoppedByGrader: false, duringTest: 'ping-many' });
+    expectNothingLeft(pidDir, ['server']);
+  });
+
+  test('a program that ignores SIGTERM is killed with SIGKILL, and the report says so', async () => {
+    const { results, ms, pidDir } = await gradeTimed(fixture('ignores-sigterm'), { only: ['ping'] });
+    expect(allTests(results)[0].status).toBe('passed');
+    expect(results.program.starts[0].cleanup).toMatch(/did not exit within 2 s of SIGTERM and was killed with SIGKILL/);
+    expect(ms).toBeLessThan(2000 + 3000);
+    expectNothingLeft(pidDir, ['server']);
+  });
+
+  test('a program that floods stdout: output is capped head+tail and the drop is counted', async () => {
+    const { results, pidDir } = await gradeTimed(fixture('floods-stdout'), { only: ['ping', 'ping-many'] });
+    expect(allTests(results).map((t) => t.status)).toEqual(['passed', 'passed']);
+    const out = results.program.stdout;
+    expect(out.totalBytes).toBeGreaterThan(200 * 1024);
+    expect(out.droppedBytes).toBe(out.totalBytes - Buffer.byteLength(out.head) - Buffer.byteLength(out.tail));
+    expect(Buffer.byteLength(out.head) + Buffer.byteLength(out.tail)).toBeLessThanOrEqual(64 * 1024 + 8);
+    expect(out.head.startsWith('line 0 ')).toBe(true);
+    expectNothingLeft(pidDir, ['server']);
+  });
+
+  test('a child left running is stopped with its parent', async () => {
+    const { pidDir } = await gradeTimed(fixture('leaves-child'), { only: ['ping'] });
+    expectNothingLeft(pidDir, ['server', 'child']);
+  });
+
+  test('a daemon that escaped the process group (setsid) is found and killed, and the report says so', async () => {
+    const { results, pidDir } = await gradeTimed(fixture('leaves-daemon'), { only: ['ping'] });
+    expectNothingLeft(pidDir, ['server', 'daemon']);
+    expect(results.notes.join('\n')).toMatch(/left 1 process\(es\) running outside its process group/);
+  });
+
+  test('a program that never answers: each test times out or fails on its own deadline; the run stays bounded', async () => {
+    const { results, ms } = await gradeTimed(fixture('slow-forever'), { only: ['basics'] });
+    const tests = allTests(results);
+    expect(tests.map((t) => t.status)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
+    expect(tests[0].message).toMatch(/received nothing within \d+ ms/);
+    // Four tests, each bounded by its read deadline (2 s) plus slack.
+    expect(ms).toBeLessThan(4 * 2000 + 3000);
+  });
+
+  test('a build that fails: 0 points, tests not run, the compiler output kept', async () => {
+    const { results } = await gradeTimed(fixture('build-fails'));
+    expect(results.build.status).toBe('failed');
+    expect(results.build.output.head).toMatch(/SyntaxError/);
+    expect(allTests(results).every((t) => t.status === 'skipped' && /build failed/.test(t.message ?? ''))).toBe(true);
+    expect(results.score.earned).toBe(0);
+    expect(results.program.starts).toEqual([]);
+  });
+
+  test('an interrupt stops grading and still yields results for every test', async () => {
+    const ac = new AbortController();
+    // Interrupt while the second test is waiting for a reply that never comes.
+    const pending = gradeTimed(fixture('slow-forever'), {
+      only: ['basics'],
+      interrupt: ac.signal,
+      events: { onTestEnd: () => setTimeout(() => ac.abort(), 200) },
+    });
+    const { results, ms, pidDir } = await pending;
+    expect(results.completeness).toBe('interrupted');
+    const tests = allTests(results);
+    expect(tests.map((t) => t.status)).toEqual(['timeout', 'skipped', 'skipped', 'skipped']);
+    expect(tests[1].message).toMatch(/interrupted during this test/);
+    expect(tests[2].message).toMatch(/not run: grading was interrupted/);
+    expect(ms).toBeLessThan(2000 + 2000);
+    expectNothingLeft(pidDir, ['server']);
+  });
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+import PlainSummaryReporter from './test/plain-summary-reporter.js';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    reporters: ['default', new PlainSummaryReporter()],
+    // Grading real programs takes seconds; deadlines inside the grader keep each one bounded.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Two cores: two test files at a time, so timing-based tests keep their margins.
+    maxWorkers: 2,
+    // test.concurrent grades at most this many programs at once within a file.
+    maxConcurrency: 3,
+  },
+});
