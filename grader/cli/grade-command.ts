@@ -3,7 +3,7 @@ import path from 'node:path';
 import pc from 'picocolors';
 import { ConfigError } from '../errors.js';
 import { grade } from '../grade/grade.js';
-import { renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, type ReportFormat } from '../report/index.js';
+import { lineWidths, renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, type LineWidths, type ReportFormat } from '../report/index.js';
 import type { Results } from '../results/schema.js';
 import { EXIT } from './exit-codes.js';
 
@@ -56,6 +56,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let widths: LineWidths | undefined;
   let results: Results;
   try {
     results = await grade({
@@ -65,10 +66,14 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
       only,
       interrupt: interrupt.signal,
       events: {
+        onStart: (info) => {
+          widths = lineWidths(info.tests);
+          out(pc.bold(`${info.assignment.id}: ${info.assignment.title}`) + pc.dim(`  (seed ${info.seed})`));
+        },
         onBuildStart: (cmd) => out(pc.dim(`building: ${cmd}`)),
         onBuildEnd: (b) => out(b.status === 'passed' ? pc.dim(`build passed in ${(b.durationMs / 1000).toFixed(1)} s`) : pc.red(`build ${b.status === 'timeout' ? 'timed out' : 'failed'} (exit code ${b.exitCode})`)),
         onGroupStart: (g) => out(renderGroupHeader(g, { color })),
-        onTestEnd: (t) => out(renderTestLine(t, { color })),
+        onTestEnd: (t) => out(renderTestLine(t, { color, widths })),
       },
     });
   } finally {
@@ -77,7 +82,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   }
   out(renderTerminalSummary(results, { color, verbose: !!opts.verbose }));
   const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
-  const written = await writeReports(results, reportDir, formats);
+  const written = await writeReports(results, reportDir, formats, { verbose: !!opts.verbose });
   for (const w of written) out(pc.dim(`${w.format} report: ${path.relative(process.cwd(), w.path) || w.path}`));
   return exitCodeFor(results, failUnder);
 }

@@ -18,6 +18,8 @@ import { runTest } from './run-test.js';
 import { ServerUnderTest } from './server.js';
 
 export interface GradeEvents {
+  /** Before anything runs: what will be graded. */
+  onStart?(info: { assignment: { id: string; title: string }; dir: string; seed: string; tests: Array<{ id: string; title: string }> }): void;
   onBuildStart?(command: string): void;
   onBuildEnd?(build: BuildResult): void;
   onGroupStart?(group: { id: string; title: string }): void;
@@ -96,6 +98,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     ev.onNote?.(n);
   };
   const env = programEnv(dir);
+  ev.onStart?.({ assignment: { id: definition.id, title: definition.title }, dir, seed, tests: selected.flatMap((g) => g.tests) });
 
   // Build.
   let build: BuildResult = { status: 'skipped', exitCode: null, durationMs: 0, output: new HeadTail().snapshot() };
@@ -175,7 +178,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           if (stopReason.repeat) stopReason = { status: stopReason.status, message: stopReason.repeat };
         } else {
           const startNumber = server.startNumber;
-          result = await runTest({
+          const ran = await runTest({
             def,
             groupId: g.id,
             fn: tests[def.id],
@@ -185,8 +188,11 @@ export async function grade(opts: GradeOptions): Promise<Results> {
             timeoutMs: Math.max(1, Math.min(def.timeoutMs, budgetEnd - performance.now())),
             interrupt: opts.interrupt,
           });
-          // A test that saw the connection drop may finish before the exit is reported.
-          if (result.status !== 'passed') await server.settleExit(100);
+          result = ran.result;
+          // A server that is dying (printing its traceback) still holds its port for a moment:
+          // when a failed test lost connections, let it finish, so the crash is blamed on this
+          // test and the next one starts with a fresh server.
+          if (result.status !== 'passed' && ran.connectionLost) await server.settle(2000);
           if (server.startNumber === startNumber && !server.running) blameExit(result, server);
           if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
         }

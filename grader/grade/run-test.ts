@@ -23,7 +23,7 @@ export interface RunTestInput {
 
 class DeadlineReached extends Error {}
 
-export async function runTest(input: RunTestInput): Promise<TestResult> {
+export async function runTest(input: RunTestInput): Promise<{ result: TestResult; connectionLost: boolean }> {
   const { def } = input;
   const start = performance.now();
   const ac = new AbortController();
@@ -85,7 +85,7 @@ export async function runTest(input: RunTestInput): Promise<TestResult> {
     earned = Math.round(def.points * ctx.awarded.fraction * 100) / 100;
     message = ctx.awarded.message;
   }
-  return {
+  const result: TestResult = {
     id: def.id,
     title: def.title,
     group: input.groupId,
@@ -100,4 +100,5 @@ export async function runTest(input: RunTestInput): Promise<TestResult> {
     transcriptDropped: ctx.transcript.dropped,
     log: ctx.logLines,
   };
+  return { result, connectionLost: ctx.sawConnectionLoss };
 }

@@ -1,7 +1,6 @@
 // The student's server during a grade: started on a free port, waited for until it listens,
 // restarted (on a fresh port) if it died, stopped for good at the end. Every start and exit is
 // recorded for the report; startup failures come back as sentences a student can act on.
-import { setTimeout as delay } from 'node:timers/promises';
 import getPort from 'get-port';
 import type { ProgramStart } from '../results/schema.js';
 import { HeadTail } from '../run/output.js';
@@ -111,11 +110,9 @@ export class ServerUnderTest {
     return undefined;
   }
 
-  /** Wait for a pending exit to be recorded (the exit event may trail the socket errors a test saw). */
-  async settleExit(ms: number): Promise<void> {
-    const p = this.proc;
-    if (!p || !p.running) return;
-    await Promise.race([p.exited, delay(ms, undefined, { ref: false })]);
+  /** After a test that lost connections: let a dying server finish dying (see RunningProcess.settle). */
+  async settle(maxMs: number): Promise<void> {
+    await this.proc?.settle(maxMs);
   }
 
   async stop(): Promise<void> {

@@ -52,6 +52,7 @@ export class TestContextImpl implements TestContext {
   readonly logLines: string[] = [];
   readonly clients: TcpClient[] = [];
   awarded: { fraction: number; message: string } | undefined;
+  private connectFailed = false;
   private connCount = 0;
   private keyCount = 0;
 
@@ -92,6 +93,7 @@ export class TestContextImpl implements TestContext {
       this.clients.push(c);
       return c;
     } catch (e) {
+      this.connectFailed = true;
       return fail(`could not open connection ${name}: ${(e as Error).message}`, {
         hint: 'Is your server still running and listening on the port given with --port? Does it keep accepting new connections?',
       });
@@ -116,6 +118,11 @@ export class TestContextImpl implements TestContext {
 
   award(fraction: number, message: string): void {
     this.awarded = { fraction: Math.max(0, Math.min(1, fraction)), message };
+  }
+
+  /** A connection was refused, closed or reset by the server: a hint that it may be dying. */
+  get sawConnectionLoss(): boolean {
+    return this.connectFailed || this.clients.some((c) => c.peerClosed !== undefined);
   }
 
   closeAll(): void {

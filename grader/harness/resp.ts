@@ -35,9 +35,9 @@ export function showExpected(e: Expected): string {
 }
 
 /** The hint for a wrong reply, from what was expected and what came back. */
-function mismatchHint(expected: Expected, got: RespValue): string | undefined {
+function mismatchHint(expected: Expected, got: RespValue, testHint: string | undefined): string | undefined {
   if (got.type === 'error' && expected !== 'error')
-    return `Your server answered with an error ("${got.value}") where none was due.`;
+    return `Your server answered with an error ("${got.value}") where none was due.${testHint ? ' ' + testHint : ''}`;
   if (expected === 'error')
     return 'This input must be answered with an error reply: a line starting with "-", such as "-ERR wrong number of arguments\\r\\n". The text after "-" is up to you.';
   if (expected.type === 'bulk' && expected.value === null && got.type === 'bulk' && got.value?.length === 0)
@@ -112,7 +112,7 @@ export class RespConnection {
     const message = `${this.name}: sent ${what}; expected ${showExpected(expected)}; received ${describeReply(got.value)} ${quoteBytes(got.raw, { maxBytes: 48 })}.`;
     fail(message, {
       // The specific diagnosis of this reply beats the test's general advice.
-      hint: mismatchHint(expected, got.value) ?? hint,
+      hint: mismatchHint(expected, got.value, hint) ?? hint,
       ...(expected !== 'error' ? { diff: byteDiff(encodeResp(expected), got.raw) } : {}),
     });
   }

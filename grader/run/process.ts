@@ -112,10 +112,27 @@ export class RunningProcess {
   }
 
   /** Processes of this run still alive (Linux), including ones that left the process group. */
-  survivors(): Array<{ pid: number; pgrp: number; command: string }> {
+  survivors(): Array<{ pid: number; pgrp: number; command: string; state?: string }> {
     const procs = processesOfRun(this.marker, this.pid);
     if (procs) return procs;
     return groupAlive(this.pid) ? [{ pid: this.pid, pgrp: this.pid, command: '(process group)' }] : [];
+  }
+
+  /**
+   * After trouble (a test saw connections refused or dropped), wait until the program either
+   * exits or is plainly idle: every process of it asleep in a few checks in a row. A crashing
+   * program is busy (printing a traceback) while it still holds its port; an idle one sleeps.
+   * Without /proc it waits `maxMs`, unless the program exits first.
+   */
+  async settle(maxMs: number): Promise<void> {
+    const deadline = performance.now() + maxMs;
+    let idleChecks = 0;
+    while (this.running && performance.now() < deadline) {
+      const procs = processesOfRun(this.marker, this.pid);
+      if (procs) idleChecks = procs.every((p) => p.state === 'S' || p.state === 'I') ? idleChecks + 1 : 0;
+      if (idleChecks >= 3) return;
+      await Promise.race([this.exited, delay(10, undefined, { ref: false })]);
+    }
   }
 
   /**

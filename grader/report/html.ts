@@ -1,0 +1,33 @@
+// The HTML report: one self-contained file (inline CSS, no scripts, no requests of any kind)
+// that a student opens in a browser. Every value from the results goes through Handlebars'
+// HTML escaping; the Content-Security-Policy in the page is a second wall behind it.
+import type { Results } from '../results/schema.js';
+import { render } from './templates.js';
+import { buildView, type Limits } from './view.js';
+
+/** The HTML report shows everything the results hold; the grader already capped it. */
+export const HTML_LIMITS: Limits = {
+  dataChars: Infinity,
+  diffChars: 160,
+  transcriptEntries: Infinity,
+  outputHeadLines: Infinity,
+  outputTailLines: Infinity,
+};
+
+const LABEL_WIDTH = 'Expected: '.length;
+
+export function renderHtml(r: Results): string {
+  const view = buildView(r, HTML_LIMITS);
+  const groups = view.groups.map((g) => ({
+    ...g,
+    tests: g.tests.map((t) => ({ ...t, caretCol: t.diff ? LABEL_WIDTH + t.diff.caret : 0 })),
+  }));
+  const attention = view.attention.length;
+  return render('html-report', {
+    ...view,
+    groups,
+    allPassed: attention === 0 && r.counts.skipped === 0,
+    attentionCount: attention,
+    buildClass: view.build.failed ? 'failed' : view.build.status === 'passed' ? 'passed' : 'skipped',
+  });
+}
