@@ -65,6 +65,9 @@ function program(): Command {
 
 try {
   await program().parseAsync(process.argv);
+  // Exit once the output is flushed, even if something a student program did left a handle
+  // open (a socket in an odd state must not keep the grader alive after its report is out).
+  process.stdout.write('', () => process.exit(process.exitCode ?? 0));
 } catch (e) {
   if (e instanceof CommanderError) {
     // commander already printed the message (or the help/version text).

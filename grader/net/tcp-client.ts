@@ -190,6 +190,13 @@ export class TcpClient {
   /** Abort with a TCP RST, as a crashed or killed client would. */
   reset(): void {
     this.localClosed = true;
+    if (this.peerClosed || this.socket.writableEnded || this.socket.destroyed) {
+      // Node 20 spins forever if a socket that is already shutting down is reset (EINVAL, then
+      // the process never exits); there is no connection left to reset anyway.
+      this.transcript.event(this.name, 'close', 'client closed (the connection was already closed; no reset possible)');
+      this.socket.destroy();
+      return;
+    }
     this.transcript.event(this.name, 'reset', 'client reset the connection (RST)');
     this.socket.resetAndDestroy();
   }

@@ -112,6 +112,16 @@ describe('TCP client against a real server', () => {
     for (const c of [one, two, three]) c.close();
   });
 
+  test('resetting a connection the server already closed neither throws nor hangs the process', async () => {
+    const port = await listen((s) => s.once('data', () => s.end('+PONG\r\n')));
+    const tr = new Transcript();
+    const c = await TcpClient.connect({ host: '127.0.0.1', port, name: 'c1', transcript: tr });
+    await c.write('PING');
+    expect(await c.waitClosed(2000)).toBe('closed');
+    c.reset();
+    expect(tr.entries().at(-1)).toMatchObject({ kind: 'close', text: expect.stringMatching(/already closed/) });
+  });
+
   test('a refused connection is a clear error', async () => {
     const port = await listen(() => undefined);
     await new Promise<void>((r) => server!.close(() => r()));
