@@ -117,12 +117,18 @@ export class RespConnection {
     });
   }
 
-  /** Send a command and check its reply. */
+  /** Send a command and check its reply, and that nothing else came with it. */
   async expect(args: Arg[], expected: Expected, opts: ExpectOptions = {}): Promise<RespValue> {
     await this.send(args, opts);
     const what = showCommand(args);
     const got = await this.reply(what, expected, opts);
     this.check(what, expected, got, opts.hint);
+    // One command was outstanding, so bytes already buffered beyond its reply are extra.
+    const extra = this.client.buffered;
+    if (extra.length)
+      fail(`${this.name}: sent ${what}; the reply ${quoteBytes(got.raw, { maxBytes: 48 })} was right, but ${extra.length} more bytes came with it: ${quoteBytes(extra, { maxBytes: 60 })}.`, {
+        hint: 'Send exactly one reply per command: check for a reply written twice, or a stray line (a debug print, a prompt, a banner) on the socket.',
+      });
     return got.value;
   }
 }

@@ -85,6 +85,22 @@ describe('engine: misbehaving programs', () => {
     expect(ms).toBeLessThan(4 * 2000 + 3000);
   });
 
+  test('when the run budget is used up, the rest is skipped with the reason, and the results say partial', async () => {
+    // 6 s: room for the first test (deadline 3 s, fails after its 2 s read), not for all of basics.
+    const { results, ms, pidDir } = await gradeTimed(fixture('slow-forever'), { only: ['basics', 'concurrency'], budgetMs: 6000 });
+    const tests = allTests(results);
+    expect(results.completeness).toBe('budget-exceeded');
+    expect(tests).toHaveLength(7);
+    const ran = tests.filter((t) => t.status === 'timeout');
+    const skipped = tests.filter((t) => t.status === 'skipped');
+    expect(ran.length).toBeGreaterThanOrEqual(1);
+    expect(ran.length + skipped.length).toBe(7);
+    expect(tests.indexOf(skipped[0])).toBe(ran.length); // a prefix ran, the rest was skipped
+    expect(skipped[0].message).toMatch(/time budget for the whole run \(6 s\) was used up/);
+    expect(ms).toBeLessThan(6000 + 3000);
+    expectNothingLeft(pidDir, ['server']);
+  });
+
   test('a build that fails: 0 points, tests not run, the compiler output kept', async () => {
     const { results } = await gradeTimed(fixture('build-fails'));
     expect(results.build.status).toBe('failed');
@@ -110,5 +126,18 @@ describe('engine: misbehaving programs', () => {
     expect(tests[2].message).toMatch(/not run: grading was interrupted/);
     expect(ms).toBeLessThan(2000 + 2000);
     expectNothingLeft(pidDir, ['server']);
+  });
+});
+
+describe('engine: determinism', () => {
+  test('the same seed replays the same conversation; another seed changes it', async () => {
+    const sent = async (seed: string) => {
+      const { results } = await gradeTimed(at('solutions', 'kv-server', 'python'), { seed, only: ['split-commands', 'binary-values'] });
+      expect(results.seed).toBe(seed);
+      return allTests(results).map((t) => t.transcript.filter((e) => e.kind === 'send').map((e) => e.data));
+    };
+    const a = await sent('5eed0001');
+    expect(await sent('5eed0001')).toEqual(a);
+    expect(await sent('5eed0002')).not.toEqual(a);
   });
 });
