@@ -4,8 +4,8 @@
 // GitHub caps a comment at 65,536 characters, so details are dropped (and counted) past a budget.
 import type { Results } from '../results/schema.js';
 import { render } from './templates.js';
-import { buildView, mergeAlike, type Limits, type MergedTestView, type Row } from './view.js';
-import { padStart, width } from './format.js';
+import { buildView, mergeAlike, transcriptColumns, type Limits, type MergedTestView, type Row } from './view.js';
+import { padStart } from './format.js';
 
 export const MARKDOWN_LIMITS: Limits = {
   dataChars: 160,
@@ -24,13 +24,7 @@ const DEFAULT_MAX_CHARS = 60_000;
 const LABEL_WIDTH = 'Expected: '.length;
 
 function transcriptText(rows: Row[]): string {
-  let timeW = 0;
-  let connW = 0;
-  for (const r of rows) {
-    if (r.gap) continue;
-    timeW = Math.max(timeW, width(r.time));
-    connW = Math.max(connW, width(r.conn));
-  }
+  const { timeW, connW } = transcriptColumns(rows);
   return rows
     .map((r) => (r.gap ? r.text : `${padStart(r.time, timeW)}  ${r.conn.padEnd(connW)} ${r.arrow} ${r.text}`))
     .join('\n');

@@ -4,7 +4,7 @@
 import type { GroupResult, Results, TestResult } from '../results/schema.js';
 import { fit, padStart, sanitizeLine, width } from './format.js';
 import { render } from './templates.js';
-import { buildView, mergeAlike, TERMINAL_LIMITS, testView, type MergedTestView, type Row, type TestView } from './view.js';
+import { buildView, mergeAlike, TERMINAL_LIMITS, testView, transcriptColumns, type MergedTestView, type Row, type TestView } from './view.js';
 
 export interface LineWidths {
   /** Columns for the test id (a longer id is shown whole and pushes its line's columns). */
@@ -103,13 +103,7 @@ function wrapList(items: string[], max: number): string[] {
 
 /** Transcript rows with their time and connection columns padded to line up. */
 function terminalRows(rows: Row[]) {
-  let timeW = 0;
-  let connW = 0;
-  for (const r of rows) {
-    if (r.gap) continue;
-    timeW = Math.max(timeW, width(r.time));
-    connW = Math.max(connW, width(r.conn));
-  }
+  const { timeW, connW } = transcriptColumns(rows);
   return rows.map((r) => (r.gap ? r : { ...r, timeCol: padStart(r.time, timeW), connCol: fit(r.conn, connW) }));
 }
 

@@ -17,6 +17,7 @@ import {
   sanitizeLine,
   sanitizeText,
   splitLines,
+  width,
 } from './format.js';
 
 export interface StatusInfo {
@@ -530,4 +531,16 @@ export function mergeAlike(tests: TestView[]): MergedTestView[] {
     out.push(entry);
   }
   return out;
+}
+
+/** Widths of the time and connection columns, so transcript rows line up in plain text. */
+export function transcriptColumns(rows: Row[]): { timeW: number; connW: number } {
+  let timeW = 0;
+  let connW = 0;
+  for (const r of rows) {
+    if (r.gap) continue;
+    timeW = Math.max(timeW, width(r.time));
+    connW = Math.max(connW, width(r.conn));
+  }
+  return { timeW, connW };
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { HeadTail } from './output.js';
-import { processesOfRun, hasProcfs } from './procfs.js';
+import { processesOfRun } from './procfs.js';
 
 export const MARKER_VAR = 'SOCKGRADE_RUN';
 
@@ -58,7 +58,7 @@ export class RunningProcess {
   private stopping = false;
 
   private constructor(
-    private readonly child: ResultPromise,
+    child: ResultPromise,
     marker: string,
     stdout: HeadTail,
     stderr: HeadTail,
@@ -215,4 +215,3 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-export { hasProcfs };
