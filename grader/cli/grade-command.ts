@@ -82,7 +82,12 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   }
   out(renderTerminalSummary(results, { color, verbose: !!opts.verbose }));
   const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
-  const written = await writeReports(results, reportDir, formats, { verbose: !!opts.verbose });
+  let written;
+  try {
+    written = await writeReports(results, reportDir, formats, { verbose: !!opts.verbose });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}`, `The results are shown above. Choose a folder you can write to with --report-dir.`);
+  }
   for (const w of written) out(pc.dim(`${w.format} report: ${path.relative(process.cwd(), w.path) || w.path}`));
   return exitCodeFor(results, failUnder);
 }

@@ -129,7 +129,10 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
   let stopReason: { status: 'skipped' | 'error'; message: string; hint?: string; repeat?: string } | undefined;
-  if (build.status === 'failed' || build.status === 'timeout') {
+  if (opts.interrupt?.aborted) {
+    completeness = 'interrupted';
+    stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
+  } else if (build.status === 'failed' || build.status === 'timeout') {
     stopReason = {
       status: 'skipped',
       message: build.status === 'timeout' ? 'not run: the build did not finish in time' : `not run: the build failed (exit code ${build.exitCode})`,

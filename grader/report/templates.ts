@@ -7,11 +7,11 @@
 // (so `{{x}}` is always safe; templates must never use `{{{x}}}` on results data), while
 // `*.txt.hbs` (terminal) and `*.md.hbs` (Markdown) are compiled without it and escape explicitly
 // with the helpers below where their format needs it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import pc from 'picocolors';
+import { packageRoot } from '../paths.js';
 import { bytesText, showBase64 } from './bytes.js';
 import {
   formatCount,
@@ -25,25 +25,6 @@ import { codeCell, codeSpan, fence, mdEscape } from './markdown-escape.js';
 
 type HelperOptions = Handlebars.HelperOptions;
 export type TemplateData = { color?: boolean };
-
-/** The package root: the nearest folder above this module with both templates/ and package.json. */
-export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && isDir(join(dir, 'templates'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`sockgrade: cannot find the templates/ folder above ${from}`);
-    dir = up;
-  }
-}
-
-function isDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** Name a template file is known by: `partials/html-test.html.hbs` → `html-test`. */
 function templateName(file: string): string {
@@ -198,7 +179,7 @@ function listTemplates(dir: string, prefix = ''): string[] {
   return out.sort();
 }
 
-export function createTemplateEnv(root: string = findPackageRoot()): TemplateEnv {
+export function createTemplateEnv(root: string = packageRoot): TemplateEnv {
   const hb = Handlebars.create();
   registerHelpers(hb);
   const dir = join(root, 'templates');

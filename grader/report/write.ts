@@ -42,8 +42,9 @@ function renderFormat(r: Results, format: ReportFormat, opts: WriteOptions): str
 }
 
 /**
- * Render each format (once, in the order given) and write it into `dir`, creating the folder.
- * Everything is rendered before anything is written, so a rendering error leaves no half report.
+ * Render and write each format on its own, results.json first: a format that fails to render
+ * must not cost the others, least of all the results themselves. Throws after writing what it
+ * could, naming what failed.
  */
 export async function writeReports(
   r: Results,
@@ -51,9 +52,19 @@ export async function writeReports(
   formats: ReportFormat[],
   opts: WriteOptions = {},
 ): Promise<WrittenReport[]> {
-  const unique = [...new Set(formats)];
-  const rendered = unique.map((format) => ({ format, path: join(dir, REPORT_FILES[format]), text: renderFormat(r, format, opts) }));
+  const unique = [...new Set(formats)].sort((a, b) => Number(b === 'json') - Number(a === 'json'));
   await mkdir(dir, { recursive: true });
-  await Promise.all(rendered.map((f) => writeFile(f.path, f.text, 'utf8')));
-  return rendered.map(({ format, path }) => ({ format, path }));
+  const written: WrittenReport[] = [];
+  const failed: string[] = [];
+  for (const format of unique) {
+    const path = join(dir, REPORT_FILES[format]);
+    try {
+      await writeFile(path, renderFormat(r, format, opts), 'utf8');
+      written.push({ format, path });
+    } catch (e) {
+      failed.push(`${format}: ${(e as Error).message}`);
+    }
+  }
+  if (failed.length) throw new Error(`could not write every report (${failed.join('; ')}); written: ${written.map((w) => w.path).join(', ') || 'none'}`);
+  return written;
 }

@@ -1,9 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createTemplateEnv, findPackageRoot, render, templates } from '../../grader/report/templates.js';
+import { createTemplateEnv, render, templates } from '../../grader/report/templates.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
@@ -14,12 +13,6 @@ function files(dir: string, prefix = ''): string[] {
 }
 
 describe('templates', () => {
-  it('finds the package root from source and from a compiled location', () => {
-    expect(findPackageRoot()).toBe(root);
-    expect(findPackageRoot(join(root, 'dist', 'grader', 'report'))).toBe(root);
-    expect(() => findPackageRoot(mkdtempSync(join(tmpdir(), 'no-templates-')))).toThrow(/templates/);
-  });
-
   it('registers every partial by name, and every partial used exists', () => {
     const env = templates();
     const all = files(join(root, 'templates'));

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,10 +22,11 @@ describe('writeReports', () => {
     const r = fullRun();
     const dir = join(await tmp(), 'nested', 'sockgrade-report');
     const written = await writeReports(r, dir, ['html', 'markdown', 'json', 'terminal']);
+    // results.json first: if anything later fails, the results are already safe.
     expect(written).toEqual([
+      { format: 'json', path: join(dir, 'results.json') },
       { format: 'html', path: join(dir, 'report.html') },
       { format: 'markdown', path: join(dir, 'report.md') },
-      { format: 'json', path: join(dir, 'results.json') },
       { format: 'terminal', path: join(dir, 'report.txt') },
     ]);
     expect((await readdir(dir)).sort()).toEqual(['report.html', 'report.md', 'report.txt', 'results.json']);
@@ -35,6 +36,15 @@ describe('writeReports', () => {
     const txt = await readFile(join(dir, 'report.txt'), 'utf8');
     expect(txt).toBe(renderTerminal(r, { color: false, verbose: false }));
     expect(txt).not.toMatch(ANY_ESC);
+  });
+
+  it('a format that cannot be written costs only itself: the others, results.json first, are written', async () => {
+    const dir = await tmp();
+    // A folder where report.html should go makes that one write fail.
+    await mkdir(join(dir, 'report.html'));
+    await expect(writeReports(fullRun(), dir, ['html', 'markdown', 'json'])).rejects.toThrow(/could not write every report \(html: .*EISDIR/);
+    expect((await readdir(dir)).sort()).toEqual(['report.html', 'report.md', 'results.json']);
+    expect(await readFile(join(dir, 'results.json'), 'utf8')).toBe(renderJson(fullRun()));
   });
 
   it('writes only what was asked, once each', async () => {
