@@ -9,6 +9,14 @@ import { EXIT } from './exit-codes.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+// `sockgrade grade | head` closes stdout early: stop printing, but finish grading and write
+// the reports (an unhandled EPIPE would kill the grader and lose the results).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 function program(): Command {
   const cli = new Command('sockgrade')
     .description('Grade socket-programming assignments with black-box tests over real sockets.')

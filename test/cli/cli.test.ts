@@ -121,6 +121,20 @@ describe('sockgrade grade', () => {
   });
 });
 
+describe('sockgrade grade | head', () => {
+  test('a reader that closes the pipe early does not stop grading or lose the reports', async () => {
+    const out = tmp();
+    const child = spawn(process.execPath, [bin, 'grade', at('test', 'scenarios', 'kv-server', 'exits-at-once'), '--report-dir', out], { env: { ...process.env, NO_COLOR: '1' } });
+    child.stdout.once('data', () => child.stdout.destroy());
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(stderr).not.toMatch(/EPIPE/);
+    expect(code).toBe(1);
+    expect(fs.readdirSync(out).sort()).toEqual(['report.html', 'report.md', 'results.json']);
+  });
+});
+
 describe('sockgrade list and init', () => {
   test('list names every assignment', async () => {
     const r = await run(['list']);
