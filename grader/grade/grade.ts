@@ -2,6 +2,7 @@
 // groups in order (each test with its own deadline, all within the run's budget), restart the
 // server if it dies, and always come back with complete Results — partial when the budget ran
 // out or grading was interrupted, never thrown away.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAssignment } from '../assignment/load.js';
@@ -133,10 +134,14 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     completeness = 'interrupted';
     stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
   } else if (build.status === 'failed' || build.status === 'timeout') {
+    // The usual cause for a TypeScript starter: the one-time `npm install` was skipped.
+    const noInstall = fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'node_modules'));
     stopReason = {
       status: 'skipped',
       message: build.status === 'timeout' ? 'not run: the build did not finish in time' : `not run: the build failed (exit code ${build.exitCode})`,
-      hint: 'Fix the build first: its output is in the report.',
+      hint: noInstall
+        ? 'This folder has a package.json but no node_modules: run `npm install` in it once, then grade again.'
+        : 'Fix the build first: its output is in the report.',
     };
   }
   // The budget is for the tests (startup included); the build has its own deadline.
