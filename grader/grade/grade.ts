@@ -2,7 +2,6 @@
 // groups in order (each test with its own deadline, all within the run's budget), restart the
 // server if it dies, and always come back with complete Results — partial when the budget ran
 // out or grading was interrupted, never thrown away.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAssignment } from '../assignment/load.js';
@@ -11,9 +10,8 @@ import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
 import { packageVersion, toolsBin } from '../paths.js';
 import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
-import { runCommand } from '../run/command.js';
-import { HeadTail } from '../run/output.js';
 import { shellQuote } from '../run/process.js';
+import { runBuild } from './build.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { runTest } from './run-test.js';
 import { ServerUnderTest } from './server.js';
@@ -103,20 +101,9 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const env = programEnv(dir);
   ev.onStart?.({ assignment: { id: definition.id, title: definition.title }, dir, seed, tests: selected.flatMap((g) => g.tests) });
 
-  // Build.
-  let build: BuildResult = { status: 'skipped', exitCode: null, durationMs: 0, output: new HeadTail().snapshot() };
-  if (manifest.build) {
-    ev.onBuildStart?.(manifest.build);
-    const r = await runCommand({ command: manifest.build, cwd: dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
-    build = {
-      command: manifest.build,
-      status: r.timedOut ? 'timeout' : r.exitCode === 0 ? 'passed' : 'failed',
-      exitCode: r.exitCode,
-      durationMs: Math.round(r.durationMs),
-      output: r.output.snapshot(),
-    };
-    ev.onBuildEnd?.(build);
-  }
+  if (manifest.build) ev.onBuildStart?.(manifest.build);
+  const { build, failure: buildFailure } = await runBuild({ command: manifest.build, dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
+  if (manifest.build) ev.onBuildEnd?.(build);
 
   const server = new ServerUnderTest({
     command: manifest.run,
@@ -130,19 +117,12 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
   let stopReason: { status: 'skipped' | 'error'; message: string; hint?: string; repeat?: string } | undefined;
+  const interrupted = { status: 'skipped', message: 'not run: grading was interrupted' } as const;
   if (opts.interrupt?.aborted) {
     completeness = 'interrupted';
-    stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
-  } else if (build.status === 'failed' || build.status === 'timeout') {
-    // The usual cause for a TypeScript starter: the one-time `npm install` was skipped.
-    const noInstall = fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'node_modules'));
-    stopReason = {
-      status: 'skipped',
-      message: build.status === 'timeout' ? 'not run: the build did not finish in time' : `not run: the build failed (exit code ${build.exitCode})`,
-      hint: noInstall
-        ? 'This folder has a package.json but no node_modules: run `npm install` in it once, then grade again.'
-        : 'Fix the build first: its output is in the report.',
-    };
+    stopReason = interrupted;
+  } else if (buildFailure) {
+    stopReason = { status: 'skipped', ...buildFailure };
   }
   // The budget is for the tests (startup included); the build has its own deadline.
   const budgetMs = opts.budgetMs ?? definition.budgetMs;
@@ -156,7 +136,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
       for (const def of g.tests) {
         if (!stopReason && opts.interrupt?.aborted) {
           completeness = 'interrupted';
-          stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
+          stopReason = interrupted;
         }
         // A test starts only if its whole deadline fits in what is left of the budget: a deadline
         // cut short would blame the student for the grader's budget.
@@ -182,7 +162,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
             };
             if (opts.interrupt?.aborted) {
               completeness = 'interrupted';
-              stopReason = { status: 'skipped', message: 'not run: grading was interrupted' };
+              stopReason = interrupted;
             }
           }
         }
