@@ -1,6 +1,6 @@
 // `sockgrade grade [dir]`: grade, print live, write the reports, pick the exit code.
 import path from 'node:path';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import { ConfigError } from '../errors.js';
 import { grade } from '../grade/grade.js';
 import { lineWidths, renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, type LineWidths, type ReportFormat } from '../report/index.js';
@@ -44,7 +44,9 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   const formats = parseFormats(opts.format);
   const failUnder = parseFailUnder(opts.failUnder);
   const only = opts.only?.flatMap((o) => o.split(',')).map((s) => s.trim()).filter(Boolean);
-  const color = pc.isColorSupported;
+  // Colours on a terminal only (not in pipes, files or CI logs); NO_COLOR wins, FORCE_COLOR forces.
+  const color = !('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
+  const pc = createColors(color);
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
   // First Ctrl-C: stop after the current step and still write the partial report. Second: leave now.
