@@ -46,6 +46,11 @@ export class Transcript {
     });
   }
 
+  /** Record one datagram (or other whole message): never merged with its neighbours. */
+  message(conn: string, kind: 'send' | 'recv', data: Uint8Array): void {
+    this.push({ t: this.clock(), conn, kind, data: Buffer.from(data.subarray(0, this.maxBytes)).toString('base64'), size: data.length });
+  }
+
   event(conn: string, kind: Exclude<Kind, 'send' | 'recv'>, text?: string): void {
     this.push({ t: this.clock(), conn, kind, ...(text !== undefined ? { text } : {}) });
   }

@@ -1,0 +1,191 @@
+// A DNS server whose every answer a test scripts: answer, delay, drop, answer from another port,
+// answer with the wrong ID first, truncate (TC) and serve the full answer over TCP on the same
+// port, or send broken bytes. Every datagram in and out goes into the transcript with its time.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import dnsPacket from 'dns-packet';
+import type { Transcript } from './transcript.js';
+
+export interface DnsQuery {
+  transport: 'udp' | 'tcp';
+  raw: Buffer;
+  /** Decoded, when the bytes are a DNS message at all. */
+  packet?: dnsPacket.DecodedPacket;
+  parseError?: string;
+  from: { address: string; port: number };
+  /** 1 for the first query this server saw (over either transport), 2 for the next, ... */
+  n: number;
+  /** Milliseconds since the server started. */
+  atMs: number;
+}
+
+export interface DnsReply {
+  bytes: Buffer;
+  delayMs?: number;
+  /** Send from a second socket on another port (a spoofed or misdirected answer). */
+  fromOtherPort?: boolean;
+}
+
+/** What to send back for a query: nothing (drop), one reply, or several in order. */
+export type DnsHandler = (q: DnsQuery) => DnsReply | DnsReply[] | undefined;
+
+export interface DnsServerOptions {
+  transcript: Transcript;
+  udp: DnsHandler;
+  /** Queries over TCP (two-byte length prefix); without a handler TCP connections are refused. */
+  tcp?: DnsHandler;
+}
+
+export class ScriptedDnsServer {
+  readonly queries: DnsQuery[] = [];
+  private readonly start = performance.now();
+  private waiters: Array<() => void> = [];
+  private closed = false;
+
+  private constructor(
+    private readonly opts: DnsServerOptions,
+    private readonly udp: dgram.Socket,
+    private readonly other: dgram.Socket,
+    private readonly tcp: net.Server | undefined,
+    readonly port: number,
+  ) {
+    udp.on('message', (raw, rinfo) => void this.onQuery('udp', raw, { address: rinfo.address, port: rinfo.port }, (b) => udp.send(b, rinfo.port, rinfo.address), (b) => other.send(b, rinfo.port, rinfo.address)));
+    tcp?.on('connection', (sock) => this.onTcp(sock));
+  }
+
+  /** Bind UDP and (if scripted) TCP on the same free port of 127.0.0.1. */
+  static async start(opts: DnsServerOptions): Promise<ScriptedDnsServer> {
+    for (let attempt = 0; ; attempt++) {
+      const udp = dgram.createSocket('udp4');
+      await new Promise<void>((resolve, reject) => udp.once('error', reject).bind(0, '127.0.0.1', () => resolve()));
+      const port = udp.address().port;
+      const other = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => other.bind(0, '127.0.0.1', () => resolve()));
+      if (!opts.tcp) return new ScriptedDnsServer(opts, udp, other, undefined, port);
+      const tcp = net.createServer();
+      const ok = await new Promise<boolean>((resolve) => {
+        tcp.once('error', () => resolve(false));
+        tcp.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) return new ScriptedDnsServer(opts, udp, other, tcp, port);
+      // The UDP port's TCP twin was taken: try another pair.
+      udp.close();
+      other.close();
+      if (attempt > 20) throw new Error('could not find a port free for both UDP and TCP');
+    }
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Wait until `n` queries have arrived, or `timeoutMs` passed; true if they did. */
+  async waitForQueries(n: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.queries.length < n) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.udp.close();
+    this.other.close();
+    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
+  }
+
+  private async onQuery(transport: 'udp' | 'tcp', raw: Buffer, from: DnsQuery['from'], send: (b: Buffer) => void, sendOther?: (b: Buffer) => void): Promise<void> {
+    const q: DnsQuery = { transport, raw, from, n: this.queries.length + 1, atMs: Math.round(performance.now() - this.start) };
+    try {
+      q.packet = dnsPacket.decode(raw);
+    } catch (e) {
+      q.parseError = (e as Error).message;
+    }
+    this.queries.push(q);
+    this.opts.transcript.message(transport, 'recv', raw);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+    const handler = transport === 'udp' ? this.opts.udp : this.opts.tcp;
+    const replies = handler?.(q);
+    for (const r of replies === undefined ? [] : Array.isArray(replies) ? replies : [replies]) {
+      if (r.delayMs) await delay(r.delayMs, undefined, { ref: false });
+      if (this.closed) return;
+      this.opts.transcript.message(r.fromOtherPort ? `${transport} (other port)` : transport, 'send', r.bytes);
+      (r.fromOtherPort && sendOther ? sendOther : send)(r.bytes);
+    }
+  }
+
+  private onTcp(sock: net.Socket): void {
+    let buf = Buffer.alloc(0);
+    sock.on('error', () => undefined);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        void this.onQuery('tcp', msg, { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 }, (b) => {
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(b.length);
+          sock.write(Buffer.concat([len, b]));
+        });
+      }
+    });
+  }
+}
+
+export interface RecordSpec {
+  type: 'A' | 'AAAA' | 'CNAME' | 'NS' | 'MX' | 'TXT';
+  name: string;
+  ttl?: number;
+  data: unknown;
+}
+
+/** An ordinary response to `q` (same ID and question unless overridden), encoded by dns-packet. */
+export function respond(
+  q: DnsQuery,
+  answers: RecordSpec[],
+  opts: { rcode?: 'NOERROR' | 'SERVFAIL' | 'NXDOMAIN' | 'REFUSED'; tc?: boolean; id?: number; question?: dnsPacket.Question; qr?: boolean } = {},
+): Buffer {
+  const rcodes = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
+  const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (opts.tc ? dnsPacket.TRUNCATED_RESPONSE : 0) | rcodes[opts.rcode ?? 'NOERROR'];
+  const question = opts.question ?? q.packet?.questions?.[0];
+  return dnsPacket.encode({
+    type: opts.qr === false ? 'query' : 'response',
+    id: opts.id ?? q.packet?.id ?? 0,
+    flags,
+    questions: question ? [question] : [],
+    answers: answers.map((a) => ({ ttl: 60, ...a }) as dnsPacket.Answer),
+  });
+}
+
+/** What is wrong with a query, as sentences (empty when it is a well-formed standard query for name/type). */
+export function checkQuery(q: DnsQuery, expect: { name: string; type: string }): string[] {
+  if (!q.packet) return [`the query is not a DNS message (${q.parseError ?? 'unparseable'})`];
+  const p = q.packet;
+  const problems: string[] = [];
+  const flags = p.flags ?? 0;
+  if (flags & 0x8000 || p.type === 'response') problems.push('QR is 1 (a response), not 0 (a query)');
+  if ((flags >> 11) & 0xf) problems.push(`OPCODE is ${(flags >> 11) & 0xf}, not 0 (a standard query)`);
+  if (!(flags & dnsPacket.RECURSION_DESIRED)) problems.push('RD (recursion desired) is 0, not 1');
+  const qs = p.questions ?? [];
+  if (qs.length !== 1) problems.push(`QDCOUNT is ${qs.length}, not 1`);
+  const q0 = qs[0];
+  if (q0) {
+    if (q0.name.toLowerCase().replace(/\.$/, '') !== expect.name.toLowerCase().replace(/\.$/, '')) problems.push(`the question asks for "${q0.name}", not "${expect.name}"`);
+    if (q0.type !== expect.type) problems.push(`the question's type is ${q0.type}, not ${expect.type}`);
+    if ((q0.class ?? 'IN') !== 'IN') problems.push(`the question's class is ${q0.class}, not IN`);
+  }
+  return problems;
+}
