@@ -23,13 +23,22 @@ export const GroupDefinition = z.object({
 });
 export type GroupDefinition = z.infer<typeof GroupDefinition>;
 
-export const ProgramDefinition = z.object({
+export const ServerProgram = z.object({
   /** server: started once by the grader (restarted if it dies) and tested over the network. */
   role: z.literal('server'),
   /** Arguments appended to the student's run command; "{port}" is replaced by the port. */
   args: z.array(z.string()),
   startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
 });
+
+export const ClientProgram = z.object({
+  /** client: run by the tests themselves, once per check, with the arguments each test chooses; it exits. */
+  role: z.literal('client'),
+  /** How long one run may take before it is stopped (a test may ask for less). */
+  runTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+});
+
+export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram]);
 
 export const AssignmentDefinition = z
   .object({

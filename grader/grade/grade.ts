@@ -14,6 +14,7 @@ import { shellQuote } from '../run/process.js';
 import { runBuild } from './build.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { runTest } from './run-test.js';
+import { ClientRunner } from './client.js';
 import { ServerUnderTest } from './server.js';
 
 export interface GradeEvents {
@@ -105,14 +106,12 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const { build, failure: buildFailure } = await runBuild({ command: manifest.build, dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
   if (manifest.build) ev.onBuildEnd?.(build);
 
-  const server = new ServerUnderTest({
-    command: manifest.run,
-    args: definition.program.args,
-    cwd: dir,
-    env,
-    startupTimeoutMs: definition.program.startupTimeoutMs,
-    t0,
-  });
+  const prog = definition.program;
+  const server =
+    prog.role === 'server'
+      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0 })
+      : undefined;
+  const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0 }) : undefined;
   const groups: GroupResult[] = [];
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
@@ -144,7 +143,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           completeness = 'budget-exceeded';
           stopReason = { status: 'skipped', message: `not run: the time budget for the whole run (${budgetMs / 1000} s) was used up` };
         }
-        if (!stopReason && !server.running) {
+        if (!stopReason && server && !server.running) {
           const first = server.startNumber === 0;
           if (!first) {
             const last = server.starts[server.starts.length - 1];
@@ -171,23 +170,25 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           result = skipped(def, g.id, stopReason.status, stopReason.message, stopReason.hint);
           if (stopReason.repeat) stopReason = { status: stopReason.status, message: stopReason.repeat };
         } else {
-          const startNumber = server.startNumber;
+          const startNumber = server?.startNumber;
           const ran = await runTest({
             def,
             groupId: g.id,
             fn: tests[def.id],
             seed,
-            target: { host: '127.0.0.1', port: server.port },
-            program: server,
+            ...(server ? { server: { target: { host: '127.0.0.1', port: server.port }, program: server } } : {}),
+            ...(client ? { runProgram: (args: string[], timeoutMs?: number) => client.run(args, def.id, timeoutMs) } : {}),
             timeoutMs: def.timeoutMs,
             interrupt: opts.interrupt,
           });
           result = ran.result;
-          // A server that is dying (printing its traceback) still holds its port for a moment:
-          // when a failed test lost connections, let it finish, so the crash is blamed on this
-          // test and the next one starts with a fresh server.
-          if (result.status !== 'passed' && ran.connectionLost) await server.settle(2000);
-          if (server.startNumber === startNumber && !server.running) blameExit(result, server);
+          if (server) {
+            // A server that is dying (printing its traceback) still holds its port for a moment:
+            // when a failed test lost connections, let it finish, so the crash is blamed on this
+            // test and the next one starts with a fresh server.
+            if (result.status !== 'passed' && ran.connectionLost) await server.settle(2000);
+            if (server.startNumber === startNumber && !server.running) blameExit(result, server);
+          }
           if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
         }
         group.tests.push(result);
@@ -195,9 +196,10 @@ export async function grade(opts: GradeOptions): Promise<Results> {
       }
     }
   } finally {
-    await server.stop();
+    await server?.stop();
   }
-  for (const s of server.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
+  const runs = server ?? client!;
+  for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
 
   const all = groups.flatMap((g) => g.tests);
   const earned = all.reduce((a, t) => a + t.pointsEarned, 0);
@@ -217,7 +219,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     counts: { passed: count('passed'), failed: count('failed'), timeout: count('timeout'), error: count('error'), skipped: count('skipped') },
     build,
     groups,
-    program: { starts: server.starts, stdout: server.stdout.snapshot(), stderr: server.stderr.snapshot() },
+    program: { role: prog.role, starts: runs.starts, stdout: runs.stdout.snapshot(), stderr: runs.stderr.snapshot() },
     notes,
     environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
   });

@@ -7,14 +7,15 @@ import { TestContextImpl, type ProgramView } from '../harness/context.js';
 import type { TestFn } from '../harness/define.js';
 import { TestFailure } from '../harness/failure.js';
 import type { TestResult } from '../results/schema.js';
+import type { RunResult } from './client.js';
 
 export interface RunTestInput {
   def: TestDefinition;
   groupId: string;
   fn: TestFn;
   seed: string;
-  target: { host: string; port: number };
-  program: ProgramView;
+  server?: { target: { host: string; port: number }; program: ProgramView };
+  runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
   /** The test's deadline: its own timeout, cut short by what is left of the run's budget. */
   timeoutMs: number;
   /** Aborted when grading is interrupted. */
@@ -34,10 +35,10 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
   const ctx = new TestContextImpl({
     testId: def.id,
     seed: input.seed,
-    target: input.target,
     deadlineAt: start + input.timeoutMs,
     signal: ac.signal,
-    program: input.program,
+    ...(input.server ? { server: input.server } : {}),
+    ...(input.runProgram ? { runProgram: input.runProgram } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

@@ -1,5 +1,6 @@
 // What a test of an assignment holds: the program's address, seeded randomness, connections
 // that record a transcript, a log, and its deadline. Tests are written only against this.
+import type { RunResult } from '../grade/client.js';
 import { TcpClient } from '../net/tcp-client.js';
 import { Transcript } from '../net/transcript.js';
 import { randomBuffer, randomWord, seededRandom, type Random } from './random.js';
@@ -15,7 +16,7 @@ export interface ProgramView {
 
 export interface TestContext {
   readonly testId: string;
-  /** Where the student's server listens. */
+  /** Where the student's server listens (server assignments). */
   readonly target: { host: string; port: number };
   readonly seed: string;
   readonly random: Random;
@@ -23,12 +24,20 @@ export interface TestContext {
   /** Aborted when the test's deadline passes or grading is interrupted. */
   readonly signal: AbortSignal;
   readonly program: ProgramView;
+  /**
+   * Run the student's program with these arguments appended and wait for it to exit (client
+   * assignments). The run is stopped at `timeoutMs` (default: the assignment's run timeout) and
+   * the result says so; it is also cut short by the test's own deadline.
+   */
+  run(args: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
   /** Milliseconds left before the test's deadline. */
   remainingMs(): number;
   /** Open a connection to the server; named c1, c2, ... in the transcript; closed when the test ends. */
   connect(opts?: { name?: string; timeoutMs?: number }): Promise<TcpClient>;
   /** A line for the report (what the test is doing, a measurement). */
   log(line: string): void;
+  /** Run `fn` when the test ends, however it ends (close an instrument the test started). */
+  defer(fn: () => unknown): void;
   /** A random key unique to this test (and replayable from the seed). */
   key(prefix?: string): string;
   randomBytes(n: number): Buffer;
@@ -40,10 +49,12 @@ export interface TestContext {
 export interface ContextInit {
   testId: string;
   seed: string;
-  target: { host: string; port: number };
   deadlineAt: number;
   signal: AbortSignal;
-  program: ProgramView;
+  /** A server assignment: where it listens, and its process. */
+  server?: { target: { host: string; port: number }; program: ProgramView };
+  /** A client assignment: how to run it. */
+  runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
 }
 
 export class TestContextImpl implements TestContext {
@@ -51,6 +62,7 @@ export class TestContextImpl implements TestContext {
   readonly random: Random;
   readonly logLines: string[] = [];
   readonly clients: TcpClient[] = [];
+  private readonly deferred: Array<() => unknown> = [];
   awarded: { fraction: number; message: string } | undefined;
   private connectFailed = false;
   private connCount = 0;
@@ -64,7 +76,8 @@ export class TestContextImpl implements TestContext {
     return this.init.testId;
   }
   get target() {
-    return this.init.target;
+    if (!this.init.server) throw new Error('this assignment\'s program is not a server: there is no target to connect to (use t.run)');
+    return this.init.server.target;
   }
   get seed() {
     return this.init.seed;
@@ -73,7 +86,22 @@ export class TestContextImpl implements TestContext {
     return this.init.signal;
   }
   get program() {
-    return this.init.program;
+    if (!this.init.server) throw new Error('this assignment\'s program is not a server (use t.run)');
+    return this.init.server.program;
+  }
+
+  async run(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    if (!this.init.runProgram) throw new Error('this assignment\'s program is a server: it is started by the grader, not by tests');
+    // Never past the test's own deadline (with room left to report on the run).
+    const timeoutMs = Math.max(1, Math.min(opts.timeoutMs ?? Infinity, this.remainingMs() - 200));
+    this.transcript.event('program', 'note', `run: ${args.join(' ')}`);
+    const r = await this.init.runProgram(args, Number.isFinite(timeoutMs) ? timeoutMs : undefined);
+    this.transcript.event(
+      'program',
+      'note',
+      r.timedOut ? `still running after ${timeoutMs} ms: stopped` : `exited with ${r.signal ? `signal ${r.signal}` : `code ${r.exitCode}`} after ${r.durationMs} ms`,
+    );
+    return r;
   }
 
   remainingMs(): number {
@@ -84,7 +112,7 @@ export class TestContextImpl implements TestContext {
     const name = opts.name ?? `c${++this.connCount}`;
     try {
       const c = await TcpClient.connect({
-        ...this.init.target,
+        ...this.target,
         name,
         transcript: this.transcript,
         timeoutMs: Math.min(opts.timeoutMs ?? 2000, Math.max(1, this.remainingMs())),
@@ -102,6 +130,10 @@ export class TestContextImpl implements TestContext {
 
   log(line: string): void {
     this.logLines.push(line);
+  }
+
+  defer(fn: () => unknown): void {
+    this.deferred.push(fn);
   }
 
   key(prefix = 'key'): string {
@@ -127,5 +159,12 @@ export class TestContextImpl implements TestContext {
 
   closeAll(): void {
     for (const c of this.clients) c.close();
+    for (const f of this.deferred.splice(0)) {
+      try {
+        void Promise.resolve(f()).catch(() => undefined);
+      } catch {
+        /* cleanup must not turn a result into an error */
+      }
+    }
   }
 }

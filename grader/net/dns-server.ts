@@ -39,7 +39,8 @@ export interface DnsServerOptions {
 
 export class ScriptedDnsServer {
   readonly queries: DnsQuery[] = [];
-  private readonly start = performance.now();
+  /** performance.now() when the server started; query times are relative to it. */
+  readonly startedAt = performance.now();
   private waiters: Array<() => void> = [];
   private closed = false;
 
@@ -106,7 +107,7 @@ export class ScriptedDnsServer {
   }
 
   private async onQuery(transport: 'udp' | 'tcp', raw: Buffer, from: DnsQuery['from'], send: (b: Buffer) => void, sendOther?: (b: Buffer) => void): Promise<void> {
-    const q: DnsQuery = { transport, raw, from, n: this.queries.length + 1, atMs: Math.round(performance.now() - this.start) };
+    const q: DnsQuery = { transport, raw, from, n: this.queries.length + 1, atMs: Math.round(performance.now() - this.startedAt) };
     try {
       q.packet = dnsPacket.decode(raw);
     } catch (e) {

@@ -139,7 +139,8 @@ export interface StartView {
   ready: boolean;
   exit: string;
   /** The program exited on its own (a crash, an early exit), not stopped by the grader. */
-  exitedByItself: boolean;
+  /** A server that exited by itself, or a client that had to be stopped or died of a signal. */
+  abnormal: boolean;
   cleanup?: string;
 }
 
@@ -380,10 +381,16 @@ export function countsText(c: Results['counts']): string {
   return parts.join(', ');
 }
 
-function exitText(s: Results['program']['starts'][number]): string {
+/** A server should run until the grader stops it; a client should exit by itself, in time. */
+function abnormalExit(s: Results['program']['starts'][number], role: Results['program']['role']): boolean {
+  if (!s.exit) return false;
+  return role === 'client' ? s.exit.stoppedByGrader || s.exit.signal !== null : !s.exit.stoppedByGrader;
+}
+
+function exitText(s: Results['program']['starts'][number], role: Results['program']['role']): string {
   if (!s.exit) return 'still running at the end';
   const how = s.exit.signal ? `killed by ${s.exit.signal}` : `exit code ${s.exit.code ?? '?'}`;
-  const who = s.exit.stoppedByGrader ? 'stopped by the grader' : 'exited by itself';
+  const who = s.exit.stoppedByGrader ? (role === 'client' ? 'still running at its deadline, stopped by the grader' : 'stopped by the grader') : 'exited by itself';
   const when = s.exit.duringTest ? ` during ${sanitizeLine(s.exit.duringTest)}` : '';
   return `${who} (${how}) at ${formatDuration(s.exit.atMs)}${when}`;
 }
@@ -433,8 +440,8 @@ export function buildView(r: Results, limits: Limits): ReportView {
     startedAt: formatDuration(s.startedAtMs),
     startedFor: s.startedForTest ? sanitizeLine(s.startedForTest) : 'before the first test',
     ready: s.ready,
-    exit: exitText(s),
-    exitedByItself: s.exit !== undefined && !s.exit.stoppedByGrader,
+    exit: exitText(s, r.program.role),
+    abnormal: abnormalExit(s, r.program.role),
     cleanup: s.cleanup ? sanitizeLine(s.cleanup) : undefined,
   }));
   const tail = lastLines(r.program.stderr, limits.outputTailLines);
@@ -493,7 +500,7 @@ export function buildView(r: Results, limits: Limits): ReportView {
     },
     program: {
       starts,
-      crashes: starts.filter((s) => s.exitedByItself),
+      crashes: starts.filter((s) => s.abnormal),
       stdout: outputView(r.program.stdout, limits),
       stderr: outputView(r.program.stderr, limits),
       stderrTail: tail.lines,

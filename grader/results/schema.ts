@@ -135,6 +135,8 @@ export const Results = z.object({
   build: BuildResult,
   groups: z.array(GroupResult),
   program: z.object({
+    /** server: started by the grader and expected to keep running; client: run by tests, expected to exit. */
+    role: z.enum(['server', 'client']).default('server'),
     starts: z.array(ProgramStart),
     stdout: CapturedOutput,
     stderr: CapturedOutput,

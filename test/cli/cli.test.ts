@@ -72,7 +72,7 @@ describe('sockgrade grade', () => {
     ['invalid JSON', '{"assignment": "kv-server", ', /is not valid JSON/],
     ['missing run', '{"assignment": "kv-server"}', /"run"/],
     ['unknown key', '{"assignment": "kv-server", "run": "x", "buidl": "make"}', /buidl/],
-    ['unknown assignment', '{"assignment": "kv-servr", "run": "x"}', /unknown assignment "kv-servr"[\s\S]*Known assignments: kv-server/],
+    ['unknown assignment', '{"assignment": "kv-servr", "run": "x"}', /unknown assignment "kv-servr"[\s\S]*Known assignments: .*kv-server/],
   ])('configuration error (%s): exit 2, a clear message, no stack trace', async (_name, manifest, message) => {
     const r = await run(['grade', submission(manifest)]);
     expect(r.code).toBe(2);

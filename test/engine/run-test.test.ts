@@ -9,7 +9,7 @@ const def: TestDefinition = { id: 'probe', title: 'a probe', points: 4, timeoutM
 const program = { startNumber: 1, running: true, pid: 1 };
 
 function run(fn: TestFn, interrupt?: AbortSignal) {
-  return runTest({ def, groupId: 'g', fn, seed: 's', target: { host: '127.0.0.1', port: 1 }, program, timeoutMs: def.timeoutMs, interrupt }).then((r) => r.result);
+  return runTest({ def, groupId: 'g', fn, seed: 's', server: { target: { host: '127.0.0.1', port: 1 }, program }, timeoutMs: def.timeoutMs, interrupt }).then((r) => r.result);
 }
 
 describe('runTest', () => {

@@ -313,6 +313,7 @@ export function fullRun(): Results {
     build: { status: 'skipped', exitCode: null, durationMs: 0, output: output('') },
     groups: [basics, concurrency, framing, strings, robustness],
     program: {
+      role: 'server',
       starts: [
         {
           pid: 4242,
@@ -374,7 +375,7 @@ export function buildFailed(): Results {
         log: [],
       })),
     })),
-    program: { starts: [], stdout: output(''), stderr: output('') },
+    program: { role: 'server', starts: [], stdout: output(''), stderr: output('') },
     notes: [],
   });
 }
