@@ -1,9 +1,8 @@
 // DNS-client conversations for tests: a scripted server the test owns, the contract's command
 // line, and checks of what the client printed and how it exited — failing with the query it
 // sent (decoded), what it printed, what was expected, and a hint.
-import dnsPacket from 'dns-packet';
 import type { RunResult } from '../grade/client.js';
-import { ScriptedDnsServer, type DnsHandler, type DnsQuery } from '../net/dns-server.js';
+import { describeDnsMessage, ScriptedDnsServer, type DnsHandler, type DnsQuery } from '../net/dns-server.js';
 import { byteDiff } from './diff.js';
 import type { TestContext } from './context.js';
 import { fail } from './failure.js';
@@ -35,14 +34,9 @@ export function clientArgs(server: ScriptedDnsServer, c: ClientCall): string[] {
   return ['--server', server.address, '--timeout-ms', String(c.timeoutMs ?? 1000), '--retries', String(c.retries ?? 1), ...(c.type ? ['--type', c.type] : []), c.name];
 }
 
-/** A query as one line, like dig's question section: `#1 udp +0 ms id=0x1a2b rd qd=1 example.test. A IN`. */
+/** A query as one line: `#1 udp +0 ms query id=0x1a2b rd | question: example.test. A IN`. */
 export function describeQuery(q: DnsQuery): string {
-  if (!q.packet) return `#${q.n} ${q.transport} +${q.atMs} ms: not a DNS message (${q.parseError}), ${q.raw.length} bytes`;
-  const p = q.packet;
-  const flags = p.flags ?? 0;
-  const bits = [flags & 0x8000 ? 'qr' : '', flags & dnsPacket.RECURSION_DESIRED ? 'rd' : ''].filter(Boolean).join(' ');
-  const qs = (p.questions ?? []).map((x) => `${x.name}. ${x.type} ${x.class ?? 'IN'}`).join('; ');
-  return `#${q.n} ${q.transport} +${q.atMs} ms id=0x${(p.id ?? 0).toString(16).padStart(4, '0')} ${bits || 'no flags'} qd=${p.questions?.length ?? 0}: ${qs}`;
+  return `#${q.n} ${q.transport} +${q.atMs} ms ${describeDnsMessage(q.raw).text}`;
 }
 
 /** Run the client and log what it did (the queries, decoded), for the report. */

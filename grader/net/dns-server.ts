@@ -5,7 +5,45 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import dnsPacket from 'dns-packet';
+import { findWireProblem } from './dns-wire.js';
 import type { Transcript } from './transcript.js';
+
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+function rdataText(a: dnsPacket.Answer): string {
+  const d = (a as { data?: unknown }).data;
+  if (Buffer.isBuffer(d)) return `\\# ${d.length} ${d.toString('hex')}`;
+  if (Array.isArray(d)) return d.map((x) => JSON.stringify(Buffer.isBuffer(x) ? x.toString('latin1') : String(x))).join(' ');
+  if (d && typeof d === 'object' && 'exchange' in d) {
+    const mx = d as unknown as { preference: number; exchange: string };
+    return `${mx.preference} ${mx.exchange}.`;
+  }
+  return typeof d === 'string' && /[a-z]/i.test(d) && a.type !== 'AAAA' ? `${d}.` : String(d);
+}
+
+/**
+ * A DNS message in one line, like dig's sections: header, question, answers; or where and why
+ * it cannot be decoded. Used in transcripts and test logs.
+ */
+export function describeDnsMessage(raw: Buffer): { text: string; markAt?: number } {
+  const problem = findWireProblem(raw);
+  if (problem) return { text: `malformed: ${problem.reason} (byte ${problem.offset})`, markAt: problem.offset };
+  let p: dnsPacket.DecodedPacket;
+  try {
+    p = dnsPacket.decode(raw);
+  } catch (e) {
+    return { text: `malformed: ${(e as Error).message}` };
+  }
+  // dns-packet reports QR as `type` and leaves it out of `flags`.
+  const flags = p.flags ?? 0;
+  const isResponse = p.type === 'response';
+  const bits = [isResponse ? 'qr' : '', flags & dnsPacket.TRUNCATED_RESPONSE ? 'tc' : '', flags & dnsPacket.RECURSION_DESIRED ? 'rd' : ''].filter(Boolean).join(' ');
+  const opcode = (flags >> 11) & 0xf;
+  const head = `${isResponse ? 'response' : 'query'} id=0x${(p.id ?? 0).toString(16).padStart(4, '0')} ${bits || '-'}${opcode ? ` opcode=${opcode}` : ''}${isResponse ? ` ${RCODE_NAMES[flags & 0xf] ?? `rcode=${flags & 0xf}`}` : ''}`;
+  const q = (p.questions ?? []).map((x) => `${x.name}. ${x.type} ${x.class ?? 'IN'}`).join(', ');
+  const an = (p.answers ?? []).map((a) => `${a.name}. ${'ttl' in a ? a.ttl : ''} ${a.type} ${rdataText(a)}`).join('; ');
+  return { text: `${head} | question: ${q || '(none)'}${an ? ` | answers: ${an}` : ''}` };
+}
 
 export interface DnsQuery {
   transport: 'udp' | 'tcp';
@@ -114,7 +152,7 @@ export class ScriptedDnsServer {
       q.parseError = (e as Error).message;
     }
     this.queries.push(q);
-    this.opts.transcript.message(transport, 'recv', raw);
+    this.record(transport, 'recv', raw);
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
@@ -123,9 +161,14 @@ export class ScriptedDnsServer {
     for (const r of replies === undefined ? [] : Array.isArray(replies) ? replies : [replies]) {
       if (r.delayMs) await delay(r.delayMs, undefined, { ref: false });
       if (this.closed) return;
-      this.opts.transcript.message(r.fromOtherPort ? `${transport} (other port)` : transport, 'send', r.bytes);
+      this.record(r.fromOtherPort ? `${transport} (other port)` : transport, 'send', r.bytes);
       (r.fromOtherPort && sendOther ? sendOther : send)(r.bytes);
     }
+  }
+
+  private record(conn: string, kind: 'send' | 'recv', bytes: Buffer): void {
+    const d = describeDnsMessage(bytes);
+    this.opts.transcript.message(conn, kind, bytes, { binary: true, decoded: d.text, ...(d.markAt !== undefined ? { markAt: d.markAt } : {}) });
   }
 
   private onTcp(sock: net.Socket): void {
@@ -177,7 +220,7 @@ export function checkQuery(q: DnsQuery, expect: { name: string; type: string }):
   const p = q.packet;
   const problems: string[] = [];
   const flags = p.flags ?? 0;
-  if (flags & 0x8000 || p.type === 'response') problems.push('QR is 1 (a response), not 0 (a query)');
+  if (p.type === 'response') problems.push('QR is 1 (a response), not 0 (a query)');
   if ((flags >> 11) & 0xf) problems.push(`OPCODE is ${(flags >> 11) & 0xf}, not 0 (a standard query)`);
   if (!(flags & dnsPacket.RECURSION_DESIRED)) problems.push('RD (recursion desired) is 0, not 1');
   const qs = p.questions ?? [];

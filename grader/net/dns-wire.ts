@@ -93,3 +93,54 @@ export const malformed = {
     return Buffer.concat([head, pointer(head.length), rrFixed(type, 60, 4), Buffer.from([10, 0, 0, 1])]);
   },
 };
+
+export interface WireProblem {
+  offset: number;
+  reason: string;
+}
+
+/**
+ * Walk a DNS message the way a careful client must, and say where the first problem is: the
+ * offset of the byte where decoding goes wrong (for the hex dump), and why. Undefined when the
+ * structure is sound (header, questions, records, names with pointers, rdata lengths).
+ */
+export function findWireProblem(buf: Buffer): WireProblem | undefined {
+  if (buf.length < 12) return { offset: buf.length, reason: `the header needs 12 bytes, the message has ${buf.length}` };
+  const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
+  let at = 12;
+  const name = (start: number): number | WireProblem => {
+    let pos = start;
+    let end = -1; // where the name ends in the record (after the first pointer)
+    for (let jumps = 0; ; ) {
+      if (pos >= buf.length) return { offset: pos, reason: 'a name runs past the end of the message' };
+      const len = buf[pos];
+      if ((len & 0xc0) === 0xc0) {
+        if (pos + 1 >= buf.length) return { offset: pos, reason: 'a compression pointer is cut off' };
+        const target = ((len & 0x3f) << 8) | buf[pos + 1];
+        if (end < 0) end = pos + 2;
+        if (target >= pos || ++jumps > 64) return { offset: pos, reason: `a compression pointer to offset ${target} ${target >= pos ? 'does not point backwards (a loop)' : 'starts a chain of pointers that never ends'}` };
+        pos = target;
+        continue;
+      }
+      if (len & 0xc0) return { offset: pos, reason: `label length byte 0x${len.toString(16)} uses reserved bits` };
+      if (len === 0) return end < 0 ? pos + 1 : end;
+      if (pos + 1 + len > buf.length) return { offset: pos, reason: `a label of ${len} bytes runs past the end of the message` };
+      pos += 1 + len;
+    }
+  };
+  for (let i = 0; i < counts[0]; i++) {
+    const n = name(at);
+    if (typeof n !== 'number') return n;
+    if (n + 4 > buf.length) return { offset: n, reason: 'a question is cut off before its type and class' };
+    at = n + 4;
+  }
+  for (let i = 0; i < counts[1] + counts[2] + counts[3]; i++) {
+    const n = name(at);
+    if (typeof n !== 'number') return n;
+    if (n + 10 > buf.length) return { offset: n, reason: 'a record is cut off before its type, class, TTL and length' };
+    const rdlength = buf.readUInt16BE(n + 8);
+    if (n + 10 + rdlength > buf.length) return { offset: n + 8, reason: `a record's data claims ${rdlength} bytes, fewer are left` };
+    at = n + 10 + rdlength;
+  }
+  return undefined;
+}

@@ -46,9 +46,12 @@ export class Transcript {
     });
   }
 
-  /** Record one datagram (or other whole message): never merged with its neighbours. */
-  message(conn: string, kind: 'send' | 'recv', data: Uint8Array): void {
-    this.push({ t: this.clock(), conn, kind, data: Buffer.from(data.subarray(0, this.maxBytes)).toString('base64'), size: data.length });
+  /**
+   * Record one datagram (or other whole message): never merged with its neighbours. Binary
+   * messages may carry their decoding and the offset where decoding failed, for the hex dump.
+   */
+  message(conn: string, kind: 'send' | 'recv', data: Uint8Array, extra: { binary?: boolean; decoded?: string; markAt?: number } = {}): void {
+    this.push({ t: this.clock(), conn, kind, data: Buffer.from(data.subarray(0, this.maxBytes)).toString('base64'), size: data.length, ...extra });
   }
 
   event(conn: string, kind: Exclude<Kind, 'send' | 'recv'>, text?: string): void {

@@ -8,6 +8,7 @@ import { buildView, type Limits } from './view.js';
 /** The HTML report shows everything the results hold; the grader already capped it. */
 export const HTML_LIMITS: Limits = {
   dataChars: Infinity,
+  hexRows: 32,
   diffChars: 160,
   transcriptEntries: Infinity,
   outputHeadLines: Infinity,

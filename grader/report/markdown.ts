@@ -9,6 +9,7 @@ import { padStart } from './format.js';
 
 export const MARKDOWN_LIMITS: Limits = {
   dataChars: 160,
+  hexRows: 8,
   diffChars: 120,
   transcriptEntries: 30,
   outputHeadLines: 40,

@@ -104,7 +104,8 @@ function wrapList(items: string[], max: number): string[] {
 /** Transcript rows with their time and connection columns padded to line up. */
 function terminalRows(rows: Row[]) {
   const { timeW, connW } = transcriptColumns(rows);
-  return rows.map((r) => (r.gap ? r : { ...r, timeCol: padStart(r.time, timeW), connCol: fit(r.conn, connW) }));
+  const timePad = ' '.repeat(timeW);
+  return rows.map((r) => (r.gap ? r : { ...r, timeCol: padStart(r.time, timeW), connCol: fit(r.conn, connW), timePad }));
 }
 
 function detailsContext(v: MergedTestView) {

@@ -56,6 +56,33 @@ export interface Limits {
   /** Lines shown of a program's or the build's output, split between its head and its tail. */
   outputHeadLines: number;
   outputTailLines: number;
+  /** Rows of 16 bytes shown in the hex dump of a binary message (a datagram). */
+  hexRows: number;
+}
+
+export interface HexRow {
+  offset: string;
+  cells: Array<{ hex: string; mark: boolean }>;
+  ascii: string;
+  /** The row as plain text, the marked byte in [brackets]. */
+  text: string;
+}
+
+/** A classic hex dump: offset, 16 bytes in hex, the printable ones as ASCII; one byte marked. */
+export function hexRows(bytes: Buffer, maxRows: number, markAt?: number): { rows: HexRow[]; more: number } {
+  const rows: HexRow[] = [];
+  const shown = Math.min(bytes.length, maxRows * 16);
+  for (let at = 0; at < shown; at += 16) {
+    const slice = bytes.subarray(at, Math.min(at + 16, shown));
+    const cells = [...slice].map((b, i) => ({ hex: b.toString(16).padStart(2, '0'), mark: at + i === markAt }));
+    const ascii = [...slice].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    // Every byte takes three columns; the marked one is bracketed in place of its separators.
+    let hexText = '';
+    cells.forEach((c, i) => (hexText += (c.mark ? '[' : i > 0 && cells[i - 1].mark ? ']' : ' ') + c.hex));
+    hexText += cells[cells.length - 1]?.mark ? ']' : ' ';
+    rows.push({ offset: at.toString(16).padStart(4, '0'), cells, ascii, text: `${at.toString(16).padStart(4, '0')}${hexText.padEnd(16 * 3 + 1)} |${ascii}|` });
+  }
+  return { rows, more: bytes.length - shown };
 }
 
 export type Row =
@@ -75,6 +102,10 @@ export type Row =
       quoted?: string;
       more?: string;
       size?: string;
+      /** Binary messages: the decoding (or why it failed) and a hex dump. */
+      decoded?: string;
+      hex?: HexRow[];
+      hexMore?: string;
     }
   | { gap: true; text: string };
 
@@ -197,6 +228,7 @@ export interface ReportView {
 
 export const TERMINAL_LIMITS: Limits = {
   dataChars: 96,
+  hexRows: 6,
   diffChars: 96,
   transcriptEntries: 40,
   outputHeadLines: 30,
@@ -222,7 +254,16 @@ function entryRow(e: TranscriptEntry, limits: Limits): Row {
   const conn = sanitizeLine(e.conn);
   if (e.kind === 'send' || e.kind === 'recv') {
     const shown = showBase64(e.data, limits.dataChars, e.size);
+    const binary = e.binary ? hexRows(Buffer.from(e.data ?? '', 'base64'), limits.hexRows, e.markAt) : undefined;
+    const notStored = Math.max(0, (e.size ?? 0) - Buffer.from(e.data ?? '', 'base64').length);
     return {
+      ...(binary
+        ? {
+            decoded: e.decoded ? sanitizeLine(e.decoded) : undefined,
+            hex: binary.rows,
+            hexMore: binary.more + notStored > 0 ? `… ${pluralize(binary.more + notStored, 'more byte')}` : undefined,
+          }
+        : {}),
       gap: false,
       time,
       conn,

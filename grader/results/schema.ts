@@ -18,6 +18,12 @@ export const TranscriptEntry = z.object({
   size: z.number().int().optional(),
   /** Human text for connect/close/error/note entries. */
   text: z.string().optional(),
+  /** A binary message (a datagram): reports show a hex dump rather than escaped text. */
+  binary: z.boolean().optional(),
+  /** The message decoded, one line (like dig's sections), or why it could not be. */
+  decoded: z.string().optional(),
+  /** Offset of the byte where decoding went wrong, marked in the hex dump. */
+  markAt: z.number().int().nonnegative().optional(),
 });
 export type TranscriptEntry = z.infer<typeof TranscriptEntry>;
 

@@ -142,3 +142,20 @@ describe('hand-built DNS bytes', () => {
     expect(() => dnsPacket.decode(bytes)).toThrow(error);
   });
 });
+
+describe('decoding for the report', () => {
+  test('a sound message is described like dig; a broken one names the byte where it breaks', async () => {
+    const { describeDnsMessage } = await import('../../grader/net/dns-server.js');
+    const { findWireProblem } = await import('../../grader/net/dns-wire.js');
+    const ok = dnsPacket.encode({ type: 'response', id: 0x1a2b, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'a.test' }], answers: [{ type: 'A', name: 'a.test', ttl: 60, data: '192.0.2.1' }] });
+    expect(describeDnsMessage(ok).text).toBe('response id=0x1a2b qr rd NOERROR | question: a.test. A IN | answers: a.test. 60 A 192.0.2.1');
+    expect(findWireProblem(ok)).toBeUndefined();
+    expect(findWireProblem(malformed.truncatedHeader(1))).toEqual({ offset: 6, reason: 'the header needs 12 bytes, the message has 6' });
+    const loop = malformed.pointerLoop(1, 'a.test', 'A');
+    const loopAt = 12 + 'a.test'.length + 2 + 4;
+    expect(findWireProblem(loop)).toMatchObject({ offset: loopAt, reason: expect.stringMatching(/loop/) });
+    expect(describeDnsMessage(loop)).toMatchObject({ markAt: loopAt, text: expect.stringMatching(/^malformed: .*loop.* \(byte \d+\)$/) });
+    expect(findWireProblem(malformed.labelPastEnd(1, 'a.test', 'A'))).toMatchObject({ reason: expect.stringMatching(/label of 40 bytes runs past the end/) });
+    expect(findWireProblem(responseWithPointers(1, 'p.test', 'A', [{ ttl: 1, rdata: Buffer.from([1, 2, 3, 4]) }, { ttl: 1, rdata: Buffer.from([1, 2, 3, 5]) }]))).toBeUndefined();
+  });
+});
