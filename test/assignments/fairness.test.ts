@@ -1,0 +1,56 @@
+// Fairness: every reference solution scores full marks; every real counterpart (redis-server,
+// dig) passes everything except its documented limitations; every starter starts cleanly and
+// scores low, so a student's first failures are about the protocol.
+import { describe, expect, test } from 'vitest';
+import { grade } from '../../grader/grade/grade.js';
+import { allTests, failedIds } from '../helpers.js';
+import { counterparts, solutions, starters, testIds } from './catalog.js';
+
+const notPassed = (r: Awaited<ReturnType<typeof grade>>) =>
+  allTests(r)
+    .filter((t) => t.status !== 'passed')
+    .map((t) => `${t.id}: ${t.status}: ${t.message}`);
+
+describe.concurrent('reference solutions: full marks', () => {
+  for (const s of solutions)
+    test(`${s.assignment} / ${s.lang}`, async () => {
+      const r = await grade({ dir: s.dir });
+      expect(notPassed(r)).toEqual([]);
+      expect(r.score.percent).toBe(100);
+      // A server solution never had to be restarted.
+      if (r.program.role === 'server') expect(r.program.starts).toHaveLength(1);
+    });
+});
+
+describe.concurrent('real counterparts: everything but their documented limitations', () => {
+  for (const c of counterparts)
+    test(`${c.name} (${c.assignment}) fails exactly: ${c.expectFailures.join(', ') || 'nothing'}`, async () => {
+      for (const id of c.expectFailures) {
+        expect(testIds(c.assignment)).toContain(id);
+        expect(c.why[id], `expected.json must say why ${c.name} fails ${id}`).toBeTruthy();
+      }
+      const r = await grade({ dir: c.dir });
+      // A missing program (not installed) would fail everything: say so plainly.
+      expect(r.counts.error, `${c.name}: did it start? ${notPassed(r)[0] ?? ''}`).toBe(0);
+      expect(failedIds(r)).toEqual([...c.expectFailures].sort());
+    });
+});
+
+describe.concurrent('starters: start cleanly, score low', () => {
+  for (const s of starters)
+    test(`${s.assignment} / ${s.lang}`, async () => {
+      const r = await grade({ dir: s.dir });
+      expect(r.build.status).not.toBe('failed');
+      expect(allTests(r).filter((t) => t.status === 'error')).toEqual([]);
+      // The skeleton works enough to pass something, and leaves most of the work to do.
+      expect(r.counts.passed).toBeGreaterThan(0);
+      expect(r.score.percent).toBeLessThan(35);
+      if (r.program.role === 'server') {
+        expect(r.program.starts).toHaveLength(1);
+        expect(r.program.starts[0].exit?.stoppedByGrader).toBe(true);
+      } else {
+        // A client starter exits by itself, every time, without a crash.
+        expect(r.program.starts.every((p) => p.exit && !p.exit.stoppedByGrader && p.exit.signal === null)).toBe(true);
+      }
+    });
+});
