@@ -12,6 +12,6 @@ export default defineConfig({
     // Two cores: two test files at a time, so timing-based tests keep their margins.
     maxWorkers: 2,
     // test.concurrent grades at most this many programs at once within a file.
-    maxConcurrency: 3,
+    maxConcurrency: 2,
   },
 });

@@ -63,6 +63,8 @@ export interface DnsReply {
   delayMs?: number;
   /** Send from a second socket on another port (a spoofed or misdirected answer). */
   fromOtherPort?: boolean;
+  /** Send to where this earlier query came from (UDP), not to the current one's sender. */
+  to?: DnsQuery;
 }
 
 /** What to send back for a query: nothing (drop), one reply, or several in order. */
@@ -89,7 +91,9 @@ export class ScriptedDnsServer {
     private readonly tcp: net.Server | undefined,
     readonly port: number,
   ) {
-    udp.on('message', (raw, rinfo) => void this.onQuery('udp', raw, { address: rinfo.address, port: rinfo.port }, (b) => udp.send(b, rinfo.port, rinfo.address), (b) => other.send(b, rinfo.port, rinfo.address)));
+    udp.on('message', (raw, rinfo) =>
+      void this.onQuery('udp', raw, { address: rinfo.address, port: rinfo.port }, (b, to) => udp.send(b, to?.port ?? rinfo.port, to?.address ?? rinfo.address), (b, to) => other.send(b, to?.port ?? rinfo.port, to?.address ?? rinfo.address)),
+    );
     tcp?.on('connection', (sock) => this.onTcp(sock));
   }
 
@@ -144,7 +148,13 @@ export class ScriptedDnsServer {
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 
-  private async onQuery(transport: 'udp' | 'tcp', raw: Buffer, from: DnsQuery['from'], send: (b: Buffer) => void, sendOther?: (b: Buffer) => void): Promise<void> {
+  private async onQuery(
+    transport: 'udp' | 'tcp',
+    raw: Buffer,
+    from: DnsQuery['from'],
+    send: (b: Buffer, to?: DnsQuery['from']) => void,
+    sendOther?: (b: Buffer, to?: DnsQuery['from']) => void,
+  ): Promise<void> {
     const q: DnsQuery = { transport, raw, from, n: this.queries.length + 1, atMs: Math.round(performance.now() - this.startedAt) };
     try {
       q.packet = dnsPacket.decode(raw);
@@ -162,7 +172,7 @@ export class ScriptedDnsServer {
       if (r.delayMs) await delay(r.delayMs, undefined, { ref: false });
       if (this.closed) return;
       this.record(r.fromOtherPort ? `${transport} (other port)` : transport, 'send', r.bytes);
-      (r.fromOtherPort && sendOther ? sendOther : send)(r.bytes);
+      (r.fromOtherPort && sendOther ? sendOther : send)(r.bytes, r.to?.from);
     }
   }
 

@@ -42,10 +42,11 @@ describe.concurrent('starters: start cleanly, score low', () => {
       const r = await grade({ dir: s.dir });
       expect(r.build.status).not.toBe('failed');
       expect(allTests(r).filter((t) => t.status === 'error')).toEqual([]);
-      // The skeleton works enough to pass something, and leaves most of the work to do.
-      expect(r.counts.passed).toBeGreaterThan(0);
+      // It leaves most of the work to do.
       expect(r.score.percent).toBeLessThan(35);
       if (r.program.role === 'server') {
+        // The socket code works: the first test (PING) passes, so the failures are about the protocol.
+        expect(r.counts.passed).toBeGreaterThan(0);
         expect(r.program.starts).toHaveLength(1);
         expect(r.program.starts[0].exit?.stoppedByGrader).toBe(true);
       } else {

@@ -1,0 +1,330 @@
+// The dns-client tests, written only against the harness: the grader is the DNS server, scripted
+// per test; the student's client runs once per check. Tests check what the contract states —
+// queries, accepted answers, printed lines, exit codes, timing against T — so `dig` passes every
+// test except those needing sub-second timing and those where dig itself is lax or gives up
+// (test/counterparts/dig/expected.json lists them, each with its reason).
+import { setTimeout as delay } from 'node:timers/promises';
+import { defineTests } from '../../grader/harness/define.js';
+import type { TestContext } from '../../grader/harness/context.js';
+import { describeQuery, dnsServer, expectExit, expectLines, runClient } from '../../grader/harness/dns.js';
+import { checkQuery, respond, type DnsQuery, type RecordSpec } from '../../grader/net/dns-server.js';
+import { malformed, responseWithPointers } from '../../grader/net/dns-wire.js';
+
+const TTL = 300;
+const line = (owner: string, type: string, rdata: string, ttl = TTL) => `${owner}.\t${ttl}\tIN\t${type}\t${rdata}`;
+const a = (name: string, ip: string): RecordSpec => ({ type: 'A', name, ttl: TTL, data: ip });
+
+/** A fresh name under example.test for each check, from the seed, so runs never share answers. */
+function name(t: TestContext, label: string): string {
+  return `${label}-${t.key('n').split(':')[1]}.example.test`;
+}
+
+const HINT_ACCEPT =
+  'Accept a datagram only if it comes from the server\'s address and port, has QR=1, carries the ID of a query you sent, and repeats your question. Ignore anything else and keep waiting (without restarting the timer).';
+
+/** Answer every query with these records (the question repeated, the query's ID). */
+const answerWith = (records: RecordSpec[]) => (q: DnsQuery) => ({ bytes: respond(q, records) });
+
+/** One decoy before the real answer: the client must print the real one. */
+async function decoyTest(t: TestContext, label: string, decoy: (q: DnsQuery, n: string) => { bytes: Buffer; fromOtherPort?: boolean }[], hint = HINT_ACCEPT) {
+  const n = name(t, label);
+  const real = a(n, '192.0.2.10');
+  const server = await dnsServer(t, (q) => (q.n === 1 ? [...decoy(q, n), { bytes: respond(q, [real]), delayMs: 60 }] : { bytes: respond(q, [real]) }));
+  const r = await runClient(t, server, { name: n, timeoutMs: 1500 });
+  if (r.stdout.includes('198.51.100.66')) t.fail(`your client printed the decoy's answer (198.51.100.66), not the real one (192.0.2.10).\nIt printed:\n${r.stdout}`, { hint });
+  expectLines(r, [line(n, 'A', '192.0.2.10')], hint);
+  expectExit(r, 0, hint);
+}
+
+export default defineTests({
+  async 'query-well-formed'(t) {
+    for (const [label, type] of [['www', 'A'], ['mail', 'MX']] as const) {
+      const n = name(t, label);
+      const server = await dnsServer(t, answerWith([]));
+      const r = await runClient(t, server, { name: n, type });
+      const q = server.queries[0];
+      if (!q) t.fail(`your client sent no query for ${n} ${type}; it ${r.timedOut ? 'had to be stopped' : `exited with code ${r.exitCode}`}.\n${r.stderr}`, { hint: 'Send the query as one UDP datagram to the address and port given with --server.' });
+      const problems = checkQuery(q, { name: n, type });
+      if (problems.length)
+        t.fail(`the query for ${n} ${type} is not a standard query: ${problems.join('; ')}.\nIt was: ${describeQuery(q)}`, {
+          hint: 'Header: a random ID, flags 0x0100 (QR=0, OPCODE=0, RD=1), QDCOUNT=1, other counts 0. Question: the name as length-prefixed labels ending in a zero byte, then the type and class IN (1).',
+        });
+      expectExit(r, 0);
+    }
+  },
+
+  async 'a-single'(t) {
+    const n = name(t, 'host');
+    const server = await dnsServer(t, answerWith([a(n, '192.0.2.1')]));
+    const r = await runClient(t, server, { name: n });
+    expectLines(r, [line(n, 'A', '192.0.2.1')]);
+    expectExit(r, 0);
+  },
+
+  async 'a-multiple'(t) {
+    const n = name(t, 'multi');
+    const ips = ['192.0.2.3', '192.0.2.1', '198.51.100.7'];
+    const server = await dnsServer(t, answerWith(ips.map((ip) => a(n, ip))));
+    const r = await runClient(t, server, { name: n });
+    expectLines(r, ips.map((ip) => line(n, 'A', ip)), 'Print every record of the answer section, in the order the server sent them.');
+    expectExit(r, 0);
+  },
+
+  async aaaa(t) {
+    const n = name(t, 'v6');
+    const cases: Array<[string, string]> = [
+      ['::1', '::1'],
+      ['2001:db8::1', '2001:db8::1'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+      ['2001:db8:0:1:0:0:0:1', '2001:db8:0:1::1'],
+      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+      ['2001:DB8:AAAA:0BCD:0:0:0:0', '2001:db8:aaaa:bcd::'],
+      ['fe80:1:2:3:4:5:6:7', 'fe80:1:2:3:4:5:6:7'],
+    ];
+    const server = await dnsServer(t, answerWith(cases.map(([ip]) => ({ type: 'AAAA', name: n, ttl: TTL, data: ip }))));
+    const r = await runClient(t, server, { name: n, type: 'AAAA' });
+    expectLines(r, cases.map(([, shown]) => line(n, 'AAAA', shown)));
+    expectExit(r, 0);
+  },
+
+  async 'cname-chain'(t) {
+    const n = name(t, 'www');
+    const [x, y] = [name(t, 'alias'), name(t, 'edge')];
+    const server = await dnsServer(t, answerWith([
+      { type: 'CNAME', name: n, ttl: TTL, data: x },
+      { type: 'CNAME', name: x, ttl: TTL, data: y },
+      a(y, '192.0.2.44'),
+    ]));
+    const r = await runClient(t, server, { name: n });
+    expectLines(r, [line(n, 'CNAME', `${x}.`), line(x, 'CNAME', `${y}.`), line(y, 'A', '192.0.2.44')], 'Print every record of the answer section, CNAMEs included, each with its own owner name.');
+    expectExit(r, 0);
+  },
+
+  async ns(t) {
+    const n = name(t, 'zone');
+    const server = await dnsServer(t, answerWith([
+      { type: 'NS', name: n, ttl: TTL, data: `ns1.${n}` },
+      { type: 'NS', name: n, ttl: TTL, data: 'ns2.example.net' },
+    ]));
+    const r = await runClient(t, server, { name: n, type: 'NS' });
+    expectLines(r, [line(n, 'NS', `ns1.${n}.`), line(n, 'NS', 'ns2.example.net.')]);
+    expectExit(r, 0);
+  },
+
+  async mx(t) {
+    const n = name(t, 'mail');
+    const server = await dnsServer(t, answerWith([
+      { type: 'MX', name: n, ttl: TTL, data: { preference: 10, exchange: `mx1.${n}` } },
+      { type: 'MX', name: n, ttl: TTL, data: { preference: 20, exchange: 'backup.example.net' } },
+    ]));
+    const r = await runClient(t, server, { name: n, type: 'MX' });
+    expectLines(r, [line(n, 'MX', `10 mx1.${n}.`), line(n, 'MX', '20 backup.example.net.')]);
+    expectExit(r, 0);
+  },
+
+  async txt(t) {
+    const n = name(t, 'text');
+    const server = await dnsServer(t, answerWith([
+      { type: 'TXT', name: n, ttl: TTL, data: ['hello world', 'say "hi"', 'back\\slash'] },
+      { type: 'TXT', name: n, ttl: TTL, data: ['v=spf1 -all'] },
+    ]));
+    const r = await runClient(t, server, { name: n, type: 'TXT' });
+    expectLines(r, [line(n, 'TXT', '"hello world" "say \\"hi\\"" "back\\\\slash"'), line(n, 'TXT', '"v=spf1 -all"')]);
+    expectExit(r, 0);
+  },
+
+  async 'compressed-names'(t) {
+    const n = name(t, 'packed');
+    const server = await dnsServer(t, (q) => ({
+      bytes: responseWithPointers(q.packet?.id ?? 0, n, 'A', [
+        { ttl: TTL, rdata: Buffer.from([192, 0, 2, 21]) },
+        { ttl: TTL, rdata: Buffer.from([192, 0, 2, 22]) },
+        { ttl: TTL, rdata: Buffer.from([192, 0, 2, 23]) },
+      ]),
+    }));
+    const r = await runClient(t, server, { name: n });
+    expectLines(r, [line(n, 'A', '192.0.2.21'), line(n, 'A', '192.0.2.22'), line(n, 'A', '192.0.2.23')], 'Answer owner names here are compression pointers (two bytes starting 0b11): the first points at the question\'s name, the next at the previous owner — a pointer to a pointer. Follow pointers until a zero byte.');
+    expectExit(r, 0);
+  },
+
+  async nxdomain(t) {
+    const n = name(t, 'nowhere');
+    const server = await dnsServer(t, (q) => ({ bytes: respond(q, [], { rcode: 'NXDOMAIN' }) }));
+    const r = await runClient(t, server, { name: n });
+    expectExit(r, 3, 'RCODE 3 (NXDOMAIN, the low four bits of the flags) means the name does not exist: exit with code 3.');
+    expectLines(r, []);
+  },
+
+  async nodata(t) {
+    const n = name(t, 'empty');
+    const server = await dnsServer(t, answerWith([]));
+    const r = await runClient(t, server, { name: n, type: 'AAAA' });
+    expectLines(r, []);
+    expectExit(r, 0, 'NOERROR with an empty answer section is a success: print nothing and exit with code 0.');
+  },
+
+  async servfail(t) {
+    for (const rcode of ['SERVFAIL', 'REFUSED'] as const) {
+      const n = name(t, rcode.toLowerCase());
+      const server = await dnsServer(t, (q) => ({ bytes: respond(q, [], { rcode }) }));
+      const r = await runClient(t, server, { name: n });
+      t.log(`${rcode}: ${r.exitCode}`);
+      expectExit(r, 4, `RCODE ${rcode === 'SERVFAIL' ? 2 : 5} (${rcode}) is an error other than NXDOMAIN: exit with code 4.`);
+    }
+  },
+
+  async 'first-query-dropped'(t) {
+    const T = 400;
+    const n = name(t, 'lossy');
+    const server = await dnsServer(t, (q) => (q.n === 1 ? undefined : { bytes: respond(q, [a(n, '192.0.2.5')]) }));
+    const r = await runClient(t, server, { name: n, timeoutMs: T, retries: 2 });
+    const [q1, q2] = server.queries;
+    if (!q2) t.fail(`your client sent ${server.queries.length} query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; after ${T} ms without an answer it must send the query again.`, { hint: 'Wait T ms for an answer; with none, retransmit (at most R times).' });
+    const gap = q2.atMs - q1.atMs;
+    t.log(`retransmitted after ${gap} ms (T = ${T} ms)`);
+    if (gap < 0.8 * T) t.fail(`your client retransmitted after ${gap} ms, before the ${T} ms of --timeout-ms had passed.`, { hint: 'Each attempt waits the full T ms (--timeout-ms) before the next query.' });
+    // Up to 2T: room for a loaded machine, and still far from a client that ignores T and
+    // waits whole seconds (dig, whose timeout is at least 1 s, retransmits after ~1,000 ms).
+    if (gap > 2 * T) t.fail(`your client retransmitted only after ${gap} ms; --timeout-ms was ${T} ms.`, { hint: '--timeout-ms is in milliseconds: retransmit once T ms have passed without an acceptable answer.' });
+    expectLines(r, [line(n, 'A', '192.0.2.5')]);
+    expectExit(r, 0);
+  },
+
+  async 'all-dropped'(t) {
+    const [T, R] = [250, 2];
+    const n = name(t, 'void');
+    const server = await dnsServer(t, () => undefined);
+    const before = performance.now();
+    const r = await runClient(t, server, { name: n, timeoutMs: T, retries: R });
+    const queries = server.queries.length;
+    if (queries !== 1 + R)
+      t.fail(`your client sent ${queries} queries; with --retries ${R} it must send exactly ${1 + R} (the first and ${R} retransmissions) and then give up.`, {
+        hint: 'Count attempts: one query, then at most R retransmissions, each after T ms of silence.',
+      });
+    expectExit(r, 2, 'After 1+R attempts without an acceptable answer, give up with exit code 2.');
+    const firstAt = server.startedAt + server.queries[0].atMs;
+    const gaveUpAfter = Math.round(before + r.durationMs - firstAt);
+    t.log(`gave up ${gaveUpAfter} ms after the first query (${1 + R} × ${T} ms = ${(1 + R) * T} ms)`);
+    if (gaveUpAfter < (1 + R) * T * 0.8) t.fail(`your client gave up ${gaveUpAfter} ms after its first query, before ${1 + R} attempts of ${T} ms had passed.`, { hint: 'Wait the full T ms after the last retransmission too.' });
+    if (gaveUpAfter > (1 + R) * T + 800) t.fail(`your client gave up only ${gaveUpAfter} ms after its first query; ${1 + R} attempts of ${T} ms take ${(1 + R) * T} ms.`, { hint: 'Give up as soon as the last attempt\'s T ms have passed.' });
+  },
+
+  async 'late-answer'(t) {
+    const T = 400;
+    const n = name(t, 'slow');
+    // The answer to the first query is sent only once the retransmission has arrived (an event,
+    // not a guess at timing), to where the first query came from; nothing answers the others.
+    const server = await dnsServer(t, (q) => {
+      const first = server.queries[0];
+      return q.n === 2 ? { bytes: respond(first, [a(n, '192.0.2.9')]), to: first } : undefined;
+    });
+    const r = await runClient(t, server, { name: n, timeoutMs: T, retries: 2 });
+    t.log(`${server.queries.length} queries sent`);
+    if (server.queries.length < 2) t.fail(`your client sent only one query, so the answer to it (held back until a retransmission) never came; it ${r.timedOut ? 'had to be stopped' : `exited with code ${r.exitCode}`}.`, { hint: 'With no acceptable answer after T ms, send the query again.' });
+    expectLines(r, [line(n, 'A', '192.0.2.9')], 'An answer to an earlier attempt is still the answer: keep accepting the IDs of every query this run sent.');
+    expectExit(r, 0);
+  },
+
+  async 'junk-keeps-timer'(t) {
+    const T = 600;
+    const n = name(t, 'junk');
+    // The first attempt gets only a decoy (wrong ID) at 0.6 T: the retransmission is still due at
+    // T, not at 0.6 T + T. The bound 1.3 T is 0.3 T from both.
+    const server = await dnsServer(t, (q) =>
+      q.n === 1 ? { bytes: respond(q, [a(n, '198.51.100.66')], { id: ((q.packet?.id ?? 0) + 1) & 0xffff }), delayMs: 0.6 * T } : { bytes: respond(q, [a(n, '192.0.2.12')]) },
+    );
+    const r = await runClient(t, server, { name: n, timeoutMs: T, retries: 2 });
+    const [q1, q2] = server.queries;
+    if (!q2) t.fail(`your client sent one query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; with only a bogus answer after ${T} ms it must send the query again.`, { hint: HINT_ACCEPT });
+    const gap = q2.atMs - q1.atMs;
+    t.log(`a decoy arrived ${0.6 * T} ms after the first query; the retransmission came ${gap} ms after it (T = ${T} ms)`);
+    if (gap > 1.3 * T)
+      t.fail(`your client retransmitted ${gap} ms after its first query; the decoy at ${0.6 * T} ms seems to have restarted its ${T} ms timer.`, {
+        hint: 'Each attempt has a deadline fixed when the query is sent: an ignored datagram does not give the server more time. Wait for (deadline - now), not for T, after each datagram.',
+      });
+    expectLines(r, [line(n, 'A', '192.0.2.12')], HINT_ACCEPT);
+    expectExit(r, 0);
+  },
+
+  async 'wrong-id'(t) {
+    await decoyTest(t, 'spoof-id', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { id: ((q.packet?.id ?? 0) + 1) & 0xffff }) }]);
+  },
+
+  async 'wrong-port'(t) {
+    await decoyTest(t, 'spoof-port', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')]), fromOtherPort: true }], 'Check the source address and port of every datagram (recvfrom gives them): only the server you asked may answer.');
+  },
+
+  async 'wrong-question'(t) {
+    await decoyTest(t, 'spoof-question', (q) => {
+      const other = 'other.example.test';
+      return [{ bytes: respond(q, [a(other, '198.51.100.66')], { question: { type: 'A', name: other, class: 'IN' } }) }];
+    });
+  },
+
+  async 'not-a-response'(t) {
+    await decoyTest(t, 'spoof-qr', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { qr: false }) }]);
+  },
+
+  async 'malformed-answers'(t) {
+    await decoyTest(
+      t,
+      'broken',
+      (q, n) => [{ bytes: malformed.truncatedHeader(q.packet?.id ?? 0) }, { bytes: malformed.labelPastEnd(q.packet?.id ?? 0, n, 'A') }],
+      'A datagram that cannot be parsed is not an answer: catch the parse error, ignore the datagram and keep waiting. Check every length against the bytes that are really there.',
+    );
+  },
+
+  async 'pointer-loop'(t) {
+    await decoyTest(
+      t,
+      'loop',
+      (q, n) => [{ bytes: malformed.pointerLoop(q.packet?.id ?? 0, n, 'A') }],
+      'A compression pointer may point at itself. Follow at most a bounded number of pointers (or only ones pointing strictly backwards); on a loop, treat the datagram as malformed and ignore it.',
+    );
+  },
+
+  async 'random-ids'(t) {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const n = name(t, `id${i}`);
+      const server = await dnsServer(t, answerWith([a(n, '192.0.2.1')]));
+      const r = await runClient(t, server, { name: n });
+      expectExit(r, 0);
+      ids.push(server.queries[0]?.packet?.id ?? -1);
+    }
+    t.log(`IDs: ${ids.map((id) => '0x' + id.toString(16).padStart(4, '0')).join(', ')}`);
+    if (new Set(ids).size === 1)
+      t.fail(`three runs all used the transaction ID 0x${ids[0].toString(16).padStart(4, '0')}.`, {
+        hint: 'An attacker who can guess the ID can forge answers: take it from a cryptographically random source (secrets/os.urandom, crypto.randomInt), new for every run.',
+      });
+  },
+
+  async 'name-too-long'(t) {
+    const label64 = `${'a'.repeat(64)}.example.test`;
+    const long = Array.from({ length: 4 }, (_, i) => `${String.fromCharCode(98 + i)}`.repeat(63)).join('.') + '.test';
+    for (const [what, n] of [['a 64-byte label', label64], [`a ${long.length + 2}-byte name`, long]] as const) {
+      const server = await dnsServer(t, () => undefined);
+      const r = await runClient(t, server, { name: n, timeoutMs: 300, retries: 0 });
+      // The process has exited: anything it sent over loopback has arrived by now.
+      await delay(20);
+      if (server.queries.length)
+        t.fail(`with ${what}, your client sent ${server.queries.length} query; such a name cannot be encoded and must be refused before anything is sent.`, {
+          hint: 'Labels are at most 63 bytes and a whole name at most 255 bytes on the wire: check, print a usage error on stderr and exit with code 1.',
+        });
+      expectExit(r, 1, 'A name the protocol cannot carry is a usage error: exit with code 1 before sending anything.');
+    }
+  },
+
+  async 'tc-fallback'(t) {
+    const n = name(t, 'big');
+    const all = Array.from({ length: 12 }, (_, i) => a(n, `192.0.2.${100 + i}`));
+    const server = await dnsServer(t, (q) => ({ bytes: respond(q, all.slice(0, 1), { tc: true }) }), answerWith(all));
+    const r = await runClient(t, server, { name: n });
+    if (!server.queries.some((q) => q.transport === 'tcp'))
+      t.fail(`the UDP answer had TC=1 (truncated), but your client never asked again over TCP.\nIt printed:\n${r.stdout || '(nothing)'}`, {
+        hint: 'TC=1 means the answer did not fit: open a TCP connection to the same address and port, send the query with a two-byte length prefix, and read the length-prefixed answer.',
+      });
+    expectLines(r, all.map((x) => line(n, 'A', String(x.data))));
+    expectExit(r, 0);
+  },
+});
