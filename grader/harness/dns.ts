@@ -82,7 +82,7 @@ export function expectLines(r: RunResult, expected: string[], hint?: string): vo
   const i = expected.findIndex((l, k) => got[k] !== l);
   const at = i === -1 ? expected.length : i;
   const show = (lines: string[]) => (lines.length ? lines.map((l) => `  ${JSON.stringify(l)}`).join('\n') : '  (nothing)');
-  fail(`your client printed ${got.length} line(s) where ${expected.length} were expected; line ${at + 1} differs.\nExpected:\n${show(expected)}\nPrinted:\n${show(got)}\nIt ${exitText(r)}.${stderrNote(r)}`, {
+  fail(`your client printed ${got.length} line(s) (${expected.length} expected); line ${at + 1} differs.\nExpected:\n${show(expected)}\nPrinted:\n${show(got)}\nIt ${exitText(r)}.${stderrNote(r)}`, {
     diff: byteDiff(Buffer.from(expected[at] ?? ''), Buffer.from(got[at] ?? '')),
     hint: hint ?? lineHint(expected[at], got[at]),
   });
