@@ -23,7 +23,6 @@ function findRoot(): string {
 export const packageRoot = findRoot();
 export const assignmentsDir = path.join(packageRoot, 'assignments');
 export const startersDir = path.join(packageRoot, 'starter');
-export const templatesDir = path.join(packageRoot, 'templates');
 /** True when this code is the compiled copy in dist/ (then assignment tests load from dist too). */
 export const runningCompiled = fileURLToPath(import.meta.url).endsWith('.js');
 /** The grader's own node_modules/.bin: put on the program's PATH so TypeScript submissions find tsc. */

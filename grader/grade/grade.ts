@@ -10,7 +10,8 @@ import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
 import { packageVersion, toolsBin } from '../paths.js';
 import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
-import { shellQuote } from '../run/process.js';
+import { stderrExcerpt } from '../run/output.js';
+import { describeExit, shellQuote } from '../run/process.js';
 import { runBuild } from './build.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { runTest } from './run-test.js';
@@ -147,7 +148,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           const first = server.startNumber === 0;
           if (!first) {
             const last = server.starts[server.starts.length - 1];
-            const how = last.exit?.signal ? `was killed by ${last.exit.signal}` : `exited with code ${last.exit?.code}`;
+            const how = last.exit ? describeExit(last.exit) : 'stopped';
             note(`Your server ${how}${last.exit?.duringTest ? ` during test "${last.exit.duringTest}"` : ''}; it was restarted for test "${def.id}".`);
           }
           const started = await server.start(def.id, opts.interrupt);
@@ -233,9 +234,8 @@ function round2(n: number): number {
 function blameExit(result: TestResult, server: ServerUnderTest): void {
   const exit = server.exitDuring(result.id);
   if (!exit) return;
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  const tail = server.stderr.lastLines(STDERR_LINES_IN_MESSAGE);
-  const stderr = tail.length ? ` Last lines of its stderr:\n${tail.map((l) => '  ' + l).join('\n')}` : ' It printed nothing on stderr.';
+  const how = describeExit(exit);
+  const stderr = stderrExcerpt(server.stderr.lastLines(STDERR_LINES_IN_MESSAGE));
   const sentence = `Your server ${how} during this test.${stderr}`;
   if (result.status === 'passed') {
     result.status = 'failed';

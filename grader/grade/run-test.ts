@@ -3,19 +3,19 @@
 // in the test itself (the grader's bug, reported as such, never blamed on the student).
 import { setMaxListeners } from 'node:events';
 import type { TestDefinition } from '../assignment/definition.js';
-import { TestContextImpl, type ProgramView } from '../harness/context.js';
+import { TestContextImpl, type ContextInit } from '../harness/context.js';
 import type { TestFn } from '../harness/define.js';
 import { TestFailure } from '../harness/failure.js';
 import type { TestResult } from '../results/schema.js';
-import type { RunResult } from './client.js';
 
 export interface RunTestInput {
   def: TestDefinition;
   groupId: string;
   fn: TestFn;
   seed: string;
-  server?: { target: { host: string; port: number }; program: ProgramView };
-  runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
+  /** The program under test, as the test context sees it (a server, or a client to run). */
+  server?: ContextInit['server'];
+  runProgram?: ContextInit['runProgram'];
   /** The test's deadline: its own timeout, cut short by what is left of the run's budget. */
   timeoutMs: number;
   /** Aborted when grading is interrupted. */

@@ -3,8 +3,8 @@
 // recorded for the report; startup failures come back as sentences a student can act on.
 import getPort from 'get-port';
 import type { ProgramStart } from '../results/schema.js';
-import { HeadTail } from '../run/output.js';
-import { commandLine, RunningProcess } from '../run/process.js';
+import { HeadTail, stderrExcerpt } from '../run/output.js';
+import { commandLine, describeExit, RunningProcess } from '../run/process.js';
 import { waitForPort } from '../run/readiness.js';
 
 export interface ServerOptions {
@@ -69,15 +69,13 @@ export class ServerUnderTest {
     }
     const stop = await proc.stop();
     record.cleanup = stop.summary;
-    const tail = this.stderr.lastLines(8);
-    const stderrNote = tail.length ? `\nLast lines of stderr:\n${tail.map((l) => '  ' + l).join('\n')}` : ' It printed nothing on stderr.';
+    const stderrNote = stderrExcerpt(this.stderr.lastLines(8));
     const secs = this.opts.startupTimeoutMs / 1000;
     switch (ready.status) {
       case 'exited': {
-        const how = ready.exit.signal ? `was killed by ${ready.exit.signal}` : `exited with code ${ready.exit.code}`;
         return {
           ok: false,
-          message: `your program ${how} before listening on port ${this.port} (started as: ${record.command}).${stderrNote}`,
+          message: `your program ${describeExit(ready.exit)} before listening on port ${this.port} (started as: ${record.command}).${stderrNote}`,
           hint: 'A server must keep running. Run the command above yourself in your submission folder and read the error.',
         };
       }

@@ -2,6 +2,8 @@
 // line, and checks of what the client printed and how it exited — failing with the query it
 // sent (decoded), what it printed, what was expected, and a hint.
 import type { RunResult } from '../grade/client.js';
+import { stderrExcerpt } from '../run/output.js';
+import { describeExit } from '../run/process.js';
 import { describeDnsMessage, ScriptedDnsServer, type DnsHandler, type DnsQuery } from '../net/dns-server.js';
 import { byteDiff } from './diff.js';
 import type { TestContext } from './context.js';
@@ -49,13 +51,12 @@ export async function runClient(t: TestContext, server: ScriptedDnsServer, c: Cl
 
 function exitText(r: RunResult): string {
   if (r.timedOut) return 'was still running and had to be stopped';
-  if (r.signal) return `was killed by ${r.signal}`;
-  return `exited with code ${r.exitCode}${r.exitCode !== null && EXIT_MEANING[r.exitCode] ? ` (${EXIT_MEANING[r.exitCode]})` : ''}`;
+  const meaning = r.exitCode !== null && !r.signal ? EXIT_MEANING[r.exitCode] : undefined;
+  return `${describeExit({ code: r.exitCode, signal: r.signal })}${meaning ? ` (${meaning})` : ''}`;
 }
 
 function stderrNote(r: RunResult): string {
-  const lines = r.stderr.trimEnd().split('\n').filter(Boolean).slice(-6);
-  return lines.length ? `\nLast lines of its stderr:\n${lines.map((l) => '  ' + l).join('\n')}` : '';
+  return stderrExcerpt(r.stderr.trimEnd().split('\n').filter(Boolean).slice(-6), '');
 }
 
 /** The run must have exited with `code`. */

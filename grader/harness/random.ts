@@ -25,10 +25,6 @@ export function seededRandom(...parts: string[]): Random {
   };
 }
 
-export function randomInt(random: Random, lo: number, hiExclusive: number): number {
-  return lo + Math.floor(random() * (hiExclusive - lo));
-}
-
 export function randomBuffer(random: Random, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(random() * 256);

@@ -149,7 +149,3 @@ export function describeReply(v: RespValue): string {
       return v.value === null ? 'nil array' : `array of ${v.value.length} items`;
   }
 }
-
-export function sameReply(a: RespValue, b: RespValue): boolean {
-  return encodeResp(a).equals(encodeResp(b));
-}

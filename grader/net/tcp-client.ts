@@ -157,20 +157,6 @@ export class TcpClient {
     }
   }
 
-  /**
-   * Wait up to `ms` for anything more to arrive (or the connection to close): used to prove
-   * that no unexpected bytes follow a reply. Returns what arrived beyond what was buffered.
-   */
-  async settle(ms: number): Promise<Buffer> {
-    const before = this.buf.length;
-    const deadline = performance.now() + ms;
-    while (!this.peerClosed) {
-      const left = deadline - performance.now();
-      if (left <= 0 || !(await this.change(left))) break;
-    }
-    return this.buf.subarray(before);
-  }
-
   /** Wait until the server closes or resets the connection. */
   async waitClosed(timeoutMs: number): Promise<'closed' | 'reset' | 'timeout'> {
     const deadline = performance.now() + timeoutMs;
@@ -207,10 +193,6 @@ export class TcpClient {
     this.localClosed = true;
     this.socket.destroy();
     this.wake();
-  }
-
-  get isClosed(): boolean {
-    return this.localClosed || !!this.peerClosed;
   }
 
   private wake(): void {

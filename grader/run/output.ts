@@ -54,3 +54,8 @@ export class HeadTail {
     return lines.slice(-n);
   }
 }
+
+/** "Last lines of stderr:" and the lines, indented, for a message; `ifEmpty` when there are none. */
+export function stderrExcerpt(lines: string[], ifEmpty = ' It printed nothing on stderr.'): string {
+  return lines.length ? `\nLast lines of its stderr:\n${lines.map((l) => '  ' + l).join('\n')}` : ifEmpty;
+}

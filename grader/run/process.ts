@@ -37,6 +37,11 @@ export interface StopReport {
   summary: string;
 }
 
+/** How a process ended, as the end of a sentence: "exited with code 1", "was killed by SIGSEGV". */
+export function describeExit(exit: { code: number | null; signal: string | null }): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
 /** Shell-quote one argument for /bin/sh. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
