@@ -38,7 +38,18 @@ export const ClientProgram = z.object({
   runTimeoutMs: z.number().int().positive().max(60_000).default(5000),
 });
 
-export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram]);
+export const PeersProgram = z.object({
+  /**
+   * peers: many copies run at once, started (and killed, and restarted) by the tests, each
+   * wired to its neighbours through the grader's link proxy.
+   */
+  role: z.literal('peers'),
+  /** Arguments appended to the run command: "{id}", "{port}" and "{peers}" (host:port,...) are replaced. */
+  args: z.array(z.string()),
+  startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+});
+
+export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram, PeersProgram]);
 
 export const AssignmentDefinition = z
   .object({

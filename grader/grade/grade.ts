@@ -17,6 +17,8 @@ import { checkSubmissionDir, readManifest } from './manifest.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
 import { ServerUnderTest } from './server.js';
+import { PeerRunner } from './peers.js';
+import { ClusterPool } from '../harness/cluster.js';
 
 export interface GradeEvents {
   /** Before anything runs: what will be graded. */
@@ -83,6 +85,7 @@ function skipped(def: TestDefinition, groupId: string, status: 'skipped' | 'erro
     transcript: [],
     transcriptDropped: 0,
     log: [],
+    figures: [],
   };
 }
 
@@ -113,6 +116,11 @@ export async function grade(opts: GradeOptions): Promise<Results> {
       ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0 })
       : undefined;
   const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0 }) : undefined;
+  const peers =
+    prog.role === 'peers'
+      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0 })
+      : undefined;
+  const clusters = peers ? new ClusterPool(peers.start) : undefined;
   const groups: GroupResult[] = [];
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
@@ -172,6 +180,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           if (stopReason.repeat) stopReason = { status: stopReason.status, message: stopReason.repeat };
         } else {
           const startNumber = server?.startNumber;
+          if (peers) peers.currentTest = def.id;
           const ran = await runTest({
             def,
             groupId: g.id,
@@ -179,6 +188,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
             seed,
             ...(server ? { server: { target: { host: '127.0.0.1', port: server.port }, program: server } } : {}),
             ...(client ? { runProgram: (args: string[], timeoutMs?: number) => client.run(args, def.id, timeoutMs) } : {}),
+            ...(clusters ? { clusters } : {}),
             timeoutMs: def.timeoutMs,
             interrupt: opts.interrupt,
           });
@@ -190,6 +200,13 @@ export async function grade(opts: GradeOptions): Promise<Results> {
             if (result.status !== 'passed' && ran.connectionLost) await server.settle(2000);
             if (server.startNumber === startNumber && !server.running) blameExit(result, server);
           }
+          if (peers && clusters) {
+            // Peers are stopped after their test (unless the next test shares them); one that
+            // died by itself is blamed on this test.
+            await clusters.release();
+            blamePeerExits(result, peers);
+            peers.collect();
+          }
           if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
         }
         group.tests.push(result);
@@ -198,8 +215,10 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     }
   } finally {
     await server?.stop();
+    await clusters?.release(true);
+    await peers?.stopAll();
   }
-  const runs = server ?? client!;
+  const runs = server ?? client ?? peers!;
   for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
 
   const all = groups.flatMap((g) => g.tests);
@@ -228,6 +247,24 @@ export async function grade(opts: GradeOptions): Promise<Results> {
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** Peers that died by themselves during this test: say so (and fail it if it had passed). */
+function blamePeerExits(result: TestResult, peers: PeerRunner): void {
+  const exits = peers.unexpectedExits(result.id);
+  if (!exits.length) return;
+  const first = exits[0];
+  const sentence = `Peer ${exits.map((e) => `${e.peer} ${e.how}`).join(', ')} during this test.${first.stderr ? ` ${first.peer}'s stderr:${first.stderr.replace(/^\nLast lines of its stderr:/, '')}` : ''}`;
+  if (result.message?.includes(`peer ${first.peer} exited`) || result.message?.includes(`peer ${first.peer} was killed`)) return;
+  if (result.status === 'passed') {
+    result.status = 'failed';
+    result.pointsEarned = 0;
+    result.message = `the answers were right, but ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
+    result.hint = 'A peer must survive whatever its neighbours and clients do. Look at the stderr above for the exception.';
+  } else {
+    result.message = `${result.message ?? ''}\n${sentence}`.trim();
+    result.hint ??= 'Look at the stderr above for the exception that ended your peer.';
+  }
 }
 
 /** The server died during this test: say so in the test's result (and fail it if it had passed). */

@@ -16,6 +16,7 @@ export interface RunTestInput {
   /** The program under test, as the test context sees it (a server, or a client to run). */
   server?: ContextInit['server'];
   runProgram?: ContextInit['runProgram'];
+  clusters?: ContextInit['clusters'];
   /** The test's deadline: its own timeout, cut short by what is left of the run's budget. */
   timeoutMs: number;
   /** Aborted when grading is interrupted. */
@@ -32,20 +33,34 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
   setMaxListeners(0, ac.signal);
   const onInterrupt = () => ac.abort(new Error('interrupted'));
   input.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+  let extend: (ms: number) => void = () => undefined;
   const ctx = new TestContextImpl({
     testId: def.id,
     seed: input.seed,
     deadlineAt: start + input.timeoutMs,
+    extendDeadline: (ms) => extend(ms),
     signal: ac.signal,
     ...(input.server ? { server: input.server } : {}),
     ...(input.runProgram ? { runProgram: input.runProgram } : {}),
+    ...(input.clusters ? { clusters: input.clusters } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
+  let deadlineAt = start + input.timeoutMs;
+  let extendedMs = 0;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort(new DeadlineReached());
-      reject(new DeadlineReached());
-    }, input.timeoutMs);
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        ac.abort(new DeadlineReached());
+        reject(new DeadlineReached());
+      }, Math.max(0, deadlineAt - performance.now()));
+    };
+    arm();
+    extend = (ms: number) => {
+      deadlineAt += ms;
+      extendedMs += ms;
+      arm();
+    };
     ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
   });
   deadline.catch(() => undefined);
@@ -64,7 +79,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
       diff = e.diff;
     } else if (e instanceof DeadlineReached) {
       status = 'timeout';
-      message = `the test did not finish within its deadline of ${input.timeoutMs} ms.`;
+      message = `the test did not finish within its deadline of ${input.timeoutMs} ms${extendedMs ? ` (plus ${Math.round(extendedMs)} ms for starting programs)` : ''}.`;
       hint = 'Your server may be stuck (blocked on one client, or waiting for bytes that already arrived), or much too slow.';
     } else if (input.interrupt?.aborted) {
       status = 'skipped';
@@ -100,6 +115,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
     transcript: ctx.transcript.entries(),
     transcriptDropped: ctx.transcript.dropped,
     log: ctx.logLines,
+    figures: ctx.figures,
   };
   return { result, connectionLost: ctx.sawConnectionLoss };
 }

@@ -1,6 +1,8 @@
 // What a test of an assignment holds: the program's address, seeded randomness, connections
 // that record a transcript, a log, and its deadline. Tests are written only against this.
 import type { RunResult } from '../grade/client.js';
+import type { Figure } from '../results/schema.js';
+import type { Cluster, ClusterPool, ClusterSpec } from './cluster.js';
 import { TcpClient } from '../net/tcp-client.js';
 import { Transcript } from '../net/transcript.js';
 import { randomBuffer, randomWord, seededRandom, type Random } from './random.js';
@@ -13,6 +15,31 @@ export interface ProgramView {
   readonly running: boolean;
   readonly pid: number;
 }
+
+/** One peer to start (peers assignments): its id, its port, its neighbours' addresses. */
+export interface PeerSpec {
+  id: string;
+  port: number;
+  peers: string[];
+}
+
+/** A running peer, as a test may see and control it. */
+export interface PeerProcess {
+  readonly id: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly running: boolean;
+  /** SIGKILL, at once: a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL: the end of the test. */
+  stop(): Promise<void>;
+  stderrLines(n: number): string[];
+}
+
+export type StartPeer = (
+  spec: PeerSpec,
+  signal?: AbortSignal,
+) => Promise<{ ok: true; peer: PeerProcess } | { ok: false; message: string; hint: string }>;
 
 export interface TestContext {
   readonly testId: string;
@@ -32,8 +59,20 @@ export interface TestContext {
   run(args: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
   /** Milliseconds left before the test's deadline. */
   remainingMs(): number;
+  /**
+   * Give the test `ms` more before its deadline: for setup the student's program is not judged
+   * on (starting 25 peers on a busy machine), never for waiting on the program.
+   */
+  extendDeadline(ms: number): void;
   /** Open a connection to the server; named c1, c2, ... in the transcript; closed when the test ends. */
   connect(opts?: { name?: string; timeoutMs?: number }): Promise<TcpClient>;
+  /**
+   * Start the student's peers wired as `spec.topology`, every link through the grader's proxy
+   * (peers assignments). Stopped when the test ends, unless the next test shares them.
+   */
+  cluster(spec: ClusterSpec): Promise<Cluster>;
+  /** A picture for the report (drawn by the HTML report). */
+  figure(f: Figure): void;
   /** A line for the report (what the test is doing, a measurement). */
   log(line: string): void;
   /** Run `fn` when the test ends, however it ends (close an instrument the test started). */
@@ -50,17 +89,22 @@ export interface ContextInit {
   testId: string;
   seed: string;
   deadlineAt: number;
+  /** Moves the deadline later (the grader's own setup time is not the student's). */
+  extendDeadline?: (ms: number) => void;
   signal: AbortSignal;
   /** A server assignment: where it listens, and its process. */
   server?: { target: { host: string; port: number }; program: ProgramView };
   /** A client assignment: how to run it. */
   runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
+  /** A peers assignment: where its clusters come from. */
+  clusters?: ClusterPool;
 }
 
 export class TestContextImpl implements TestContext {
   readonly transcript = new Transcript();
   readonly random: Random;
   readonly logLines: string[] = [];
+  readonly figures: Figure[] = [];
   readonly clients: TcpClient[] = [];
   private readonly deferred: Array<() => unknown> = [];
   awarded: { fraction: number; message: string } | undefined;
@@ -108,6 +152,12 @@ export class TestContextImpl implements TestContext {
     return Math.max(0, this.init.deadlineAt - performance.now());
   }
 
+  extendDeadline(ms: number): void {
+    if (!(ms > 0)) return;
+    this.init.deadlineAt += ms;
+    this.init.extendDeadline?.(ms);
+  }
+
   async connect(opts: { name?: string; timeoutMs?: number } = {}): Promise<TcpClient> {
     const name = opts.name ?? `c${++this.connCount}`;
     try {
@@ -126,6 +176,15 @@ export class TestContextImpl implements TestContext {
         hint: 'Is your server still running and listening on the port given with --port? Does it keep accepting new connections?',
       });
     }
+  }
+
+  async cluster(spec: ClusterSpec): Promise<Cluster> {
+    if (!this.init.clusters) throw new Error('this assignment\'s program is not peers: there is no cluster to start');
+    return this.init.clusters.acquire(spec, this);
+  }
+
+  figure(f: Figure): void {
+    this.figures.push(f);
   }
 
   log(line: string): void {

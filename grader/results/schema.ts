@@ -36,6 +36,84 @@ export const Diff = z.object({
 });
 export type Diff = z.infer<typeof Diff>;
 
+/**
+ * Pictures of a distributed test (gossip-peer), as data: the report draws them (inline SVG in
+ * the HTML report). Times are milliseconds since the test started; peers are named by id.
+ */
+export const TopologyFigure = z.object({
+  kind: z.literal('topology'),
+  title: z.string(),
+  /** Positions in the unit square, chosen by the topology (grid, ring, line, tree, random). */
+  peers: z.array(z.object({ id: z.string(), x: z.number(), y: z.number(), crashed: z.boolean().optional() })),
+  /** Directed links: what `from` sent to `to` during the test (lines and bytes seen by the proxy). */
+  links: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      lines: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      /** Lines the grader dropped on this link (a cut or a partition). */
+      dropped: z.number().int().nonnegative().default(0),
+    }),
+  ),
+  /** The link or peer a failure names, drawn highlighted ("n4->n5", or "n4"). */
+  highlight: z.array(z.string()).default([]),
+});
+
+export const SpreadFigure = z.object({
+  kind: z.literal('spread'),
+  title: z.string(),
+  /** How many peers there are (the y axis). */
+  peerCount: z.number().int().positive(),
+  /** The bound the test allowed, in ms after the broadcast (a vertical line). */
+  boundMs: z.number().optional(),
+  values: z.array(
+    z.object({
+      value: z.number(),
+      origin: z.string(),
+      broadcastAtMs: z.number(),
+      /** When each peer that learned it first knew it, ascending (ms since the test started). */
+      learnedAtMs: z.array(z.number()),
+    }),
+  ),
+});
+
+export const SequenceFigure = z.object({
+  kind: z.literal('sequence'),
+  title: z.string(),
+  peers: z.array(z.string()),
+  /** Peer-to-peer lines, as arrows; `dropped` lines end in a cross. */
+  messages: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      sentAtMs: z.number(),
+      deliveredAtMs: z.number().optional(),
+      dropped: z.boolean().default(false),
+      /** The line, shortened. */
+      label: z.string(),
+    }),
+  ),
+  /** How many lines were left out to keep the picture readable. */
+  messagesOmitted: z.number().int().nonnegative().default(0),
+  /** Faults and client requests, drawn across or on the lifelines. */
+  marks: z.array(
+    z.object({
+      atMs: z.number(),
+      kind: z.enum(['partition', 'heal', 'cut', 'crash', 'restart', 'broadcast', 'read']),
+      /** Which peers it concerns (all when empty). */
+      peers: z.array(z.string()).default([]),
+      text: z.string(),
+    }),
+  ),
+});
+
+export const Figure = z.discriminatedUnion('kind', [TopologyFigure, SpreadFigure, SequenceFigure]);
+export type Figure = z.infer<typeof Figure>;
+export type TopologyFigure = z.infer<typeof TopologyFigure>;
+export type SpreadFigure = z.infer<typeof SpreadFigure>;
+export type SequenceFigure = z.infer<typeof SequenceFigure>;
+
 export const TestStatus = z.enum(['passed', 'failed', 'timeout', 'error', 'skipped']);
 export type TestStatus = z.infer<typeof TestStatus>;
 
@@ -56,6 +134,8 @@ export const TestResult = z.object({
   transcriptDropped: z.number().int().nonnegative().default(0),
   /** Lines the test logged while running (what it is doing, measurements). */
   log: z.array(z.string()),
+  /** Pictures of the run (distributed tests), drawn by the HTML report. */
+  figures: z.array(Figure).default([]),
 });
 export type TestResult = z.infer<typeof TestResult>;
 
@@ -88,6 +168,8 @@ export type BuildResult = z.infer<typeof BuildResult>;
 /** One start of the student's program, and how it ended. */
 export const ProgramStart = z.object({
   pid: z.number().int(),
+  /** Which peer this start was (peers assignments: several copies run at once). */
+  peer: z.string().optional(),
   port: z.number().int().optional(),
   command: z.string(),
   startedAtMs: z.number(),
@@ -141,8 +223,11 @@ export const Results = z.object({
   build: BuildResult,
   groups: z.array(GroupResult),
   program: z.object({
-    /** server: started by the grader and expected to keep running; client: run by tests, expected to exit. */
-    role: z.enum(['server', 'client']).default('server'),
+    /**
+     * server: started by the grader and expected to keep running; client: run by tests, expected
+     * to exit; peers: many copies started by the tests, wired to each other through the grader.
+     */
+    role: z.enum(['server', 'client', 'peers']).default('server'),
     starts: z.array(ProgramStart),
     stdout: CapturedOutput,
     stderr: CapturedOutput,

@@ -144,11 +144,11 @@ export class RunningProcess {
    * SIGTERM to the group and to anything of the run that left it; SIGKILL to whatever is still
    * alive after `graceMs`; then check that nothing is left.
    */
-  async stop(graceMs = 2000): Promise<StopReport> {
+  async stop(graceMs = 2000, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<StopReport> {
     const alreadyExited = !this.running;
     this.stopping = true;
     const deadline = performance.now() + graceMs;
-    signalGroup(this.pid, 'SIGTERM');
+    signalGroup(this.pid, first);
     // Wait for the leader (an event); the rest is polled: no event says "this group is empty".
     // Unref the fallback timer: a leftover timer must not keep the grader alive after it is done.
     if (this.running) await Promise.race([this.exited, delay(graceMs, undefined, { ref: false })]);
@@ -156,7 +156,7 @@ export class RunningProcess {
     // Processes that left the group (setsid, double fork) were found by their environment marker.
     const escaped = alive.filter((p) => p.pgrp !== this.pid);
     const leftovers = escaped.map((p) => `pid ${p.pid} (${p.command})`);
-    for (const p of escaped) signalPid(p.pid, 'SIGTERM');
+    for (const p of escaped) signalPid(p.pid, first);
     let step = 5;
     while (alive.length && performance.now() < deadline) {
       await delay(step);
@@ -175,7 +175,9 @@ export class RunningProcess {
     }
     let summary = alreadyExited
       ? 'it had already exited'
-      : forced
+      : first === 'SIGKILL'
+        ? 'it was killed with SIGKILL'
+        : forced
         ? `it did not exit within ${graceMs / 1000} s of SIGTERM and was killed with SIGKILL`
         : 'it exited on SIGTERM';
     if (leftovers.length) summary += `; it left ${leftovers.length} process(es) running outside its process group (${leftovers.join(', ')}), stopped too`;

@@ -44,3 +44,8 @@ export const counterparts = subdirs('test', 'counterparts').map((name) => {
 export function testIds(assignment: string): string[] {
   return assignments.find((a) => a.id === assignment)!.groups.flatMap((g) => g.tests.map((t) => t.id));
 }
+
+/** How long a test that grades one program may take: the assignment's budget plus a margin for build and startup. */
+export function gradeTimeout(assignment: string): number {
+  return Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000);
+}

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { allTests, failedIds } from '../helpers.js';
-import { counterparts, solutions, starters, testIds } from './catalog.js';
+import { counterparts, gradeTimeout, solutions, starters, testIds } from './catalog.js';
 
 const notPassed = (r: Awaited<ReturnType<typeof grade>>) =>
   allTests(r)
@@ -19,7 +19,9 @@ describe.concurrent('reference solutions: full marks', () => {
       expect(r.score.percent).toBe(100);
       // A server solution never had to be restarted.
       if (r.program.role === 'server') expect(r.program.starts).toHaveLength(1);
-    });
+      // No peer ever died by itself.
+      if (r.program.role === 'peers') expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
+    }, gradeTimeout(s.assignment));
 });
 
 describe.concurrent('real counterparts: everything but their documented limitations', () => {
@@ -49,9 +51,13 @@ describe.concurrent('starters: start cleanly, score low', () => {
         expect(r.counts.passed).toBeGreaterThan(0);
         expect(r.program.starts).toHaveLength(1);
         expect(r.program.starts[0].exit?.stoppedByGrader).toBe(true);
+      } else if (r.program.role === 'peers') {
+        // Listening and the client requests work (stage 1 passes); no peer ever crashed.
+        expect(r.groups[0].tests.every((t) => t.status === 'passed')).toBe(true);
+        expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
       } else {
         // A client starter exits by itself, every time, without a crash.
         expect(r.program.starts.every((p) => p.exit && !p.exit.stoppedByGrader && p.exit.signal === null)).toBe(true);
       }
-    });
+    }, gradeTimeout(s.assignment));
 });

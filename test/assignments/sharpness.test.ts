@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { failedIds } from '../helpers.js';
-import { assignments, scenarios, testIds } from './catalog.js';
+import { assignments, gradeTimeout, scenarios, testIds } from './catalog.js';
 
 describe('each assignment has scenarios that catch each test', () => {
   for (const a of assignments)
@@ -27,5 +27,5 @@ describe.concurrent('each scenario fails exactly what it declares', () => {
     test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
       const r = await grade({ dir: s.dir });
       expect(failedIds(r)).toEqual([...s.expectFailures].sort());
-    });
+    }, gradeTimeout(s.assignment));
 });

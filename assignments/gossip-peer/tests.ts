@@ -1,0 +1,362 @@
+// The gossip-peer tests, written only against the harness: a cluster of the student's peers
+// behind the grader's link proxy (grader/harness/cluster.ts). Verdicts come from what peers
+// answer their clients (reads), as the contract states; the proxy's counts give the traffic
+// measurements. Every bound is derived from the topology (diameter, links) and the injected
+// latency, never one absolute number, with slack for a loaded machine.
+import type { Cluster } from '../../grader/harness/cluster.js';
+import type { TestContext } from '../../grader/harness/context.js';
+import { defineTests } from '../../grader/harness/define.js';
+import { TestFailure } from '../../grader/harness/failure.js';
+import { HINT_FRAMING, lineParser, parseLine, show, type PeerClient } from '../../grader/harness/json-lines.js';
+import { grid, line, randomConnected, ring } from '../../grader/harness/topology.js';
+
+const SINGLE = { topology: line(1), shared: true };
+const GRID = { topology: grid(5, 5), latencyMs: 100, shared: true };
+
+/** Lines per broadcast allowed: each value may cross each directed link twice (a line and its acknowledgement). */
+const LINES_PER_LINK_PER_OP = 2;
+/** Bytes per broadcast allowed per directed link: room for a verbose line and its acknowledgement. */
+const BYTES_PER_LINK_PER_OP = 200;
+/** Once everyone knows everything: at most this many lines, and bytes, per directed link per second. */
+const QUIET_LINES_PER_LINK_PER_S = 2;
+const QUIET_BYTES_PER_LINK_PER_S = 400;
+
+/** Run `fn` for every item at once; fail with the first failure and how many failed. */
+async function all<T>(t: TestContext, items: T[], what: string, fn: (item: T) => Promise<void>): Promise<void> {
+  const results = await Promise.allSettled(items.map(fn));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed.length) return;
+  const first = failed[0].reason;
+  if (!(first instanceof TestFailure)) throw first;
+  if (failed.length === 1) throw first;
+  t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, { hint: first.hint, timeout: first.timeout });
+}
+
+/** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
+async function broadcastAll(t: TestContext, c: Cluster, plan: Array<[string, number]>): Promise<void> {
+  const byPeer = new Map<string, number[]>();
+  for (const [p, v] of plan) byPeer.set(p, [...(byPeer.get(p) ?? []), v]);
+  await all(t, [...byPeer], 'broadcasts', async ([p, vs]) => {
+    for (const v of vs) await c.broadcast(p, v);
+  });
+}
+
+/** Values spread over the peers, round robin from a seeded start. */
+function spreadOver(t: TestContext, c: Cluster, values: number[]): Array<[string, number]> {
+  const start = Math.floor(t.random() * c.peers.length);
+  return values.map((v, i) => [c.peers[(start + i) % c.peers.length], v]);
+}
+
+/**
+ * A workload for the traffic tests: `n` broadcasts at `perSecond`, spread over the peers, then
+ * everyone must know them. Returns the traffic from the first broadcast until the network has
+ * been idle for a moment after convergence (acknowledgements still in flight are counted).
+ */
+async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond: number) {
+  const values = c.newValues(n);
+  const plan = spreadOver(t, c, values);
+  c.mark();
+  const started: Array<Promise<void>> = [];
+  const t0 = performance.now();
+  for (let i = 0; i < plan.length; i++) {
+    const due = t0 + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    started.push(c.broadcast(plan[i][0], plan[i][1]));
+  }
+  await all(t, started.map((p, i) => [p, i] as const), 'broadcasts', ([p]) => p);
+  await c.expectEveryone(values, { ...c.spreadBound(1000), hint: 'Every value must reach every peer; forward new values to all neighbours.' });
+  // Let acknowledgements of the last values arrive: two link latencies, then measure.
+  await new Promise((r) => setTimeout(r, 2 * c.latencyMs + 300));
+  return { ...c.traffic(), measuredBy: t.testId };
+}
+
+async function expectErrorOrNothingThenWorks(t: TestContext, c: PeerClient, bad: string | Buffer, label: string): Promise<void> {
+  await c.conn.write(bad);
+  const msgId = c.newMsgId();
+  const req = JSON.stringify({ type: 'read', msg_id: msgId });
+  await c.conn.write(req + '\n');
+  // Between the bad line and the read's reply: nothing, or objects (an error reply).
+  try {
+    await c.awaitReply(msgId, 'read_ok', req, 3000);
+  } catch (e) {
+    if (e instanceof TestFailure)
+      t.fail(`after ${label} ${show(bad)}, the peer did not answer the next request properly: ${e.message}`, {
+        hint: 'A malformed line gets an error object or nothing; the peer keeps reading the same connection and answers the next line.',
+      });
+    throw e;
+  }
+}
+
+export default defineTests({
+  async 'broadcast-read'(t) {
+    const c = await t.cluster(SINGLE);
+    const values = c.newValues(3);
+    for (const v of values) await c.broadcast('n1', v);
+    const have = await c.read('n1');
+    const missing = values.filter((v) => !have.has(v));
+    if (missing.length)
+      t.fail(`peer n1 acknowledged broadcasts of ${values.join(', ')}, but its read_ok lacks ${missing.join(', ')} (it lists ${[...have].slice(0, 10).join(', ') || 'nothing'}).`, {
+        hint: 'Store the value before replying broadcast_ok; read_ok lists every value the peer has.',
+      });
+    t.log(`3 broadcasts acknowledged; read_ok lists all of them`);
+  },
+
+  async 'read-each-once'(t) {
+    const c = await t.cluster(SINGLE);
+    const [v, w] = c.newValues(2);
+    await c.broadcast('n1', v);
+    await c.broadcast('n1', v);
+    await c.broadcast('n1', w);
+    await c.broadcast('n1', v);
+    // read() fails on a value listed twice.
+    const have = await c.read('n1');
+    if (!have.has(v) || !have.has(w)) t.fail(`peer n1's read_ok lacks ${!have.has(v) ? v : w}, which it acknowledged.`);
+    t.log(`${v} broadcast three times and listed once`);
+  },
+
+  async 'pipelined-requests'(t) {
+    const c = await t.cluster(SINGLE);
+    const values = c.newValues(20);
+    const client = await c.client('n1');
+    // 20 broadcasts and a read in one write: replies may come in any order, matched by in_reply_to.
+    const reqs = values.map((v) => ({ type: 'broadcast', message: v, msg_id: client.newMsgId() }));
+    for (const v of values) c.noteBroadcast('n1', v);
+    const readId = client.newMsgId();
+    const text = reqs.map((r) => JSON.stringify(r) + '\n').join('') + JSON.stringify({ type: 'read', msg_id: readId }) + '\n';
+    await client.conn.write(text);
+    for (const r of reqs) await client.awaitReply(r.msg_id, 'broadcast_ok', JSON.stringify(r), 3000);
+    // The read was sent after the broadcasts on the same connection: it sees all of them.
+    const reply = await client.awaitReply(readId, 'read_ok', '{"type":"read"}', 3000);
+    const listed = new Set(Array.isArray(reply.messages) ? reply.messages : []);
+    const lacking = values.filter((v) => !listed.has(v));
+    if (lacking.length) t.fail(`after 20 broadcasts in one write, the read sent behind them lacks ${lacking.length} of them (e.g. ${lacking[0]}).`, { hint: HINT_FRAMING });
+    // One request split into single bytes, and requests from five clients at once.
+    const [v1] = c.newValues(1);
+    c.noteBroadcast('n1', v1);
+    const split = JSON.stringify({ type: 'broadcast', message: v1, msg_id: client.newMsgId() });
+    await client.conn.write(split + '\n', { chunking: { mode: 'random', random: t.random, maxPiece: 6 }, pauseMs: 2 });
+    await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 3000);
+    await all(t, [1, 2, 3, 4, 5], 'clients', async () => {
+      const conn = await c.connection('n1');
+      const [x] = c.newValues(1);
+      c.noteBroadcast('n1', x);
+      const line = JSON.stringify({ type: 'broadcast', message: x, msg_id: 1 });
+      await conn.write(line + '\n');
+      const out = await conn.read(lineParser, 3000);
+      if (out.status !== 'complete') return t.fail(`a second client sent ${show(line)} and got no reply line (${out.status}).`, { timeout: out.status === 'timeout' });
+      const p = parseLine(out.value);
+      if (!p.ok || p.value.type !== 'broadcast_ok' || p.value.in_reply_to !== 1) t.fail(`a second client sent ${show(line)} and got ${show(out.value)}.`, { hint: HINT_FRAMING });
+    });
+    await c.read('n1');
+    t.log('20 pipelined broadcasts and a read answered; a request split into single bytes answered; 5 clients at once answered');
+  },
+
+  async 'malformed-lines'(t) {
+    const c = await t.cluster(SINGLE);
+    const client = await c.client('n1');
+    const bad: Array<[string | Buffer, string]> = [
+      ['this is not json\n', 'a line that is not JSON'],
+      ['{"type":"broadcast","message":\n', 'a cut-off JSON object'],
+      ['{"type":"frobnicate","msg_id":7}\n', 'an unknown type'],
+      ['[1,2,3]\n', 'a JSON array'],
+      ['\n', 'an empty line'],
+      [Buffer.from([0xff, 0xfe, 0x7b, 0x0a]), 'a line that is not UTF-8'],
+    ];
+    for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, client, b, label);
+    for (const o of client.unsolicited)
+      if (typeof o.type !== 'string') t.fail(`the peer answered a malformed line with ${show(JSON.stringify(o))}, an object without a "type".`, { hint: 'Answer malformed lines with {"type":"error", ...} or not at all.' });
+    // The peer still serves new connections and new values.
+    const [v] = c.newValues(1);
+    c.noteBroadcast('n1', v);
+    c.expectAlive('after the malformed lines');
+    const fresh = await c.connection('n1');
+    await fresh.write(JSON.stringify({ type: 'broadcast', message: v, msg_id: 1 }) + '\n');
+    const out = await fresh.read(lineParser, 3000);
+    if (out.status !== 'complete') return t.fail(`after the malformed lines, a new client's broadcast got no reply (${out.status}).`, { timeout: out.status === 'timeout' });
+    if (!(await c.read('n1')).has(v)) t.fail(`after the malformed lines, a new value broadcast by a new client is missing from read_ok.`);
+    t.log(`${bad.length} malformed lines answered with ${client.unsolicited.length} error object(s) (or nothing); the peer kept working`);
+  },
+
+  async 'line-5'(t) {
+    const c = await t.cluster({ topology: line(5), latencyMs: 20 });
+    // One value from each end and one from the middle.
+    const values = c.newValues(3);
+    await broadcastAll(t, c, [
+      ['n1', values[0]],
+      ['n5', values[1]],
+      ['n3', values[2]],
+    ]);
+    await c.expectEveryone(values, { ...c.spreadBound(), hint: 'A peer that learns a new value (from a client or a neighbour) passes it on to its neighbours: n2, n3 and n4 relay.' });
+  },
+
+  async 'random-graph'(t) {
+    const c = await t.cluster({ topology: randomConnected(8, 3, t.random), latencyMs: 20 });
+    const values = c.newValues(8);
+    await broadcastAll(t, c, c.peers.map((p, i) => [p, values[i]]));
+    await c.expectEveryone(values, { ...c.spreadBound(), hint: 'Send each new value to every neighbour in --peers, not only to the first.' });
+  },
+
+  async 'grid-convergence'(t) {
+    const c = await t.cluster(GRID);
+    const values = c.newValues(25);
+    await broadcastAll(t, c, c.peers.map((p, i) => [p, values[i]]));
+    await c.expectEveryone(values, { ...c.spreadBound(), hint: 'Forward a new value at once (or batch for at most a few tens of ms): each hop already costs 100 ms here.' });
+  },
+
+  async 'msgs-per-op'(t) {
+    const c = await t.cluster(GRID);
+    const n = 40;
+    const tr = await c.memo('workload', () => measuredWorkload(t, c, n, 50));
+    const perOp = tr.lines / n;
+    const limit = LINES_PER_LINK_PER_OP * c.directedLinks;
+    t.log(`${tr.lines} peer-to-peer lines for ${n} broadcasts: ${perOp.toFixed(1)} per broadcast (limit ${limit} = ${LINES_PER_LINK_PER_OP} × ${c.directedLinks} directed links; Maelstrom's 3d target is < 30, 3e's < 20)`);
+    if (perOp > limit) {
+      if (tr.worstCopy) c.spotlight(`${tr.worstCopy.from}->${tr.worstCopy.to}`);
+      t.fail(`peers sent ${perOp.toFixed(1)} lines to each other per broadcast (${tr.lines} for ${n} broadcasts); the limit is ${limit} (${LINES_PER_LINK_PER_OP} per directed link). ${c.describeTraffic()}`);
+    }
+  },
+
+  async 'bytes-per-op'(t) {
+    const c = await t.cluster(GRID);
+    const n = 40;
+    const tr = await c.memo('workload', () => measuredWorkload(t, c, n, 50));
+    if (tr.measuredBy !== t.testId) t.log(`the workload of test "${tr.measuredBy}" on the same peers, judged for bytes`);
+    const perOp = tr.bytes / n;
+    const limit = BYTES_PER_LINK_PER_OP * c.directedLinks;
+    t.log(`${tr.bytes} bytes between peers for ${n} broadcasts: ${Math.round(perOp)} per broadcast (limit ${limit} = ${BYTES_PER_LINK_PER_OP} × ${c.directedLinks} directed links)`);
+    if (perOp > limit) {
+      const top = tr.links[0];
+      c.spotlight(top.link);
+      t.fail(`peers sent ${Math.round(perOp)} bytes to each other per broadcast (${tr.bytes} bytes for ${n} broadcasts); the limit is ${limit} (${BYTES_PER_LINK_PER_OP} per directed link). The busiest link, ${top.link.replace('->', ' → ')}, carried ${top.bytes} bytes in ${top.lines} lines (${Math.round(top.bytes / Math.max(1, top.lines))} bytes per line). ${c.describeTraffic()}`);
+    }
+  },
+
+  async 'quiet-after'(t) {
+    const c = await t.cluster(GRID);
+    const values = c.newValues(5);
+    await broadcastAll(t, c, spreadOver(t, c, values));
+    await c.expectEveryone(values, c.spreadBound());
+    // Everyone knows everything: after the last acknowledgements (half a second), count for 1.5 s.
+    await new Promise((r) => setTimeout(r, 500));
+    c.mark();
+    await new Promise((r) => setTimeout(r, 1500));
+    const tr = c.traffic();
+    const secs = tr.ms / 1000;
+    const maxLines = QUIET_LINES_PER_LINK_PER_S * c.directedLinks * secs;
+    const maxBytes = QUIET_BYTES_PER_LINK_PER_S * c.directedLinks * secs;
+    t.log(`after convergence: ${tr.lines} lines, ${tr.bytes} bytes between peers in ${secs.toFixed(1)} s (limits ${Math.round(maxLines)} lines, ${Math.round(maxBytes)} bytes)`);
+    if (tr.lines > maxLines || tr.bytes > maxBytes) {
+      c.spotlight(tr.links[0].link);
+      t.fail(`every peer already knew every value, yet in the next ${secs.toFixed(1)} s peers sent each other ${tr.lines} lines (${tr.bytes} bytes); at most ${Math.round(maxLines)} lines and ${Math.round(maxBytes)} bytes are allowed (${QUIET_LINES_PER_LINK_PER_S} lines, ${QUIET_BYTES_PER_LINK_PER_S} bytes per directed link per second). ${c.describeTraffic()}`);
+    }
+  },
+
+  async 'burst-100'(t) {
+    const c = await t.cluster(GRID);
+    const values = c.newValues(100);
+    // Four values at each peer, all peers at once: 100 broadcasts in flight together.
+    await broadcastAll(t, c, c.peers.flatMap((p, i) => values.slice(i * 4, i * 4 + 4).map((v) => [p, v] as [string, number])));
+    await c.expectEveryone(values, { ...c.spreadBound(1500), hint: 'None of many values arriving at once may be lost between receiving and forwarding it.' });
+  },
+
+  async 'late-neighbour'(t) {
+    const c = await t.cluster({ topology: line(2), latencyMs: 20, notStarted: ['n2'] });
+    const [v] = c.newValues(1);
+    await c.broadcast('n1', v);
+    // n1's neighbour is down: its connections are reset. Let n1 try (and fail) a few times
+    // (or 1.5 s pass), then start n2.
+    const tries = await c.connectAttempts('n1', 'n2', 3, 1500);
+    t.log(`n1 tried to connect to its neighbour ${tries} time(s) while it was down`);
+    c.expectAlive('while its neighbour was down');
+    if (!(await c.read('n1')).has(v)) t.fail(`n1 lost value ${v} while its neighbour was down.`);
+    await c.start('n2');
+    await c.expectEveryone([v], {
+      boundMs: 3000,
+      why: 'reconnecting with backoff capped near 1 s, plus slack',
+      sinceMs: performance.now(),
+      hint: 'Retry a neighbour that refused or reset the connection, with backoff (e.g. 100 ms doubling to 1 s), forever; when it comes up, send it what it lacks.',
+    });
+  },
+
+  async 'partition-heal'(t) {
+    const c = await t.cluster({ topology: ring(4), latencyMs: 20 });
+    const left = ['n1', 'n2'];
+    const right = ['n3', 'n4'];
+    c.partition(left, right);
+    const [a, b, x, y] = c.newValues(4);
+    await broadcastAll(t, c, [
+      ['n1', a],
+      ['n2', b],
+      ['n3', x],
+      ['n4', y],
+    ]);
+    // Each half converges on its own values while the partition lasts.
+    await c.expectEveryone([a, b], { ...c.spreadBound(), peers: left });
+    await c.expectEveryone([x, y], { ...c.spreadBound(), peers: right });
+    c.heal();
+    await c.expectEveryone([a, b, x, y], {
+      boundMs: 3500,
+      why: 'resending unacknowledged values within about a second, plus slack',
+      sinceMs: performance.now(),
+      hint: 'Lines sent across the partition were lost although the connection stayed open: resend what a neighbour has not acknowledged, or run a small periodic anti-entropy exchange.',
+    });
+  },
+
+  async 'one-way-cut'(t) {
+    const c = await t.cluster({ topology: line(3), latencyMs: 20 });
+    c.cut('n2', 'n3');
+    const [a, z] = c.newValues(2);
+    await c.broadcast('n1', a);
+    await c.broadcast('n3', z);
+    // n3 -> n2 still works: z reaches n2 and n1; a reaches n2 but cannot reach n3.
+    await c.expectEveryone([z], { ...c.spreadBound(), peers: ['n1', 'n2'], hint: 'A link that is cut one way still carries lines the other way.' });
+    await c.expectEveryone([a], { ...c.spreadBound(), peers: ['n1', 'n2'] });
+    c.heal();
+    await c.expectEveryone([a], {
+      boundMs: 3500,
+      peers: ['n3'],
+      why: 'resending unacknowledged values within about a second, plus slack',
+      sinceMs: performance.now(),
+      hint: 'n3 never acknowledged the value n2 sent while the link was cut: resend it after a timeout.',
+    });
+  },
+
+  async 'crash-survivors'(t) {
+    const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
+    const [before] = c.newValues(1);
+    await c.broadcast('n1', before);
+    await c.expectEveryone([before], c.spreadBound());
+    await c.kill('n3');
+    // The survivors keep answering clients promptly, and spread a new value around the broken ring.
+    const [after] = c.newValues(1);
+    await c.broadcast('n2', after, 1000);
+    const survivors = ['n1', 'n2', 'n4', 'n5'];
+    for (const p of survivors) await c.read(p, 1000);
+    await c.expectEveryone([after], { ...c.spreadBound(1000), peers: survivors, hint: 'A dead neighbour refuses connections: catch the error, keep serving clients and the other neighbours, retry it later.' });
+    c.expectAlive('after a neighbour was killed');
+  },
+
+  async 'crash-catch-up'(t) {
+    const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
+    const old = c.newValues(3);
+    await broadcastAll(t, c, [
+      ['n1', old[0]],
+      ['n3', old[1]],
+      ['n5', old[2]],
+    ]);
+    await c.expectEveryone(old, c.spreadBound());
+    await c.kill('n3');
+    const [during] = c.newValues(1);
+    await c.broadcast('n4', during);
+    await c.expectEveryone([during], { ...c.spreadBound(), peers: ['n1', 'n2', 'n4', 'n5'] });
+    await c.start('n3');
+    await c.expectEveryone([...old, during], {
+      boundMs: 3500,
+      peers: ['n3'],
+      why: 'reconnecting with backoff capped near 1 s, plus slack',
+      sinceMs: performance.now(),
+      hint: 'A restarted peer starts empty: when a connection to a neighbour is (re)established, send it everything (or exchange what each side lacks).',
+    });
+  },
+});

@@ -1,0 +1,155 @@
+// The student's program as peers: many copies at once, each started by a test with an id, a
+// port and its neighbours' (proxy) addresses, waited for until it listens, SIGKILLed and
+// restarted on the same port when a test says so, and stopped when the test is done. Every
+// start is recorded for the report, and an exit nobody asked for is blamed on its test.
+import type { PeerProcess, PeerSpec, StartPeer } from '../harness/context.js';
+import type { ProgramStart } from '../results/schema.js';
+import { HeadTail, stderrExcerpt } from '../run/output.js';
+import { commandLine, describeExit, RunningProcess } from '../run/process.js';
+import { waitForPort } from '../run/readiness.js';
+
+export interface PeersOptions {
+  command: string;
+  /** The assignment's argument template: "{id}", "{port}", "{peers}" are replaced. */
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  startupTimeoutMs: number;
+  t0: number;
+}
+
+/** A peer that died by itself during a test. */
+export interface UnexpectedExit {
+  peer: string;
+  how: string;
+  stderr: string;
+}
+
+class PeerHandle implements PeerProcess {
+  constructor(
+    readonly id: string,
+    readonly port: number,
+    private readonly proc: RunningProcess,
+    private readonly record: ProgramStart,
+    private readonly err: HeadTail,
+  ) {}
+  get pid() {
+    return this.proc.pid;
+  }
+  get running() {
+    return this.proc.running;
+  }
+  get exited(): Promise<unknown> {
+    return this.proc.exited;
+  }
+  async kill(): Promise<void> {
+    this.record.cleanup = (await this.proc.stop(0, 'SIGKILL')).summary;
+  }
+  async stop(): Promise<void> {
+    if (this.record.cleanup) return;
+    this.record.cleanup = (await this.proc.stop()).summary;
+  }
+  stderrLines(n: number): string[] {
+    return this.err.lastLines(n);
+  }
+}
+
+export class PeerRunner {
+  readonly stdout = new HeadTail();
+  readonly stderr = new HeadTail();
+  readonly starts: ProgramStart[] = [];
+  private readonly live = new Map<ProgramStart, { handle: PeerHandle; out: HeadTail; err: HeadTail }>();
+
+  constructor(private readonly opts: PeersOptions) {}
+
+  /** The test that starts peers now (for the report and for blame). */
+  currentTest = '';
+
+  readonly start: StartPeer = async (spec: PeerSpec, signal?: AbortSignal) => {
+    const args = this.opts.args.map((a) => a.replaceAll('{id}', spec.id).replaceAll('{port}', String(spec.port)).replaceAll('{peers}', spec.peers.join(',')));
+    // Each start gets its own small capture; they are joined into the program's output, one
+    // section per start, when it ends (so lines of 25 peers do not interleave).
+    const out = new HeadTail(8 * 1024, 8 * 1024);
+    const err = new HeadTail(8 * 1024, 8 * 1024);
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, stdout: out, stderr: err });
+    const record: ProgramStart = {
+      pid: proc.pid,
+      peer: spec.id,
+      port: spec.port,
+      command: commandLine(this.opts.command, args),
+      startedAtMs: Math.round(proc.startedAt - this.opts.t0),
+      startedForTest: this.currentTest,
+      ready: false,
+    };
+    this.starts.push(record);
+    const handle = new PeerHandle(spec.id, spec.port, proc, record, err);
+    this.live.set(record, { handle, out, err });
+    void proc.exited.then((e) => {
+      record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.isStopping, atMs: Math.round(e.atMs - this.opts.t0) };
+      if (!proc.isStopping) record.exit.duringTest = this.currentTest;
+    });
+    const ready = await waitForPort(proc, spec.port, this.opts.startupTimeoutMs, signal);
+    if (ready.status === 'ready') {
+      record.ready = true;
+      return { ok: true as const, peer: handle };
+    }
+    await handle.stop();
+    const stderr = stderrExcerpt(err.lastLines(8));
+    const secs = this.opts.startupTimeoutMs / 1000;
+    switch (ready.status) {
+      case 'exited':
+        return {
+          ok: false as const,
+          message: `peer ${spec.id} ${describeExit(ready.exit)} before listening on port ${spec.port} (started as: ${record.command}).${stderr}`,
+          hint: /address already in use|EADDRINUSE/i.test(stderr)
+            ? 'A restarted peer binds the same port again: set SO_REUSEADDR on the listening socket before bind().'
+            : 'A peer must keep running. Run the command above yourself in your submission folder and read the error.',
+        };
+      case 'timeout':
+        return ready.otherPorts?.length
+          ? {
+              ok: false as const,
+              message: `nothing listened on 127.0.0.1:${spec.port} after ${secs} s; peer ${spec.id} is listening on ${ready.otherPorts.map((p) => `${p.address}:${p.port}`).join(', ')} instead.${stderr}`,
+              hint: `Use the port given by --port (here ${spec.port}) instead of a fixed one.`,
+            }
+          : {
+              ok: false as const,
+              message: `peer ${spec.id} did not listen on 127.0.0.1:${spec.port} within ${secs} s (started as: ${record.command}).${stderr}`,
+              hint: 'Listen on the --port argument before anything else (connecting to neighbours can wait, and must not block listening).',
+            };
+      default:
+        return { ok: false as const, message: 'grading was interrupted while peers were starting', hint: '' };
+    }
+  };
+
+  /** Peers that exited by themselves during `testId` (not killed by the test or stopped by the grader). */
+  unexpectedExits(testId: string): UnexpectedExit[] {
+    const out: UnexpectedExit[] = [];
+    for (const s of this.starts)
+      if (s.exit && !s.exit.stoppedByGrader && s.exit.duringTest === testId && s.ready)
+        out.push({ peer: s.peer ?? '?', how: describeExit(s.exit), stderr: stderrExcerpt(this.live.get(s)?.err.lastLines(8) ?? [], '') });
+    return out;
+  }
+
+  /** Fold the output of finished starts into the program's output, one section per start. */
+  collect(): void {
+    for (const [record, { handle, out, err }] of this.live) {
+      if (handle.running) continue;
+      this.live.delete(record);
+      const label = `[sockgrade] --- ${record.peer} (pid ${record.pid}, ${record.startedForTest || 'before the tests'}) ---\n`;
+      for (const [from, to] of [
+        [out, this.stdout],
+        [err, this.stderr],
+      ] as const) {
+        if (!from.totalBytes) continue;
+        const s = from.snapshot();
+        to.push(Buffer.from(label + s.head + (s.droppedBytes ? `\n… ${s.droppedBytes} bytes dropped …\n` : '') + s.tail + (s.tail.endsWith('\n') || (!s.tail && s.head.endsWith('\n')) ? '' : '\n')));
+      }
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.live.values()].map(({ handle }) => handle.stop()));
+    this.collect();
+  }
+}
