@@ -4,6 +4,8 @@ import PlainSummaryReporter from './test/plain-summary-reporter.js';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Python programs start through the real interpreter, not a version manager's shim.
+    setupFiles: ['test/setup/fast-python.ts'],
     reporters: ['default', new PlainSummaryReporter()],
     // Grading real programs takes seconds; deadlines inside the grader keep each one bounded.
     testTimeout: 90_000,

@@ -1,16 +1,26 @@
 // npm run bench: grades the reference solutions (and redis-server) repeatedly and prints median
 // wall times for the whole suite and per stage; then grades a server that hangs once, against the
 // run budget. Medians, not single runs: these machines are shared and noisy.
-// Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s).
+// Then the gossip-peer suite (target: under 15 s median on a correct peer), and 50 peers on a
+// grid behind the link proxy, to show the proxy is not the bottleneck (its CPU per line).
+// Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
 import { readDefinition } from '../dist/grader/assignment/load.js';
+import { PeerRunner } from '../dist/grader/grade/peers.js';
+import { ClusterPool } from '../dist/grader/harness/cluster.js';
+import { TestContextImpl } from '../dist/grader/harness/context.js';
+import { grid } from '../dist/grader/harness/topology.js';
+import { runBuild } from '../dist/grader/grade/build.js';
+import { readManifest } from '../dist/grader/grade/manifest.js';
+import fs from 'node:fs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
-const hung = !args.includes('--no-hung');
+const onlyGossip = args.includes('--only') && args[args.indexOf('--only') + 1] === 'gossip';
+const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,9 +33,16 @@ async function bench(label, dir) {
   const tests = [];
   const builds = [];
   const perGroup = new Map();
+  const peerStarts = [];
   for (let i = 0; i < runs; i++) {
     const r = await grade({ dir });
-    if (r.score.percent !== 100) throw new Error(`${label}: expected full marks, got ${r.score.percent}% (seed ${r.seed})`);
+    // Peer start-up time, from the tests' logs ("started in N ms"): mostly interpreter start.
+    const started = r.groups.flatMap((g) => g.tests.flatMap((t) => t.log)).map((l) => /started in (\d+) ms/.exec(l)).filter(Boolean);
+    if (r.program.role === 'peers') peerStarts.push({ count: r.program.starts.length, ms: started.reduce((a, m) => a + Number(m[1]), 0) });
+    if (r.score.percent !== 100) {
+      const why = r.groups.flatMap((g) => g.tests).filter((t) => t.status !== 'passed').map((t) => `  ${t.id}: ${t.status}: ${t.message}`);
+      throw new Error(`${label}: expected full marks, got ${r.score.percent}% (seed ${r.seed})\n${why.join('\n')}`);
+    }
     totals.push(r.durationMs);
     builds.push(r.build.durationMs);
     tests.push(r.durationMs - r.build.durationMs);
@@ -38,15 +55,71 @@ async function bench(label, dir) {
   console.log(`\n${label} — ${runs} runs, medians`);
   console.log(`  whole grade       ${ms(median(totals))}`);
   if (median(builds) > 0) console.log(`  build             ${ms(median(builds))}`);
-  console.log(`  tests (no build)  ${ms(median(tests))}${label.startsWith('kv-server') ? `   target: under 3 s → ${median(tests) < 3000 ? 'met' : 'NOT met'}` : ''}`);
+  const target = label.startsWith('kv-server') ? 3000 : label.startsWith('gossip-peer') ? 15000 : 0;
+  console.log(`  tests (no build)  ${ms(median(tests))}${target ? `   target: under ${target / 1000} s → ${median(tests) < target ? 'met' : 'NOT met'}` : ''}`);
+  if (peerStarts.length) console.log(`    of which starting peers (${peerStarts[0].count} starts) ${ms(median(peerStarts.map((p) => p.ms)))}`);
   for (const [title, xs] of perGroup) console.log(`    ${title.padEnd(40)} ${ms(median(xs))}`);
 }
 
-await bench('kv-server, Python reference solution', path.join(root, 'solutions/kv-server/python'));
-await bench('kv-server, TypeScript reference solution', path.join(root, 'solutions/kv-server/typescript'));
-await bench('kv-server, real redis-server', path.join(root, 'test/counterparts/redis-server'));
-// dns-client runs the program once per check (29 runs): its time is mostly interpreter start-up.
-await bench('dns-client, Python reference solution', path.join(root, 'solutions/dns-client/python'));
+if (!onlyGossip) {
+  await bench('kv-server, Python reference solution', path.join(root, 'solutions/kv-server/python'));
+  await bench('kv-server, TypeScript reference solution', path.join(root, 'solutions/kv-server/typescript'));
+  await bench('kv-server, real redis-server', path.join(root, 'test/counterparts/redis-server'));
+  // dns-client runs the program once per check (29 runs): its time is mostly interpreter start-up.
+  await bench('dns-client, Python reference solution', path.join(root, 'solutions/dns-client/python'));
+}
+await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));
+await bench('gossip-peer, Python reference solution', path.join(root, 'solutions/gossip-peer/python'));
+await proxyBench(10, 5, 300);
+
+/** CPU time of every process in a process group (a peer and its shell), from /proc (Linux), in ms. */
+function cpuOf(pgid) {
+  let total = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) total += ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+/** cols×rows TypeScript peers behind the proxy; `n` broadcasts; the grader's CPU per forwarded line. */
+async function proxyBench(cols, rows, n) {
+  const dir = path.join(root, 'solutions/gossip-peer/typescript');
+  const manifest = readManifest(dir);
+  const env = { PATH: [path.join(root, 'node_modules/.bin'), process.env.PATH].join(path.delimiter) };
+  await runBuild({ command: manifest.build, dir, env, timeoutMs: 120_000 });
+  const def = readDefinition('gossip-peer');
+  const runner = new PeerRunner({ command: manifest.run, args: def.program.args, cwd: dir, env, startupTimeoutMs: 10_000, t0: performance.now() });
+  const pool = new ClusterPool(runner.start);
+  const ac = new AbortController();
+  const t = new TestContextImpl({ testId: 'bench', seed: 'bench', deadlineAt: performance.now() + 120_000, signal: ac.signal, clusters: pool });
+  const c = await t.cluster({ topology: grid(cols, rows), latencyMs: 0 });
+  const values = c.newValues(n);
+  const cpu0 = process.cpuUsage();
+  const peers0 = runner.starts.reduce((a, s) => a + cpuOf(s.pid), 0);
+  const t0 = performance.now();
+  c.mark();
+  await Promise.all(values.map((v, i) => c.broadcast(c.peers[i % c.peers.length], v, 10_000)));
+  const lastMs = await c.expectEveryone(values, { boundMs: 60_000, why: 'bench' });
+  const tr = c.traffic();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const graderMs = (cpu.user + cpu.system) / 1000;
+  const peersMs = runner.starts.reduce((a, s) => a + cpuOf(s.pid), 0) - peers0;
+  await pool.release(true);
+  await runner.stopAll();
+  console.log(`
+${cols * rows} TypeScript peers on a ${cols}x${rows} grid behind the link proxy — ${n} broadcasts, 1 run`);
+  console.log(`  all values everywhere in ${ms(wall)} (the slowest value took ${ms(lastMs)}); ${tr.lines} lines, ${(tr.bytes / 1024).toFixed(0)} KiB forwarded`);
+  console.log(`  grader CPU ${ms(graderMs)} (${((graderMs * 1000) / Math.max(1, tr.lines)).toFixed(1)} µs per forwarded line, reads and checks included); the peers' CPU ${ms(peersMs)}`);
+  console.log(`  the grader used ${((100 * graderMs) / Math.max(1, graderMs + peersMs)).toFixed(0)}% of the CPU the run took`);
+}
 
 if (hung) {
   const budget = readDefinition('kv-server').budgetMs;

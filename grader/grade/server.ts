@@ -1,10 +1,10 @@
 // The student's server during a grade: started on a free port, waited for until it listens,
 // restarted (on a fresh port) if it died, stopped for good at the end. Every start and exit is
 // recorded for the report; startup failures come back as sentences a student can act on.
-import getPort from 'get-port';
 import type { ProgramStart } from '../results/schema.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
+import { freePort } from '../run/ports.js';
 import { waitForPort } from '../run/readiness.js';
 
 export interface ServerOptions {
@@ -44,7 +44,7 @@ export class ServerUnderTest {
   }
 
   async start(forTest: string | undefined, signal?: AbortSignal): Promise<StartOutcome> {
-    this.port = await getPort({ host: '127.0.0.1' });
+    this.port = await freePort();
     const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)));
     // A separator line, so the report's captured output shows which start printed what.
     if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));

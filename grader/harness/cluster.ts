@@ -4,9 +4,9 @@
 // drive it with client requests and faults and judge by what the peers answer (reads); the
 // proxy's view gives the measurements (messages and bytes per broadcast), names the offending
 // link, and draws the pictures.
-import getPort from 'get-port';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LinkProxy, type LineInfo } from '../net/link-proxy.js';
+import { freePort } from '../run/ports.js';
 import { TcpClient } from '../net/tcp-client.js';
 import type { Figure, SequenceFigure, SpreadFigure, TopologyFigure } from '../results/schema.js';
 import type { PeerProcess, StartPeer, TestContext } from './context.js';
@@ -92,7 +92,7 @@ export class Cluster {
   static async create(spec: ClusterSpec, startPeer: StartPeer, t: TestContext): Promise<Cluster> {
     const c = new Cluster(spec, startPeer);
     c.bind(t);
-    for (const p of spec.topology.peers) c.ports.set(p, await getPort({ host: '127.0.0.1' }));
+    for (const p of spec.topology.peers) c.ports.set(p, await freePort());
     for (const [a, b] of spec.topology.edges)
       for (const [from, to] of [
         [a, b],
@@ -175,9 +175,18 @@ export class Cluster {
     if (failures.length) fail(failures[0].message, { hint: failures[0].hint });
   }
 
-  private async startOne(id: string): Promise<{ message: string; hint: string } | undefined> {
+  private async startOne(id: string, restart = false): Promise<{ message: string; hint: string } | undefined> {
     const peers = neighbours(this.topology, id).map((n) => this.proxies.get(linkKey(id, n))!.address);
-    const r = await this.startPeer({ id, port: this.ports.get(id)!, peers }, this.t.signal);
+    let r = await this.startPeer({ id, port: this.ports.get(id)!, peers }, this.t.signal);
+    // Another program took the port between our check and the peer's bind: not the student's
+    // fault. A first start moves to another port (its neighbours reach it through the proxies).
+    for (let tries = 0; !r.ok && !restart && tries < 2 && /address already in use|EADDRINUSE|Errno 98/i.test(r.message); tries++) {
+      const port = await freePort();
+      this.ports.set(id, port);
+      for (const n of neighbours(this.topology, id)) this.proxies.get(linkKey(n, id))!.upstreamPort = port;
+      this.t.log(`${id}: its port was taken by another program; started again on ${port}`);
+      r = await this.startPeer({ id, port, peers }, this.t.signal);
+    }
     if (!r.ok) return { message: r.message, hint: r.hint };
     this.procs.set(id, r.peer);
     this.killed.delete(id);
@@ -188,7 +197,7 @@ export class Cluster {
   async start(id: string): Promise<void> {
     this.tainted = true;
     const t0 = performance.now();
-    const r = await this.startOne(id);
+    const r = await this.startOne(id, this.procs.has(id));
     if (r) fail(r.message, { hint: r.hint });
     this.t.extendDeadline(performance.now() - t0);
     this.markEvent('restart', [id], `${id} started`);
@@ -356,7 +365,7 @@ export class Cluster {
         signal: this.t.signal,
       });
     } catch (e) {
-      this.expectAlive('');
+      this.expectAlive('before the test could connect to it');
       return fail(`could not connect to peer ${peer}: ${(e as Error).message}`, {
         hint: 'A peer must keep listening on its --port and keep accepting clients, whatever happens to its neighbours.',
       });
@@ -443,7 +452,8 @@ export class Cluster {
             missing.set(p, lacking);
             return;
           }
-          await delay(opts.pollMs ?? 50, undefined, { signal: this.t.signal });
+          // Reads cost the peers CPU: poll big clusters less often (the proxy sees arrivals anyway).
+          await delay(opts.pollMs ?? (this.peers.length > 8 ? 100 : 50), undefined, { signal: this.t.signal });
         }
       }),
     );
@@ -494,11 +504,15 @@ export class Cluster {
     return r.lastMs;
   }
 
-  /** The bound for values to reach everyone: twice the latency along the diameter, plus slack. */
+  /**
+   * The bound for values to reach everyone: three times the latency along the diameter, plus
+   * slack. Generous on purpose: a correct peer on a loaded two-core machine needs about half of
+   * it; a peer that forwards only periodically (every second or so) needs far more.
+   */
   spreadBound(extraMs = 0): { boundMs: number; why: string } {
     const d = this.diameter;
-    const slack = 2000 + extraMs;
-    return { boundMs: 2 * d * this.latencyMs + slack, why: `2 × diameter ${d} × ${this.latencyMs} ms latency + ${slack} ms` };
+    const slack = 2500 + extraMs;
+    return { boundMs: 3 * d * this.latencyMs + slack, why: `3 × diameter ${d} × ${this.latencyMs} ms latency + ${slack} ms` };
   }
 
   // ---- measurements ------------------------------------------------------------------------

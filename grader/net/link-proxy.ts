@@ -42,11 +42,14 @@ export class LinkProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** Where `to` listens now (it may move if its first start found the port taken). */
+  upstreamPort: number;
   /** Connections accepted, and how many of them found the receiver down. */
   connections = 0;
   refused = 0;
 
   private constructor(private readonly opts: LinkProxyOptions) {
+    this.upstreamPort = opts.upstreamPort;
     this.server = net.createServer({ pauseOnConnect: true, noDelay: true }, (s) => this.accept(s));
   }
 
@@ -91,7 +94,7 @@ export class LinkProxy {
     this.connections++;
     for (const w of this.waiters.splice(0)) w();
     this.track(down);
-    const up = net.connect({ host: '127.0.0.1', port: this.opts.upstreamPort, noDelay: true });
+    const up = net.connect({ host: '127.0.0.1', port: this.upstreamPort, noDelay: true });
     this.track(up);
     let joined = false;
     up.once('connect', () => {

@@ -135,6 +135,8 @@ export interface TestView {
   hasTranscript: boolean;
   transcriptDropped: number;
   log: string[];
+  /** Pictures of the run (the HTML report draws them; the others only say they exist). */
+  figureCount: number;
 }
 
 export interface GroupView {
@@ -163,6 +165,8 @@ export interface OutputView {
 
 export interface StartView {
   pid: number;
+  /** Which peer (peers assignments). */
+  peer?: string;
   port?: number;
   command: string;
   startedAt: string;
@@ -409,6 +413,7 @@ export function testView(t: TestResult, limits: Limits, anchor = 'test-' + slug(
     hasTranscript: transcript.length > 0,
     transcriptDropped: t.transcriptDropped ?? 0,
     log: t.log.map(sanitizeText),
+    figureCount: t.figures?.length ?? 0,
   };
 }
 
@@ -476,6 +481,7 @@ export function buildView(r: Results, limits: Limits): ReportView {
   const percent = formatPercent(r.score.percent);
   const starts: StartView[] = r.program.starts.map((s) => ({
     pid: s.pid,
+    ...(s.peer ? { peer: sanitizeLine(s.peer) } : {}),
     port: s.port,
     command: sanitizeLine(s.command),
     startedAt: formatDuration(s.startedAtMs),
@@ -560,13 +566,13 @@ export type MergedTestView = TestView & { ids: string[]; merged: boolean };
 /**
  * Collapse tests that carry nothing but the same status, message and hint (every test after a
  * server that could not be restarted, say) into one entry listing their ids, so a summary says
- * it once instead of twenty times. Tests with a diff, transcript or log stay on their own.
+ * it once instead of twenty times. Tests with a diff, transcript, log or pictures stay on their own.
  */
 export function mergeAlike(tests: TestView[]): MergedTestView[] {
   const out: MergedTestView[] = [];
   const byKey = new Map<string, MergedTestView>();
   for (const t of tests) {
-    const bare = !t.diff && !t.hasTranscript && t.log.length === 0 && !t.partial;
+    const bare = !t.diff && !t.hasTranscript && t.log.length === 0 && !t.partial && t.figureCount === 0;
     const key = bare ? JSON.stringify([t.status.status, t.message, t.hint]) : undefined;
     const prev = key === undefined ? undefined : byKey.get(key);
     if (prev) {

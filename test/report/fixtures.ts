@@ -65,6 +65,7 @@ function test(group: string, points: number, t: TestInput): TestResult {
     transcript: [],
     transcriptDropped: 0,
     log: [],
+    figures: [],
     ...t,
   };
 }
