@@ -13,13 +13,17 @@ import { grid, line, randomConnected, ring } from '../../grader/harness/topology
 const SINGLE = { topology: line(1), shared: true };
 const GRID = { topology: grid(5, 5), latencyMs: 100, shared: true };
 
-/** Lines per broadcast allowed: each value may cross each directed link twice (a line and its acknowledgement). */
-const LINES_PER_LINK_PER_OP = 2;
-/** Bytes per broadcast allowed per directed link: room for a verbose line and its acknowledgement. */
-const BYTES_PER_LINK_PER_OP = 200;
-/** Once everyone knows everything: at most this many lines, and bytes, per directed link per second. */
-const QUIET_LINES_PER_LINK_PER_S = 2;
-const QUIET_BYTES_PER_LINK_PER_S = 400;
+/**
+ * Lines per broadcast allowed, per directed link: a plain flood that sends each value across
+ * every link once, each line acknowledged, is 2; room is left for retransmissions. Re-sending
+ * values forever, or the whole set on a timer, is far above.
+ */
+const LINES_PER_LINK_PER_OP = 3;
+/** Bytes per broadcast allowed per directed link: a verbose line and its acknowledgement fit; the whole set does not. */
+const BYTES_PER_LINK_PER_OP = 300;
+/** Once everyone knows everything: at most this many lines, and bytes, per directed link per second (a small digest each way each second fits). */
+const QUIET_LINES_PER_LINK_PER_S = 4;
+const QUIET_BYTES_PER_LINK_PER_S = 800;
 
 /** Run `fn` for every item at once; fail with the first failure and how many failed. */
 async function all<T>(t: TestContext, items: T[], what: string, fn: (item: T) => Promise<void>): Promise<void> {
@@ -62,7 +66,9 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
     const due = t0 + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    started.push(c.broadcast(plan[i][0], plan[i][1]));
+    const p = c.broadcast(plan[i][0], plan[i][1]);
+    p.catch(() => undefined); // judged below, with the others
+    started.push(p);
   }
   await all(t, started.map((p, i) => [p, i] as const), 'broadcasts', ([p]) => p);
   await c.expectEveryone(values, { ...c.spreadBound(1000), hint: 'Every value must reach every peer; forward new values to all neighbours.' });
@@ -78,7 +84,7 @@ async function expectErrorOrNothingThenWorks(t: TestContext, c: PeerClient, bad:
   await c.conn.write(req + '\n');
   // Between the bad line and the read's reply: nothing, or objects (an error reply).
   try {
-    await c.awaitReply(msgId, 'read_ok', req, 3000);
+    await c.awaitReply(msgId, 'read_ok', req, 5000);
   } catch (e) {
     if (e instanceof TestFailure)
       t.fail(`after ${label} ${show(bad)}, the peer did not answer the next request properly: ${e.message}`, {
@@ -125,9 +131,9 @@ export default defineTests({
     const readId = client.newMsgId();
     const text = reqs.map((r) => JSON.stringify(r) + '\n').join('') + JSON.stringify({ type: 'read', msg_id: readId }) + '\n';
     await client.conn.write(text);
-    for (const r of reqs) await client.awaitReply(r.msg_id, 'broadcast_ok', JSON.stringify(r), 3000);
+    for (const r of reqs) await client.awaitReply(r.msg_id, 'broadcast_ok', JSON.stringify(r), 5000);
     // The read was sent after the broadcasts on the same connection: it sees all of them.
-    const reply = await client.awaitReply(readId, 'read_ok', '{"type":"read"}', 3000);
+    const reply = await client.awaitReply(readId, 'read_ok', '{"type":"read"}', 5000);
     const listed = new Set(Array.isArray(reply.messages) ? reply.messages : []);
     const lacking = values.filter((v) => !listed.has(v));
     if (lacking.length) t.fail(`after 20 broadcasts in one write, the read sent behind them lacks ${lacking.length} of them (e.g. ${lacking[0]}).`, { hint: HINT_FRAMING });
@@ -136,14 +142,14 @@ export default defineTests({
     c.noteBroadcast('n1', v1);
     const split = JSON.stringify({ type: 'broadcast', message: v1, msg_id: client.newMsgId() });
     await client.conn.write(split + '\n', { chunking: { mode: 'random', random: t.random, maxPiece: 6 }, pauseMs: 2 });
-    await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 3000);
+    await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 5000);
     await all(t, [1, 2, 3, 4, 5], 'clients', async () => {
       const conn = await c.connection('n1');
       const [x] = c.newValues(1);
       c.noteBroadcast('n1', x);
       const line = JSON.stringify({ type: 'broadcast', message: x, msg_id: 1 });
       await conn.write(line + '\n');
-      const out = await conn.read(lineParser, 3000);
+      const out = await conn.read(lineParser, 5000);
       if (out.status !== 'complete') return t.fail(`a second client sent ${show(line)} and got no reply line (${out.status}).`, { timeout: out.status === 'timeout' });
       const p = parseLine(out.value);
       if (!p.ok || p.value.type !== 'broadcast_ok' || p.value.in_reply_to !== 1) t.fail(`a second client sent ${show(line)} and got ${show(out.value)}.`, { hint: HINT_FRAMING });
@@ -164,15 +170,13 @@ export default defineTests({
       [Buffer.from([0xff, 0xfe, 0x7b, 0x0a]), 'a line that is not UTF-8'],
     ];
     for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, client, b, label);
-    for (const o of client.unsolicited)
-      if (typeof o.type !== 'string') t.fail(`the peer answered a malformed line with ${show(JSON.stringify(o))}, an object without a "type".`, { hint: 'Answer malformed lines with {"type":"error", ...} or not at all.' });
     // The peer still serves new connections and new values.
     const [v] = c.newValues(1);
     c.noteBroadcast('n1', v);
     c.expectAlive('after the malformed lines');
     const fresh = await c.connection('n1');
     await fresh.write(JSON.stringify({ type: 'broadcast', message: v, msg_id: 1 }) + '\n');
-    const out = await fresh.read(lineParser, 3000);
+    const out = await fresh.read(lineParser, 5000);
     if (out.status !== 'complete') return t.fail(`after the malformed lines, a new client's broadcast got no reply (${out.status}).`, { timeout: out.status === 'timeout' });
     if (!(await c.read('n1')).has(v)) t.fail(`after the malformed lines, a new value broadcast by a new client is missing from read_ok.`);
     t.log(`${bad.length} malformed lines answered with ${client.unsolicited.length} error object(s) (or nothing); the peer kept working`);
@@ -330,9 +334,9 @@ export default defineTests({
     await c.kill('n3');
     // The survivors keep answering clients promptly, and spread a new value around the broken ring.
     const [after] = c.newValues(1);
-    await c.broadcast('n2', after, 1000);
+    await c.broadcast('n2', after, 5000);
     const survivors = ['n1', 'n2', 'n4', 'n5'];
-    for (const p of survivors) await c.read(p, 1000);
+    for (const p of survivors) await c.read(p, 5000);
     await c.expectEveryone([after], { ...c.spreadBound(1000), peers: survivors, hint: 'A dead neighbour refuses connections: catch the error, keep serving clients and the other neighbours, retry it later.' });
     c.expectAlive('after a neighbour was killed');
   },

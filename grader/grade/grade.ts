@@ -136,6 +136,13 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const budgetMs = opts.budgetMs ?? definition.budgetMs;
   const budgetEnd = performance.now() + budgetMs;
 
+  // A test may leave a promise behind that fails after the test ended (a request still in
+  // flight at its deadline). It belongs to a finished test: it must not end the grade.
+  const stray = (reason: unknown) => {
+    if (reason instanceof Error && (reason.name === 'TestFailure' || reason.name === 'AbortError')) return;
+    note(`internal: a test left an error behind after it ended (please report it): ${reason instanceof Error ? reason.message : String(reason)}`);
+  };
+  process.on('unhandledRejection', stray);
   try {
     for (const g of selected) {
       ev.onGroupStart?.({ id: g.id, title: g.title });
@@ -203,7 +210,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
           if (peers && clusters) {
             // Peers are stopped after their test (unless the next test shares them); one that
             // died by itself is blamed on this test.
-            await clusters.release();
+            await clusters.release(result.status === 'timeout' || result.status === 'error' || result.status === 'skipped');
             blamePeerExits(result, peers);
             peers.collect();
           }
@@ -217,6 +224,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     await server?.stop();
     await clusters?.release(true);
     await peers?.stopAll();
+    process.off('unhandledRejection', stray);
   }
   const runs = server ?? client ?? peers!;
   for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);

@@ -75,16 +75,56 @@ interface ListenRow {
   address: string;
 }
 
+// Reading /proc/net/tcp costs milliseconds when the machine holds thousands of sockets (a
+// gossip grade leaves many in TIME_WAIT), and 25 peers starting at once each poll it: one read
+// serves every probe made within a short while.
+const LISTEN_CACHE_MS = 30;
+let listenCache: { at: number; rows: ListenRow[] } | undefined;
+
 function listenRows(): ListenRow[] {
+  const now = performance.now();
+  if (listenCache && now - listenCache.at < LISTEN_CACHE_MS) return listenCache.rows;
+  const rows = readListenRows();
+  listenCache = { at: performance.now(), rows };
+  return rows;
+}
+
+/**
+ * The head of /proc/net/tcp{,6} up to the first socket that is not listening: the kernel lists
+ * listening sockets first, and generating the rest (thousands of TIME_WAIT rows) is what costs.
+ */
+function readListening(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(16 * 1024);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      const piece = Buffer.from(buf.subarray(0, n));
+      chunks.push(piece);
+      // Rows are "  sl  local rem st ...": a state other than 0A after the header ends the listeners.
+      const text = piece.toString('latin1');
+      if (/\n\s*\d+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:[0-9A-F]+ (?!0A)[0-9A-F]{2} /.test(text)) break;
+    }
+    return Buffer.concat(chunks).toString('latin1');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readListenRows(): ListenRow[] {
   const rows: ListenRow[] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
-      text = fs.readFileSync(file, 'latin1');
+      text = readListening(file);
     } catch {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
+      // The state is the 4th field; skip the (many) non-LISTEN rows before splitting them.
+      if (!line.includes(' 0A ')) continue;
       const f = line.trim().split(/\s+/);
       if (f.length < 10 || f[3] !== '0A') continue; // 0A = LISTEN
       const [addrHex, portHex] = f[1].split(':');

@@ -49,3 +49,11 @@ export function testIds(assignment: string): string[] {
 export function gradeTimeout(assignment: string): number {
   return Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000);
 }
+
+/**
+ * Assignments whose grade runs many programs at once (a peers assignment starts 25 peers): the
+ * suites grade those one at a time, so two clusters never compete for the same two cores.
+ */
+export function isHeavy(assignment: string): boolean {
+  return assignments.find((a) => a.id === assignment)?.program.role === 'peers';
+}

@@ -4,24 +4,34 @@
 import { describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { allTests, failedIds } from '../helpers.js';
-import { counterparts, gradeTimeout, solutions, starters, testIds } from './catalog.js';
+import { counterparts, gradeTimeout, isHeavy, solutions, starters, testIds } from './catalog.js';
 
 const notPassed = (r: Awaited<ReturnType<typeof grade>>) =>
   allTests(r)
     .filter((t) => t.status !== 'passed')
     .map((t) => `${t.id}: ${t.status}: ${t.message}`);
 
+// Heavy assignments (clusters of peers) are graded one at a time, the rest concurrently.
+const light = <T extends { assignment: string }>(xs: T[]) => xs.filter((x) => !isHeavy(x.assignment));
+const heavy = <T extends { assignment: string }>(xs: T[]) => xs.filter((x) => isHeavy(x.assignment));
+
+function solutionTest(s: (typeof solutions)[number]) {
+  test(`${s.assignment} / ${s.lang}`, async () => {
+    const r = await grade({ dir: s.dir });
+    expect(notPassed(r)).toEqual([]);
+    expect(r.score.percent).toBe(100);
+    // A server solution never had to be restarted.
+    if (r.program.role === 'server') expect(r.program.starts).toHaveLength(1);
+    // No peer ever died by itself.
+    if (r.program.role === 'peers') expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
+  }, gradeTimeout(s.assignment));
+}
+
 describe.concurrent('reference solutions: full marks', () => {
-  for (const s of solutions)
-    test(`${s.assignment} / ${s.lang}`, async () => {
-      const r = await grade({ dir: s.dir });
-      expect(notPassed(r)).toEqual([]);
-      expect(r.score.percent).toBe(100);
-      // A server solution never had to be restarted.
-      if (r.program.role === 'server') expect(r.program.starts).toHaveLength(1);
-      // No peer ever died by itself.
-      if (r.program.role === 'peers') expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
-    }, gradeTimeout(s.assignment));
+  for (const s of light(solutions)) solutionTest(s);
+});
+describe.sequential('reference solutions of peers assignments: full marks', () => {
+  for (const s of heavy(solutions)) solutionTest(s);
 });
 
 describe.concurrent('real counterparts: everything but their documented limitations', () => {
@@ -38,26 +48,32 @@ describe.concurrent('real counterparts: everything but their documented limitati
     });
 });
 
+function starterTest(s: (typeof starters)[number]) {
+  test(`${s.assignment} / ${s.lang}`, async () => {
+    const r = await grade({ dir: s.dir });
+    expect(r.build.status).not.toBe('failed');
+    expect(allTests(r).filter((t) => t.status === 'error')).toEqual([]);
+    // It leaves most of the work to do.
+    expect(r.score.percent).toBeLessThan(35);
+    if (r.program.role === 'server') {
+      // The socket code works: the first test (PING) passes, so the failures are about the protocol.
+      expect(r.counts.passed).toBeGreaterThan(0);
+      expect(r.program.starts).toHaveLength(1);
+      expect(r.program.starts[0].exit?.stoppedByGrader).toBe(true);
+    } else if (r.program.role === 'peers') {
+      // Listening and the client requests work (stage 1 passes); no peer ever crashed.
+      expect(r.groups[0].tests.every((t) => t.status === 'passed')).toBe(true);
+      expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
+    } else {
+      // A client starter exits by itself, every time, without a crash.
+      expect(r.program.starts.every((p) => p.exit && !p.exit.stoppedByGrader && p.exit.signal === null)).toBe(true);
+    }
+  }, gradeTimeout(s.assignment));
+}
+
 describe.concurrent('starters: start cleanly, score low', () => {
-  for (const s of starters)
-    test(`${s.assignment} / ${s.lang}`, async () => {
-      const r = await grade({ dir: s.dir });
-      expect(r.build.status).not.toBe('failed');
-      expect(allTests(r).filter((t) => t.status === 'error')).toEqual([]);
-      // It leaves most of the work to do.
-      expect(r.score.percent).toBeLessThan(35);
-      if (r.program.role === 'server') {
-        // The socket code works: the first test (PING) passes, so the failures are about the protocol.
-        expect(r.counts.passed).toBeGreaterThan(0);
-        expect(r.program.starts).toHaveLength(1);
-        expect(r.program.starts[0].exit?.stoppedByGrader).toBe(true);
-      } else if (r.program.role === 'peers') {
-        // Listening and the client requests work (stage 1 passes); no peer ever crashed.
-        expect(r.groups[0].tests.every((t) => t.status === 'passed')).toBe(true);
-        expect(r.program.starts.filter((p) => p.exit && !p.exit.stoppedByGrader)).toEqual([]);
-      } else {
-        // A client starter exits by itself, every time, without a crash.
-        expect(r.program.starts.every((p) => p.exit && !p.exit.stoppedByGrader && p.exit.signal === null)).toBe(true);
-      }
-    }, gradeTimeout(s.assignment));
+  for (const s of light(starters)) starterTest(s);
+});
+describe.sequential('starters of peers assignments: start cleanly, score low', () => {
+  for (const s of heavy(starters)) starterTest(s);
 });
