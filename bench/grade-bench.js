@@ -3,7 +3,8 @@
 // run budget. Medians, not single runs: these machines are shared and noisy.
 // Then the gossip-peer suite (target: under 15 s median on a correct peer), and 50 peers on a
 // grid behind the link proxy, to show the proxy is not the bottleneck (its CPU per line).
-// Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip.
+// Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip
+// (the gossip-peer runs only), --only proxy (the 50-peer run only).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -15,11 +16,13 @@ import { grid } from '../dist/grader/harness/topology.js';
 import { runBuild } from '../dist/grader/grade/build.js';
 import { readManifest } from '../dist/grader/grade/manifest.js';
 import fs from 'node:fs';
+import { setMaxListeners } from 'node:events';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
-const onlyGossip = args.includes('--only') && args[args.indexOf('--only') + 1] === 'gossip';
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const onlyGossip = only === 'gossip' || only === 'proxy';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -68,8 +71,10 @@ if (!onlyGossip) {
   // dns-client runs the program once per check (29 runs): its time is mostly interpreter start-up.
   await bench('dns-client, Python reference solution', path.join(root, 'solutions/dns-client/python'));
 }
-await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));
-await bench('gossip-peer, Python reference solution', path.join(root, 'solutions/gossip-peer/python'));
+if (only !== 'proxy') {
+  await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));
+  await bench('gossip-peer, Python reference solution', path.join(root, 'solutions/gossip-peer/python'));
+}
 await proxyBench(10, 5, 300);
 
 /** CPU time of every process in a process group (a peer and its shell), from /proc (Linux), in ms. */
@@ -98,6 +103,7 @@ async function proxyBench(cols, rows, n) {
   const runner = new PeerRunner({ command: manifest.run, args: def.program.args, cwd: dir, env, startupTimeoutMs: 10_000, t0: performance.now() });
   const pool = new ClusterPool(runner.start);
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // one listener per connection, as in a real test
   const t = new TestContextImpl({ testId: 'bench', seed: 'bench', deadlineAt: performance.now() + 120_000, signal: ac.signal, clusters: pool });
   const c = await t.cluster({ topology: grid(cols, rows), latencyMs: 0 });
   const values = c.newValues(n);
