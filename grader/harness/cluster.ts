@@ -271,9 +271,12 @@ export class Cluster {
 
   private delivered(info: LineInfo, at: number): void {
     if (this.peers.length <= 5) this.record(info, at, false);
-    // The receiver knows a value once a line naming it has reached it.
-    for (const v of this.valuesIn(info.line)) this.learn(v, info.receiver, at);
+    // The receiver knows a value once a line naming it has reached it (scanned once, on arrival).
+    for (const v of this.scanned.get(info) ?? []) this.learn(v, info.receiver, at);
   }
+
+  /** Values found in each line on arrival, for its delivery (a flood must not be scanned twice). */
+  private readonly scanned = new WeakMap<LineInfo, number[]>();
 
   private record(info: LineInfo, deliveredAt: number | undefined, dropped: boolean): void {
     if (this.sequence.length >= MAX_SEQUENCE_MESSAGES) {
@@ -306,6 +309,7 @@ export class Cluster {
   private scan(info: LineInfo, at: number | undefined, dropped: boolean): void {
     const found = this.valuesIn(info.line);
     if (!found.length) return;
+    if (!dropped) this.scanned.set(info, found);
     const key = linkKey(info.sender, info.receiver);
     const copies = this.windowCopies.get(key) ?? new Map<number, number>();
     for (const v of found) {
