@@ -509,7 +509,8 @@ export class Cluster {
    * what, or how late the last value was. `why` explains where the bound comes from.
    */
   async expectEveryone(values: number[], opts: { boundMs: number; why: string; peers?: string[]; hint?: string; sinceMs?: number }): Promise<number> {
-    this.figureBoundMs = opts.boundMs;
+    // The picture's x axis runs from each broadcast: only a bound counted from there belongs on it.
+    if (opts.sinceMs === undefined) this.figureBoundMs = opts.boundMs;
     const start = opts.sinceMs ?? performance.now();
     // The bound runs from the broadcast of the earliest value (or from `sinceMs`).
     const from = Math.max(opts.sinceMs ?? 0, Math.min(...values.map((v) => this.values.get(v)?.at ?? performance.now())));

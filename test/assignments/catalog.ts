@@ -6,7 +6,16 @@ import path from 'node:path';
 import { listAssignments } from '../../grader/assignment/load.js';
 import { at } from '../helpers.js';
 
-export const assignments = listAssignments().filter((a) => fs.existsSync(at('assignments', a.id, 'tests.ts')));
+/**
+ * `npm test` grades heavy assignments (clusters of peers: 25 processes at once) in a phase of
+ * their own, so they never steal the CPU that the timing checks of the others rely on:
+ * SOCKGRADE_HEAVY=skip leaves them out, =only keeps just them; unset, everything runs.
+ */
+const heavyMode = process.env.SOCKGRADE_HEAVY;
+const allAssignments = listAssignments().filter((a) => fs.existsSync(at('assignments', a.id, 'tests.ts')));
+export const assignments = allAssignments.filter((a) =>
+  heavyMode === 'skip' ? a.program.role !== 'peers' : heavyMode === 'only' ? a.program.role === 'peers' : true,
+);
 
 const subdirs = (...p: string[]): string[] =>
   fs.existsSync(at(...p)) ? fs.readdirSync(at(...p)).filter((d) => !d.startsWith('_') && fs.statSync(at(...p, d)).isDirectory()).sort() : [];
@@ -33,12 +42,13 @@ export const scenarios: Scenario[] = assignments.flatMap((a) =>
 );
 
 /** Real programs (redis-server, dig) graded as submissions; expected.json lists their known, documented failures. */
-export const counterparts = subdirs('test', 'counterparts').map((name) => {
+export const counterparts = subdirs('test', 'counterparts').flatMap((name) => {
   const dir = at('test', 'counterparts', name);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')) as { assignment: string; requires?: string };
   const expectedFile = path.join(dir, 'expected.json');
   const expected = fs.existsSync(expectedFile) ? (JSON.parse(fs.readFileSync(expectedFile, 'utf8')) as { expectFailures: string[]; why?: Record<string, string> }) : { expectFailures: [] };
-  return { name, dir, assignment: manifest.assignment, expectFailures: expected.expectFailures, why: expected.why ?? {} };
+  if (!assignments.some((a) => a.id === manifest.assignment)) return [];
+  return [{ name, dir, assignment: manifest.assignment, expectFailures: expected.expectFailures, why: expected.why ?? {} }];
 });
 
 export function testIds(assignment: string): string[] {
