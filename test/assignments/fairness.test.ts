@@ -27,14 +27,17 @@ function solutionTest(s: (typeof solutions)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-describe.concurrent('reference solutions: full marks', () => {
-  for (const s of light(solutions)) solutionTest(s);
-});
-describe.sequential('reference solutions of peers assignments: full marks', () => {
-  for (const s of heavy(solutions)) solutionTest(s);
-});
+// (A describe with no tests fails in vitest: npm test runs heavy and light assignments apart.)
+if (light(solutions).length)
+  describe.concurrent('reference solutions: full marks', () => {
+    for (const s of light(solutions)) solutionTest(s);
+  });
+if (heavy(solutions).length)
+  describe.sequential('reference solutions of peers assignments: full marks', () => {
+    for (const s of heavy(solutions)) solutionTest(s);
+  });
 
-describe.concurrent('real counterparts: everything but their documented limitations', () => {
+if (counterparts.length) describe.concurrent('real counterparts: everything but their documented limitations', () => {
   for (const c of counterparts)
     test(`${c.name} (${c.assignment}) fails exactly: ${c.expectFailures.join(', ') || 'nothing'}`, async () => {
       for (const id of c.expectFailures) {
@@ -71,9 +74,11 @@ function starterTest(s: (typeof starters)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-describe.concurrent('starters: start cleanly, score low', () => {
-  for (const s of light(starters)) starterTest(s);
-});
-describe.sequential('starters of peers assignments: start cleanly, score low', () => {
-  for (const s of heavy(starters)) starterTest(s);
-});
+if (light(starters).length)
+  describe.concurrent('starters: start cleanly, score low', () => {
+    for (const s of light(starters)) starterTest(s);
+  });
+if (heavy(starters).length)
+  describe.sequential('starters of peers assignments: start cleanly, score low', () => {
+    for (const s of heavy(starters)) starterTest(s);
+  });

@@ -30,10 +30,14 @@ function scenarioTest(s: (typeof scenarios)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-describe.concurrent('each scenario fails exactly what it declares', () => {
-  for (const s of scenarios.filter((s) => !isHeavy(s.assignment))) scenarioTest(s);
-});
-
-describe.sequential('each scenario of a peers assignment fails exactly what it declares', () => {
-  for (const s of scenarios.filter((s) => isHeavy(s.assignment))) scenarioTest(s);
-});
+// (A describe with no tests fails in vitest: npm test runs heavy and light assignments apart.)
+const lightScenarios = scenarios.filter((s) => !isHeavy(s.assignment));
+const heavyScenarios = scenarios.filter((s) => isHeavy(s.assignment));
+if (lightScenarios.length)
+  describe.concurrent('each scenario fails exactly what it declares', () => {
+    for (const s of lightScenarios) scenarioTest(s);
+  });
+if (heavyScenarios.length)
+  describe.sequential('each scenario of a peers assignment fails exactly what it declares', () => {
+    for (const s of heavyScenarios) scenarioTest(s);
+  });
