@@ -27,6 +27,18 @@ export interface ClusterSpec {
   notStarted?: string[];
 }
 
+/** What the proxy saw in a measurement window. */
+export interface Traffic {
+  lines: number;
+  bytes: number;
+  dropped: number;
+  ms: number;
+  /** Busiest first. */
+  links: Array<{ link: string } & LinkCount>;
+  /** The value one peer sent one neighbour most often. */
+  worstCopy?: { from: string; to: string; value: number; count: number };
+}
+
 interface LinkCount {
   lines: number;
   bytes: number;
@@ -264,7 +276,8 @@ export class Cluster {
       if (drop) c.dropped++;
       m.set(key, c);
     }
-    this.scan(info, drop ? undefined : info.at, drop);
+    this.scan(info, drop);
+    for (const poke of this.quietWaiters) poke();
     if (drop && this.peers.length <= 5) this.record(info, undefined, true);
     return { drop, delayMs: this.latencyMs };
   }
@@ -306,7 +319,7 @@ export class Cluster {
     return found;
   }
 
-  private scan(info: LineInfo, at: number | undefined, dropped: boolean): void {
+  private scan(info: LineInfo, dropped: boolean): void {
     const found = this.valuesIn(info.line);
     if (!found.length) return;
     if (!dropped) this.scanned.set(info, found);
@@ -314,8 +327,8 @@ export class Cluster {
     const copies = this.windowCopies.get(key) ?? new Map<number, number>();
     for (const v of found) {
       copies.set(v, (copies.get(v) ?? 0) + 1);
-      // The sender knew it when it sent it.
-      if (at !== undefined || dropped) this.learn(v, info.sender, info.at);
+      // The sender knew it when it sent it (delivered or not).
+      this.learn(v, info.sender, info.at);
     }
     this.windowCopies.set(key, copies);
   }
@@ -417,8 +430,7 @@ export class Cluster {
   async broadcast(peer: string, value: number, timeoutMs = CLIENT_TIMEOUT_MS): Promise<void> {
     this.noteBroadcast(peer, value);
     const c = await this.client(peer);
-    const reply = await c.request({ type: 'broadcast', message: value }, 'broadcast_ok', timeoutMs);
-    void reply;
+    await c.request({ type: 'broadcast', message: value }, 'broadcast_ok', timeoutMs);
     this.learn(value, peer, performance.now());
   }
 
@@ -581,6 +593,31 @@ export class Cluster {
     return p;
   }
 
+  private readonly quietWaiters = new Set<() => void>();
+
+  /**
+   * Wait until no peer-to-peer line has crossed any link for `quietMs` (true), or `maxMs` passed
+   * (false): acknowledgements still in flight after a workload, without a fixed pause.
+   */
+  awaitQuiet(quietMs: number, maxMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout;
+      const finish = (quiet: boolean) => {
+        clearTimeout(end);
+        clearTimeout(timer);
+        this.quietWaiters.delete(poke);
+        resolve(quiet);
+      };
+      const poke = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(true), quietMs);
+      };
+      const end = setTimeout(() => finish(false), maxMs);
+      this.quietWaiters.add(poke);
+      poke();
+    });
+  }
+
   /** Start a new measurement window. */
   mark(): void {
     this.windowLinks = new Map();
@@ -589,7 +626,7 @@ export class Cluster {
   }
 
   /** Traffic since the last mark(). */
-  traffic(): { lines: number; bytes: number; dropped: number; ms: number; links: Array<{ link: string } & LinkCount>; worstCopy?: { from: string; to: string; value: number; count: number } } {
+  traffic(): Traffic {
     const links = [...this.windowLinks].map(([link, c]) => ({ link, ...c })).sort((a, b) => b.lines - a.lines || a.link.localeCompare(b.link));
     let worstCopy: { from: string; to: string; value: number; count: number } | undefined;
     for (const [link, copies] of [...this.windowCopies].sort(([a], [b]) => a.localeCompare(b)))
@@ -608,9 +645,8 @@ export class Cluster {
     };
   }
 
-  /** One sentence naming where the traffic went, for failure messages. */
-  describeTraffic(): string {
-    const tr = this.traffic();
+  /** One sentence naming where the traffic went, for failure messages (a measured window, or the current one). */
+  describeTraffic(tr: Traffic = this.traffic()): string {
     if (!tr.lines) return 'No peer sent anything to a neighbour in this time.';
     const busiest = tr.links[0];
     const parts = [`Peers sent ${tr.lines} lines (${tr.bytes} bytes) to each other in ${(tr.ms / 1000).toFixed(1)} s; the busiest link, ${busiest.link.replace('->', ' → ')}, carried ${busiest.lines} lines.`];
