@@ -448,6 +448,7 @@ export default defineTests({
     const total = CLIENTS * PER_CLIENT;
     const rate = Math.round((done / Math.max(ms, 1)) * 1000);
     t.log(`${done} of ${total} commands answered in ${Math.round(ms)} ms (about ${rate.toLocaleString('en-US')} commands/s)`);
+    if (done === total) t.metric('commandsPerSecond', rate);
     if (done < total)
       t.fail(
         `only ${done} of ${total} pipelined commands from ${CLIENTS} clients were answered within ${WINDOW_MS} ms (about ${Math.round(done / (WINDOW_MS / 1000))} commands/s; at least ${Math.round(total / (WINDOW_MS / 1000))} commands/s are needed).`,

@@ -1,6 +1,7 @@
 // The assignment definition (assignments/<id>/assignment.json): data, checked by zod. The test
 // code lives beside it in tests.ts and is matched to this by test id.
 import { z } from 'zod';
+import { Visibility } from '../results/schema.js';
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
 
@@ -12,6 +13,8 @@ export const TestDefinition = z.object({
   timeoutMs: z.number().int().positive().max(120_000),
   /** Shown with every failure of this test unless the failure brings a more specific hint. */
   hint: z.string().optional(),
+  /** hidden / after_due_date: run in official grading only (`--official`); student runs say they exist and what they are worth. */
+  visibility: Visibility.default('visible'),
 });
 export type TestDefinition = z.infer<typeof TestDefinition>;
 
@@ -62,6 +65,10 @@ export const AssignmentDefinition = z
     /** Total time budget for all tests; tests not started by then are skipped, and say so. */
     budgetMs: z.number().int().positive().default(60_000),
     groups: z.array(GroupDefinition).min(1),
+    /** Measurements to rank submissions by (Gradescope's leaderboard): what a test reports with `t.metric(name, value)`. */
+    leaderboard: z
+      .array(z.object({ name: z.string().min(1), test: Id, metric: z.string().min(1), order: z.enum(['asc', 'desc']).default('desc') }))
+      .default([]),
   })
   .superRefine((a, ctx) => {
     const seen = new Set<string>();
@@ -70,5 +77,8 @@ export const AssignmentDefinition = z
         if (seen.has(t.id)) ctx.addIssue({ code: 'custom', message: `test id "${t.id}" is used twice`, path: ['groups'] });
         seen.add(t.id);
       }
+    a.leaderboard.forEach((l, i) => {
+      if (!seen.has(l.test)) ctx.addIssue({ code: 'custom', message: `no test "${l.test}" to take the leaderboard's "${l.name}" from`, path: ['leaderboard', i, 'test'] });
+    });
   });
 export type AssignmentDefinition = z.infer<typeof AssignmentDefinition>;

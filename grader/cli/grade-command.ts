@@ -15,6 +15,7 @@ export interface GradeCliOptions {
   seed?: string;
   verbose?: boolean;
   failUnder?: string;
+  official?: boolean;
 }
 
 const FORMATS: ReportFormat[] = ['html', 'markdown', 'json', 'terminal'];
@@ -66,6 +67,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
       assignment: opts.assignment,
       seed: opts.seed,
       only,
+      official: !!opts.official,
       interrupt: interrupt.signal,
       events: {
         onStart: (info) => {

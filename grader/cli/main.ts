@@ -35,6 +35,7 @@ function program(): Command {
     .option('-s, --seed <seed>', 'seed for every random choice; replays an earlier run')
     .option('-v, --verbose', 'show the transcript of passing tests too')
     .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
+    .option('--official', 'official grading: run the hidden tests too (course staff)')
     .action(async (dir: string, opts) => {
       const { gradeCommand } = await import('./grade-command.js');
       process.exitCode = await gradeCommand(dir, opts);

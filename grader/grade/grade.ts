@@ -43,6 +43,8 @@ export interface GradeOptions {
   buildTimeoutMs?: number;
   /** Overrides the assignment's time budget for the whole run. */
   budgetMs?: number;
+  /** Official grading: hidden and after-due-date tests run too. */
+  official?: boolean;
 }
 
 const STDERR_LINES_IN_MESSAGE = 8;
@@ -57,7 +59,22 @@ function replayCommand(opts: GradeOptions, dir: string, seed: string): string {
   const parts = ['sockgrade', 'grade', shellQuote(dir), '--seed', seed];
   if (opts.assignment) parts.push('--assignment', opts.assignment);
   if (opts.only?.length) parts.push('--only', opts.only.join(','));
+  if (opts.official) parts.push('--official');
   return parts.join(' ');
+}
+
+/** Outside official grading, hidden tests do not run: only how many there are and their points are told. */
+function withoutHidden(groups: GroupDefinition[], official: boolean, only: string[] | undefined): { groups: GroupDefinition[]; hidden?: { tests: number; points: number } } {
+  if (official) return { groups };
+  const hiddenTests = groups.flatMap((g) => g.tests).filter((t) => t.visibility !== 'visible');
+  if (!hiddenTests.length) return { groups };
+  const named = hiddenTests.filter((t) => only?.includes(t.id));
+  if (named.length)
+    throw new ConfigError(`--only: ${named.map((t) => `"${t.id}"`).join(', ')} ${named.length === 1 ? 'is a hidden test' : 'are hidden tests'}, run in official grading only`, 'Add --official to run hidden tests (course staff).');
+  return {
+    groups: groups.map((g) => ({ ...g, tests: g.tests.filter((t) => t.visibility === 'visible') })).filter((g) => g.tests.length),
+    hidden: { tests: hiddenTests.length, points: hiddenTests.reduce((a, t) => a + t.points, 0) },
+  };
 }
 
 function selectTests(groups: GroupDefinition[], only: string[] | undefined): GroupDefinition[] {
@@ -86,6 +103,7 @@ function skipped(def: TestDefinition, groupId: string, status: 'skipped' | 'erro
     transcriptDropped: 0,
     log: [],
     figures: [],
+    visibility: def.visibility,
   };
 }
 
@@ -93,7 +111,8 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const dir = checkSubmissionDir(opts.dir);
   const manifest = readManifest(dir, opts.assignment);
   const { definition, tests } = await loadAssignment(manifest.assignment);
-  const selected = selectTests(definition.groups, opts.only);
+  const visible = withoutHidden(definition.groups, !!opts.official, opts.only);
+  const selected = selectTests(visible.groups, opts.only);
   const seed = opts.seed ?? newSeed();
   const ev = opts.events ?? {};
   const t0 = performance.now();
@@ -249,6 +268,12 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     groups,
     program: { role: prog.role, starts: runs.starts, stdout: runs.stdout.snapshot(), stderr: runs.stderr.snapshot() },
     notes,
+    official: !!opts.official,
+    ...(visible.hidden ? { hidden: visible.hidden } : {}),
+    leaderboard: definition.leaderboard.flatMap((l) => {
+      const value = all.find((t) => t.id === l.test)?.metrics?.[l.metric];
+      return value === undefined ? [] : [{ name: l.name, value, order: l.order }];
+    }),
     environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
   });
 }

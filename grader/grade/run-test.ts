@@ -116,6 +116,8 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
     transcriptDropped: ctx.transcript.dropped,
     log: ctx.logLines,
     figures: ctx.figures,
+    visibility: def.visibility,
+    ...(Object.keys(ctx.metrics).length ? { metrics: ctx.metrics } : {}),
   };
   return { result, connectionLost: ctx.sawConnectionLoss };
 }

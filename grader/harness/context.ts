@@ -75,6 +75,8 @@ export interface TestContext {
   figure(f: Figure): void;
   /** A line for the report (what the test is doing, a measurement). */
   log(line: string): void;
+  /** Record a measurement (e.g. commands per second) for the assignment's leaderboard. */
+  metric(name: string, value: number): void;
   /** Run `fn` when the test ends, however it ends (close an instrument the test started). */
   defer(fn: () => unknown): void;
   /** A random key unique to this test (and replayable from the seed). */
@@ -104,6 +106,7 @@ export class TestContextImpl implements TestContext {
   readonly transcript = new Transcript();
   readonly random: Random;
   readonly logLines: string[] = [];
+  readonly metrics: Record<string, number> = {};
   readonly figures: Figure[] = [];
   readonly clients: TcpClient[] = [];
   private readonly deferred: Array<() => unknown> = [];
@@ -189,6 +192,10 @@ export class TestContextImpl implements TestContext {
 
   log(line: string): void {
     this.logLines.push(line);
+  }
+
+  metric(name: string, value: number): void {
+    if (Number.isFinite(value)) this.metrics[name] = value;
   }
 
   defer(fn: () => unknown): void {

@@ -392,7 +392,7 @@ export function testView(t: TestResult, limits: Limits, anchor = 'test-' + slug(
   const partial = t.status === 'passed' && t.pointsEarned < t.pointsPossible;
   return {
     id: sanitizeLine(t.id),
-    title: sanitizeLine(t.title),
+    title: sanitizeLine(t.title) + (t.visibility === 'visible' ? '' : t.visibility === 'hidden' ? ' (hidden test)' : ' (shown after the due date)'),
     group: sanitizeLine(t.group),
     anchor,
     status,
@@ -554,7 +554,7 @@ export function buildView(r: Results, limits: Limits): ReportView {
       stderrTailCut: tail.cut,
     },
     anyFailed: r.counts.failed + r.counts.timeout + r.counts.error > 0,
-    notes: r.notes.map(sanitizeText),
+    notes: [...hiddenNotes(r), ...r.notes.map(sanitizeText)],
     environment: `Node ${sanitizeLine(r.environment.node)} on ${sanitizeLine(r.environment.platform)}`,
     schemaVersion: r.schemaVersion,
   };
@@ -597,4 +597,15 @@ export function transcriptColumns(rows: Row[]): { timeW: number; connW: number }
     connW = Math.max(connW, width(r.conn));
   }
   return { timeW, connW };
+}
+
+/** Hidden tests: that they exist and what they are worth, never what they test. */
+function hiddenNotes(r: Results): string[] {
+  if (r.hidden && r.hidden.tests > 0) {
+    const n = r.hidden.tests;
+    return [
+      `${n} hidden test${n === 1 ? '' : 's'} worth ${formatNumber(r.hidden.points)} point${r.hidden.points === 1 ? '' : 's'} ${n === 1 ? 'is' : 'are'} not part of this run: ${n === 1 ? 'it runs' : 'they run'} in official grading only. This score is out of the other ${formatNumber(r.score.possible)} points.`,
+    ];
+  }
+  return r.official ? ['Official grading: hidden tests ran too.'] : [];
 }

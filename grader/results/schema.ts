@@ -117,6 +117,14 @@ export type SequenceFigure = z.infer<typeof SequenceFigure>;
 export const TestStatus = z.enum(['passed', 'failed', 'timeout', 'error', 'skipped']);
 export type TestStatus = z.infer<typeof TestStatus>;
 
+/**
+ * Who may see a test: visible (everyone, every run); hidden and after_due_date tests run in
+ * official grading only (`--official`), and a student-facing platform shows them never or
+ * after the due date (Gradescope's visibility values).
+ */
+export const Visibility = z.enum(['visible', 'hidden', 'after_due_date']);
+export type Visibility = z.infer<typeof Visibility>;
+
 export const TestResult = z.object({
   id: z.string(),
   title: z.string(),
@@ -136,6 +144,9 @@ export const TestResult = z.object({
   log: z.array(z.string()),
   /** Pictures of the run (distributed tests), drawn by the HTML report. */
   figures: z.array(Figure).default([]),
+  visibility: Visibility.default('visible'),
+  /** Measurements the test reported (`t.metric`), for the assignment's leaderboard. */
+  metrics: z.record(z.string(), z.number()).optional(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 
@@ -234,6 +245,14 @@ export const Results = z.object({
   }),
   /** Things the student should know that belong to no single test (restarts, a leftover process). */
   notes: z.array(z.string()),
+  /** An official run (`--official`): hidden tests ran too. */
+  official: z.boolean().default(false),
+  /** Hidden tests that exist but did not run (not an official run): how many, and their points. */
+  hidden: z.object({ tests: z.number().int().nonnegative(), points: z.number().nonnegative() }).optional(),
+  /** Measurements an assignment ranks submissions by (Gradescope's leaderboard). */
+  leaderboard: z
+    .array(z.object({ name: z.string(), value: z.number(), order: z.enum(['asc', 'desc']) }))
+    .default([]),
   environment: z.object({ node: z.string(), platform: z.string() }),
 });
 export type Results = z.infer<typeof Results>;

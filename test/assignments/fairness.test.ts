@@ -17,7 +17,7 @@ const heavy = <T extends { assignment: string }>(xs: T[]) => xs.filter((x) => is
 
 function solutionTest(s: (typeof solutions)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
-    const r = await grade({ dir: s.dir });
+    const r = await grade({ dir: s.dir, official: true });
     expect(notPassed(r)).toEqual([]);
     expect(r.score.percent).toBe(100);
     // A server solution never had to be restarted.
@@ -44,7 +44,7 @@ if (counterparts.length) describe.concurrent('real counterparts: everything but 
         expect(testIds(c.assignment)).toContain(id);
         expect(c.why[id], `expected.json must say why ${c.name} fails ${id}`).toBeTruthy();
       }
-      const r = await grade({ dir: c.dir });
+      const r = await grade({ dir: c.dir, official: true });
       // A missing program (not installed) would fail everything: say so plainly.
       expect(r.counts.error, `${c.name}: did it start? ${notPassed(r)[0] ?? ''}`).toBe(0);
       expect(failedIds(r)).toEqual([...c.expectFailures].sort());
@@ -53,7 +53,7 @@ if (counterparts.length) describe.concurrent('real counterparts: everything but 
 
 function starterTest(s: (typeof starters)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
-    const r = await grade({ dir: s.dir });
+    const r = await grade({ dir: s.dir, official: true });
     expect(r.build.status).not.toBe('failed');
     expect(allTests(r).filter((t) => t.status === 'error')).toEqual([]);
     // It leaves most of the work to do.

@@ -25,7 +25,7 @@ describe('each assignment has scenarios that catch each test', () => {
 // graded one at a time.
 function scenarioTest(s: (typeof scenarios)[number]) {
   test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
-    const r = await grade({ dir: s.dir });
+    const r = await grade({ dir: s.dir, official: true });
     expect(failedIds(r)).toEqual([...s.expectFailures].sort());
   }, gradeTimeout(s.assignment));
 }

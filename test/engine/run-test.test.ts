@@ -5,7 +5,7 @@ import type { TestDefinition } from '../../grader/assignment/definition.js';
 import type { TestFn } from '../../grader/harness/define.js';
 import { runTest } from '../../grader/grade/run-test.js';
 
-const def: TestDefinition = { id: 'probe', title: 'a probe', points: 4, timeoutMs: 300, hint: 'the definition hint' };
+const def: TestDefinition = { id: 'probe', title: 'a probe', points: 4, timeoutMs: 300, hint: 'the definition hint', visibility: 'visible' };
 const program = { startNumber: 1, running: true, pid: 1 };
 
 function run(fn: TestFn, interrupt?: AbortSignal) {

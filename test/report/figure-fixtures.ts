@@ -143,6 +143,7 @@ function gossipTest(id: string, title: string, status: TestResult['status'], fig
     status,
     pointsEarned: status === 'passed' ? 10 : 0,
     pointsPossible: 10,
+    visibility: 'visible',
     durationMs: 4200,
     message,
     transcript: [],
