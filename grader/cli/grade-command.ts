@@ -3,7 +3,8 @@ import path from 'node:path';
 import { createColors } from 'picocolors';
 import { ConfigError } from '../errors.js';
 import { grade } from '../grade/grade.js';
-import { lineWidths, renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, type LineWidths, type ReportFormat } from '../report/index.js';
+import { appendFile } from 'node:fs/promises';
+import { checkFormats, githubOutputs, lineWidths, renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, REPORT_FORMATS, type LineWidths, type ReportFormat } from '../report/index.js';
 import type { Results } from '../results/schema.js';
 import { EXIT } from './exit-codes.js';
 
@@ -18,12 +19,13 @@ export interface GradeCliOptions {
   official?: boolean;
 }
 
-const FORMATS: ReportFormat[] = ['html', 'markdown', 'json', 'terminal'];
+const FORMATS: ReportFormat[] = REPORT_FORMATS;
 
 export function parseFormats(text: string): ReportFormat[] {
   const list = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((f) => (f === 'md' ? 'markdown' : f));
   const bad = list.filter((f) => !FORMATS.includes(f as ReportFormat));
   if (bad.length) throw new ConfigError(`--format: unknown format ${bad.map((b) => `"${b}"`).join(', ')}`, `Choose from ${FORMATS.join(', ')} (comma-separated).`);
+  checkFormats(list as ReportFormat[]);
   return list as ReportFormat[];
 }
 
@@ -93,5 +95,11 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
     throw new ConfigError(`${(e as Error).message}`, `The results are shown above. Choose a folder you can write to with --report-dir.`);
   }
   for (const w of written) out(pc.dim(`${w.format} report: ${path.relative(process.cwd(), w.path) || w.path}`));
+  // Under GitHub Actions: the Markdown report on the run's summary page, an annotation per failure.
+  if (process.env.GITHUB_ACTIONS === 'true') {
+    const gh = githubOutputs(results);
+    if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, gh.summary + '\n', 'utf8');
+    for (const line of gh.annotations) out(line);
+  }
   return exitCodeFor(results, failUnder);
 }
