@@ -58,3 +58,13 @@ export function readManifest(dir: string, assignmentOverride?: string): Manifest
   }
   return parsed.data;
 }
+
+/** The assignment a submission's manifest names, or undefined when it has no readable one (never throws). */
+export function readManifestAssignment(dir: string): string | undefined {
+  try {
+    const raw = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8'));
+    return raw && typeof raw.assignment === 'string' ? raw.assignment : undefined;
+  } catch {
+    return undefined;
+  }
+}

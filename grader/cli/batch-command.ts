@@ -1,0 +1,130 @@
+// `sockgrade batch <folder>` and `sockgrade merge <outs...>`: wiring, progress and exit codes.
+import os from 'node:os';
+import path from 'node:path';
+import { createColors } from 'picocolors';
+import { runBatch } from '../batch/batch.js';
+import type { IsolationMode } from '../batch/isolation.js';
+import { mergeBatches } from '../batch/merge.js';
+import { parseShard } from '../batch/submissions.js';
+import { ConfigError } from '../errors.js';
+import type { Batch } from '../results/batch.js';
+import { EXIT } from './exit-codes.js';
+import { Progress } from './progress.js';
+
+export interface BatchCliOptions {
+  out: string;
+  assignment?: string;
+  jobs?: string;
+  roster?: string;
+  shard?: string;
+  seed?: string;
+  official?: boolean;
+  force?: boolean;
+  isolation: string;
+}
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+const rel = (p: string) => path.relative(process.cwd(), p) || p;
+
+function colors() {
+  const on = !('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
+  return createColors(on);
+}
+
+export function defaultJobs(): number {
+  // Grading is mostly waiting on sockets and deadlines: a few grades per core keep it busy.
+  return Math.max(1, Math.min(8, os.availableParallelism() * 2));
+}
+
+function parseJobs(text: string | undefined): number {
+  if (text === undefined) return defaultJobs();
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`--jobs: "${text}" is not a whole number from 1 to 64`);
+  return n;
+}
+
+function parseIsolation(text: string): IsolationMode {
+  if (text === 'auto' || text === 'netns' || text === 'none') return text;
+  throw new ConfigError(`--isolation: unknown value "${text}"`, 'Choose auto (a network namespace when the machine offers one), netns (insist on it) or none.');
+}
+
+function summaryLine(b: Batch): string {
+  const graded = b.entries.filter((e) => e.status === 'graded');
+  const errors = b.entries.length - graded.length;
+  const full = graded.filter((e) => e.score && e.score.earned >= e.score.possible).length;
+  const pcts = graded.map((e) => e.score!.percent).sort((x, y) => x - y);
+  const median = pcts.length ? pcts[Math.floor((pcts.length - 1) / 2)] : undefined;
+  return `${b.entries.length} submissions: ${graded.length} graded (${full} with full marks${median !== undefined ? `, median ${median}%` : ''}), ${errors} errors`;
+}
+
+export async function batchCommand(folder: string, opts: BatchCliOptions): Promise<number> {
+  const pc = colors();
+  const jobs = parseJobs(opts.jobs);
+  const shard = opts.shard ? parseShard(opts.shard) : undefined;
+  const isolation = parseIsolation(opts.isolation);
+  const progress = new Progress({ tty: process.stdout.isTTY === true, write: (s) => process.stdout.write(s), color: pc });
+
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nsockgrade: interrupted; stopping the grades in progress (what finished is kept; run the same command to resume; Ctrl-C again to quit at once)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let outcome;
+  try {
+    outcome = await runBatch({
+      folder,
+      out: opts.out,
+      assignment: opts.assignment,
+      jobs,
+      roster: opts.roster,
+      shard,
+      seed: opts.seed,
+      official: !!opts.official,
+      force: !!opts.force,
+      isolation,
+      interrupt: interrupt.signal,
+      events: {
+        onPlan: (p) => {
+          out(pc.bold(`${p.assignment.id}: ${p.assignment.title}`) + pc.dim(`  (seed ${p.seed}${shard ? `, shard ${shard.index}/${shard.count}` : ''})`));
+          out(pc.dim(`isolation: ${p.isolation}`));
+          out(
+            `${p.total} submission${p.total === 1 ? '' : 's'}` +
+              (p.alreadyDone ? `: ${p.alreadyDone} already graded (kept; --force grades them again), ${p.toGrade} to grade` : '') +
+              `, ${Math.min(jobs, Math.max(p.toGrade, 1))} at a time`,
+          );
+          progress.plan(p.total, p.alreadyDone, p.toGrade);
+        },
+        onSubmissionStart: () => progress.started(),
+        onSubmissionEnd: (e) => progress.finished(e),
+      },
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const { batch, interrupted, files } = outcome;
+  out(summaryLine(batch));
+  for (const f of files) out(pc.dim(`written: ${rel(f)}`));
+  out(pc.dim(`per-student reports: ${rel(path.join(path.resolve(opts.out), 'submissions'))}/<id>/report.html`));
+  if (interrupted) {
+    out(pc.yellow('Interrupted: run the same command again to grade the rest.'));
+    return EXIT.interrupted;
+  }
+  return batch.entries.some((e) => e.status === 'error') ? EXIT.failed : EXIT.passed;
+}
+
+export function mergeCommand(inputs: string[], opts: { out: string }): number {
+  const pc = colors();
+  const { batch, files, missingShards } = mergeBatches(inputs, opts.out);
+  out(summaryLine(batch));
+  for (const f of files) out(pc.dim(`written: ${rel(f)}`));
+  if (missingShards.length) {
+    out(pc.yellow(`Missing shard${missingShards.length === 1 ? '' : 's'} ${missingShards.join(', ')}: the gradebook lacks their submissions.`));
+    return EXIT.failed;
+  }
+  return batch.entries.some((e) => e.status === 'error') ? EXIT.failed : EXIT.passed;
+}
