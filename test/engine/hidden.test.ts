@@ -45,4 +45,15 @@ describe('hidden tests', () => {
     expect(r.leaderboard[0].value).toBeGreaterThan(1000);
     expect(renderMarkdown(r)).toContain('(hidden test)');
   });
+
+  test('the student\'s run and official grading give the same verdicts on the visible tests for the same seed', async () => {
+    // A broken program, so that there are failures to agree on (and a hidden test it fails).
+    const dir = at('test', 'scenarios', 'kv-server', 'loses-replies-on-half-close');
+    const local = await grade({ dir, seed: 'same-seed' });
+    const official = await grade({ dir, seed: 'same-seed', official: true });
+    const verdicts = (r: typeof local) => allTests(r).filter((t) => t.visibility === 'visible').map((t) => [t.id, t.status, t.pointsEarned]);
+    expect(verdicts(local)).toEqual(verdicts(official));
+    expect(allTests(official).find((t) => t.id === 'half-close')?.status).toBe('failed');
+    expect(allTests(local).find((t) => t.id === 'half-close')).toBeUndefined();
+  });
 });
