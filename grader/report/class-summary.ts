@@ -63,7 +63,8 @@ function isGraded(e: BatchEntry): e is BatchEntry & { score: NonNullable<BatchEn
 export interface EntryRef {
   id: string;
   name?: string;
-  href: string;
+  /** The student's report; absent for a submission that errored (the grader wrote none). */
+  href?: string;
 }
 
 export interface ClassSummaryView {
@@ -130,7 +131,13 @@ export interface EntryRow extends EntryRef {
 }
 
 function ref(e: BatchEntry): EntryRef {
-  return { id: sanitizeLine(e.id), name: e.name === undefined ? undefined : sanitizeLine(e.name), href: reportHref(e.reportDir) };
+  return {
+    id: sanitizeLine(e.id),
+    name: e.name === undefined ? undefined : sanitizeLine(e.name),
+    // An errored submission has no report (a bad manifest stops the grade before one exists);
+    // its error is shown on this page instead of a dead link.
+    href: e.status === 'graded' ? reportHref(e.reportDir) : undefined,
+  };
 }
 
 /** The first test, in the assignment's order, that a submission did not pass. */
@@ -202,13 +209,17 @@ function testRows(batch: Batch, graded: BatchEntry[]): TestRow[] {
       pointsLost: formatNumber(Math.max(0, t.points * n - earned)),
     };
   });
-  // The hardest: the lowest pass rates among tests someone failed, ties included, so the
-  // highlight never depends on the order of equal rates.
-  const candidates = rows.filter((r) => r.rateValue !== undefined && r.rateValue < 1).map((r) => r.rateValue as number);
-  candidates.sort((a, b) => a - b);
-  if (candidates.length > 0) {
-    const threshold = candidates[Math.min(HARDEST_COUNT, candidates.length) - 1];
-    for (const r of rows) if (r.rateValue !== undefined && r.rateValue <= threshold) r.hard = true;
+  // The hardest: the lowest pass rates among tests someone failed, whole groups of equal rates
+  // at a time, and at most HARDEST_COUNT tests in all — when many tests tie, none of them
+  // stands out, and marking them all would say nothing.
+  const rates = [...new Set(rows.filter((r) => r.rateValue !== undefined && r.rateValue < 1).map((r) => r.rateValue as number))];
+  rates.sort((a, b) => a - b);
+  let marked = 0;
+  for (const rate of rates) {
+    const tied = rows.filter((r) => r.rateValue === rate);
+    if (marked + tied.length > HARDEST_COUNT) break;
+    for (const r of tied) r.hard = true;
+    marked += tied.length;
   }
   return rows.map(({ rateValue: _unused, ...r }) => r);
 }
