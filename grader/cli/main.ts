@@ -1,6 +1,6 @@
 // The command line: commander wiring only — parse, call, print, exit code.
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { EXIT } from './exit-codes.js';
@@ -30,7 +30,7 @@ function program(): Command {
     .argument('[dir]', 'submission folder', '.')
     .option('-a, --assignment <id>', 'grade as this assignment, whatever sockgrade.json says')
     .option('-r, --report-dir <dir>', 'where to write reports (default: <dir>/sockgrade-report)')
-    .option('-f, --format <list>', 'report files to write: html, markdown, json, terminal (comma-separated)', 'html,markdown,json')
+    .option('-f, --format <list>', 'report files to write: html, markdown, json, terminal, junit, gradescope (comma-separated)', 'html,markdown,json')
     .option('-o, --only <tests>', 'run only these tests or stages (comma-separated, repeatable)', collect)
     .option('-s, --seed <seed>', 'seed for every random choice; replays an earlier run')
     .option('-v, --verbose', 'show the transcript of passing tests too')
@@ -59,15 +59,29 @@ function program(): Command {
     .argument('<assignment>', 'assignment id (see `sockgrade list`)')
     .argument('<dir>', 'new folder to create')
     .addOption(new Option('-l, --lang <lang>', 'starter language').choices(['typescript', 'python']).default('python'))
-    .action(async (assignment: string, dir: string, opts: { lang: string }) => {
+    .option('--fail-under <percent>', 'the GitHub Actions check written to .github/workflows/sockgrade.yml fails below this score', '100')
+    .action(async (assignment: string, dir: string, opts: { lang: string; failUnder: string }) => {
       const { initCommand } = await import('./init-command.js');
-      const to = initCommand(assignment, dir, opts.lang);
+      const to = initCommand(assignment, dir, opts.lang, { failUnder: opts.failUnder });
       const rel = path.relative(process.cwd(), to) || '.';
       console.log(`Created ${rel} from the ${opts.lang} starter for ${assignment}.`);
       console.log('Next:');
       console.log(`  cd ${rel}`);
       if (opts.lang === 'typescript') console.log('  npm install            # once: TypeScript and Node types for your editor and the build');
       console.log('  npx sockgrade grade .  # run the tests; the report lands in sockgrade-report/');
+      console.log(`On GitHub, .github/workflows/sockgrade.yml grades every push (the check fails below ${opts.failUnder}%).`);
+    });
+
+  cli
+    .command('export')
+    .description('build what a grading platform needs to run sockgrade')
+    .addArgument(new Argument('<platform>', 'the platform').choices(['gradescope']))
+    .argument('<assignment>', 'assignment id (see `sockgrade list`)')
+    .option('-o, --out <file>', 'the zip to write (default: sockgrade-gradescope-<assignment>.zip)')
+    .option('--apt <packages>', 'more Ubuntu packages for setup.sh to install (comma-separated)')
+    .action(async (platform: string, assignment: string, opts: { out?: string; apt?: string }) => {
+      const { exportCommand } = await import('./export-command.js');
+      exportCommand(platform, assignment, opts);
     });
   return cli;
 }
