@@ -42,6 +42,34 @@ function program(): Command {
     });
 
   cli
+    .command('batch')
+    .description('grade a whole class: every subfolder of <folder> is one submission, named by the student\'s id')
+    .argument('<folder>', 'folder with one subfolder per submission')
+    .option('-o, --out <dir>', 'output folder: per-student reports, gradebook.csv, summary.html', 'sockgrade-batch')
+    .option('-a, --assignment <id>', 'grade every submission as this assignment, whatever its sockgrade.json says')
+    .option('-j, --jobs <n>', 'submissions graded at once (default: 2 per core, at most 8)')
+    .option('--roster <csv>', 'CSV with columns id,name,email: names and emails for the gradebook')
+    .option('--shard <i/n>', 'grade only slice i of n (for a matrix of machines; join with `sockgrade merge`)')
+    .option('-s, --seed <seed>', 'seed for every submission (default: a new one; a resumed batch keeps its own)')
+    .option('--no-official', 'grade as students see it: leave the hidden tests out (a batch is official grading by default)')
+    .option('--force', 'grade every submission again, even those an earlier run finished')
+    .option('--isolation <mode>', 'auto | netns | none: a network namespace per submission when the machine offers one', 'auto')
+    .action(async (folder: string, opts) => {
+      const { batchCommand } = await import('./batch-command.js');
+      process.exitCode = await batchCommand(folder, opts);
+    });
+
+  cli
+    .command('merge')
+    .description('join the output folders of batch shards into one gradebook and class summary')
+    .argument('<outs...>', 'output folders written by `sockgrade batch --shard`')
+    .requiredOption('-o, --out <dir>', 'folder for the merged output')
+    .action(async (outs: string[], opts: { out: string }) => {
+      const { mergeCommand } = await import('./batch-command.js');
+      process.exitCode = mergeCommand(outs, opts);
+    });
+
+  cli
     .command('list')
     .description('list the assignments')
     .action(async () => {
