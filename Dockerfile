@@ -17,12 +17,13 @@ RUN npm run build
 
 # --- the image -----------------------------------------------------------------------------
 FROM node:20-bookworm-slim
-# python3: Python submissions. bubblewrap: a network namespace per submission (used when the
-# container may create one; otherwise sockgrade says so and uses free ports). dnsutils: dig,
-# the real DNS client, to check the dns-client setup by hand. tini: a PID 1 that reaps the
-# orphans a student's program leaves, so the leftover-process check sees no zombies.
+# python3: Python submissions. bubblewrap (or unshare, which needs iproute2's ip to bring the
+# loopback up): a network namespace per submission, used when the container may create one;
+# otherwise sockgrade says so and uses free ports. dnsutils: dig, the real DNS client, to
+# check the dns-client setup by hand. tini: a PID 1 that reaps the orphans a student's
+# program leaves, so the leftover-process check sees no zombies.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 bubblewrap dnsutils tini ca-certificates \
+ && apt-get install -y --no-install-recommends python3 bubblewrap iproute2 dnsutils tini ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/sockgrade
 COPY package.json package-lock.json ./
