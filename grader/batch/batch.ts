@@ -11,7 +11,7 @@ import { Batch, BATCH_SCHEMA_VERSION, type BatchEntry, type BatchTest } from '..
 import { writeBatchOutputs } from './outputs.js';
 import { detectIsolation, type IsolationMode } from './isolation.js';
 import { listSubmissions, readRoster, sliceShard, type Shard, type Submission } from './submissions.js';
-import { gradeSubmission, readEntry } from './worker.js';
+import { GraderWorker, gradeSubmission, readEntry } from './worker.js';
 
 export interface BatchOptions {
   folder: string;
@@ -146,11 +146,18 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   const timeoutMs = def.budgetMs + 120_000 + 120_000;
   let next = 0;
   let interrupted = false;
-  const worker = async () => {
+  const workers: GraderWorker[] = [];
+  const slot = async () => {
+    // One worker per slot, replaced when it dies: grades in one slot never overlap.
+    let w: GraderWorker | undefined;
+    const getWorker = () => {
+      if (!w?.alive) workers.push((w = new GraderWorker(isolation)));
+      return w;
+    };
     while (next < todo.length && !opts.interrupt?.aborted) {
       const sub = todo[next++];
       opts.events?.onSubmissionStart?.(sub);
-      const outcome = await gradeSubmission(sub, { seed, assignment: assignmentId, override: !!opts.assignment, official: opts.official, isolation, out, timeoutMs, signal: opts.interrupt });
+      const outcome = await gradeSubmission(sub, getWorker, { seed, assignment: assignmentId, override: !!opts.assignment, official: opts.official, out, timeoutMs, signal: opts.interrupt });
       if (outcome.kind === 'interrupted') {
         interrupted = true;
         continue;
@@ -159,7 +166,11 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
       opts.events?.onSubmissionEnd?.(outcome.entry, { done: entries.size, total: subs.length });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, slot));
+  } finally {
+    for (const w of workers) w.close();
+  }
   interrupted ||= !!opts.interrupt?.aborted && entries.size < subs.length;
   const batch = batchOf();
   const files = writeBatchOutputs(out, batch);

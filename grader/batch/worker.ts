@@ -1,16 +1,19 @@
-// Grades one submission of a batch in a child process: the grader re-executing itself (inside
-// the submission's own network namespace when there is one). A child keeps submissions apart
-// and lets the batch outlive anything one of them does to its grader: a crash, a hang, a
-// config error are each recorded as that submission's error, and the batch goes on.
+// Grades the submissions of a batch in child processes: the grader re-executing itself (inside
+// a network namespace of its own when there is one), one submission at a time per child. A
+// child keeps simultaneous grades apart and lets the batch outlive anything one submission
+// does to its grader: a crash, a hang, a config error are each recorded as that submission's
+// error, and the batch goes on.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
+import readline from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
 import { ConfigError } from '../errors.js';
 import { readManifestAssignment } from '../grade/manifest.js';
 import { packageRoot } from '../paths.js';
 import { Results } from '../results/schema.js';
 import { BatchEntry } from '../results/batch.js';
 import type { Isolation } from './isolation.js';
+import type { WorkerJob, WorkerReply } from './protocol.js';
 import type { Submission } from './submissions.js';
 
 export interface WorkerOptions {
@@ -20,7 +23,6 @@ export interface WorkerOptions {
   /** --assignment was given: grade every submission as the batch's assignment, whatever its manifest says. */
   override: boolean;
   official: boolean;
-  isolation: Isolation;
   /** The batch output folder; this submission's reports go to <out>/<reportDir>. */
   out: string;
   /** A grade still running after this is stopped and recorded as an error. */
@@ -71,7 +73,97 @@ function errorText(stderr: string): string {
   return text.length > 2000 ? text.slice(0, 2000) + '…' : text;
 }
 
-export async function gradeSubmission(sub: Submission, opts: WorkerOptions): Promise<WorkerOutcome> {
+/**
+ * One grader worker: a child process (in its own network namespace when there is one) that
+ * grades the submissions it is given one at a time. When it dies or overruns, it is killed
+ * with everything it started, and the next submission gets a fresh one.
+ */
+export class GraderWorker {
+  private readonly proc: ResultPromise;
+  private stderrTail = '';
+  private pending: ((r: WorkerReply | { kind: 'exited'; how: string }) => void) | undefined;
+  private exited: string | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(isolation: Isolation) {
+    const [cmd, ...args] = isolation.wrap([process.execPath, cliMain(), '__batch-worker']);
+    this.proc = execa(cmd, args, {
+      reject: false,
+      stdin: 'pipe',
+      // Its own process group, signalled as a whole: Ctrl-C in the batch's terminal reaches only
+      // the batch, which stops its workers itself; and bubblewrap's inner process, which ignores
+      // SIGTERM, still dies with the group.
+      detached: true,
+      env: { NO_COLOR: '1', FORCE_COLOR: undefined },
+      buffer: false,
+    });
+    readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+      let reply: WorkerReply;
+      try {
+        reply = JSON.parse(line);
+      } catch {
+        return; // not ours
+      }
+      const p = this.pending;
+      this.pending = undefined;
+      p?.(reply);
+    });
+    this.proc.stderr!.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4000);
+    });
+    this.proc.stdin!.on('error', () => {}); // a dead worker's stdin: the exit handler reports it
+    void this.proc.then((r) => {
+      this.exited = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+      clearTimeout(this.killTimer);
+      const p = this.pending;
+      this.pending = undefined;
+      p?.({ kind: 'exited', how: this.exited });
+    });
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  grade(job: WorkerJob): Promise<WorkerReply | { kind: 'exited'; how: string }> {
+    if (this.exited) return Promise.resolve({ kind: 'exited', how: this.exited });
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.proc.stdin!.write(JSON.stringify(job) + '\n');
+    });
+  }
+
+  /** SIGTERM to the whole group (an unsandboxed grader stops its program), SIGKILL 5 s later. */
+  stop(): void {
+    this.signal('SIGTERM');
+    this.killTimer ??= setTimeout(() => this.signal('SIGKILL'), 5000);
+  }
+
+  /** No more work: the worker ends when its stdin does. */
+  close(): void {
+    this.proc.stdin?.end();
+    this.killTimer ??= setTimeout(() => this.signal('SIGKILL'), 10_000);
+    this.killTimer.unref();
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    try {
+      if (this.proc.pid) process.kill(-this.proc.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Grade one submission on `worker` (started by `getWorker`, again if the last one died) and
+ * record its entry. A grade that overruns `timeoutMs` costs the worker its life.
+ */
+export async function gradeSubmission(sub: Submission, getWorker: () => GraderWorker, opts: WorkerOptions): Promise<WorkerOutcome> {
   const reportDir = reportDirOf(sub.id);
   const absReport = path.join(opts.out, reportDir);
   fs.rmSync(absReport, { recursive: true, force: true });
@@ -95,72 +187,33 @@ export async function gradeSubmission(sub: Submission, opts: WorkerOptions): Pro
     writeEntry(opts.out, entry);
     return { kind: 'done', entry };
   }
-  const argv = [
-    process.execPath,
-    cliMain(),
-    'grade',
-    sub.dir,
-    '--report-dir',
-    absReport,
-    '--format',
-    'html,markdown,json',
-    '--seed',
-    opts.seed,
-    ...(opts.override ? ['--assignment', opts.assignment] : []),
-    ...(opts.official ? ['--official'] : []),
-  ];
-  const [cmd, ...args] = opts.isolation.wrap(argv);
+  const worker = getWorker();
   const t0 = performance.now();
-  const proc = execa(cmd, args, {
-    reject: false,
-    stdin: 'ignore',
-    // The live test lines are not needed: results.json has everything; stderr holds the reason for a failure.
-    stdout: 'ignore',
-    // Its own process group, signalled as a whole: Ctrl-C in the batch's terminal reaches only
-    // the batch, which stops its children itself; and bubblewrap's inner process, which
-    // ignores SIGTERM, still dies with the group.
-    detached: true,
-    env: { NO_COLOR: '1', FORCE_COLOR: undefined, SOCKGRADE_BATCH: '1' },
-    maxBuffer: 4 * 1024 * 1024,
-  });
   let timedOut = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const signalGroup = (sig: NodeJS.Signals) => {
-    try {
-      if (proc.pid) process.kill(-proc.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  // SIGTERM first (unsandboxed, the grader stops the program and writes its partial report), SIGKILL 5 s later.
-  const stop = () => {
-    signalGroup('SIGTERM');
-    killTimer ??= setTimeout(() => signalGroup('SIGKILL'), 5000);
-  };
   const timer = setTimeout(() => {
     timedOut = true;
-    stop();
+    worker.stop();
   }, opts.timeoutMs);
-  opts.signal?.addEventListener('abort', stop, { once: true });
-  // The grader exited but something of its group still holds its stderr open: do not wait on it for ever.
-  proc.once('exit', () => {
-    killTimer ??= setTimeout(() => signalGroup('SIGKILL'), 5000);
-  });
-  const r = await proc;
+  const onAbort = () => worker.stop();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const reply = await worker.grade({ id: sub.id, dir: sub.dir, reportDir: absReport, seed: opts.seed, official: opts.official, ...(opts.override ? { assignment: opts.assignment } : {}) });
   clearTimeout(timer);
-  clearTimeout(killTimer);
-  opts.signal?.removeEventListener('abort', stop);
-  const durationMs = Math.round(performance.now() - t0);
-  const base = { ...base0(), durationMs };
+  opts.signal?.removeEventListener('abort', onAbort);
+  const base = { ...base0(), durationMs: Math.round(performance.now() - t0) };
   if (opts.signal?.aborted && !timedOut) return { kind: 'interrupted' };
-  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+  const results = reply.kind === 'graded' ? readResults(absReport) : undefined;
   let entry: BatchEntry;
-  const results = readResults(absReport);
   if (timedOut) {
     entry = { ...base, status: 'error', error: `the grade did not end within ${Math.round(opts.timeoutMs / 1000)} s and was stopped (the grader's own limits should have ended it sooner: a bug in sockgrade or a machine overloaded)`, tests: [] };
-  } else if ((r.exitCode === 0 || r.exitCode === 1) && results && results.assignment.id !== opts.assignment) {
+  } else if (reply.kind === 'exited') {
+    entry = { ...base, status: 'error', error: `the grader ${reply.how} while grading this submission: ${errorText(worker.stderr) || '(no message)'}`, tests: [] };
+  } else if (reply.kind === 'config-error') {
+    entry = { ...base, status: 'error', error: reply.error, tests: [] };
+  } else if (reply.kind === 'internal-error' || !results) {
+    entry = { ...base, status: 'error', error: `internal error in sockgrade: ${reply.kind === 'internal-error' ? errorText(reply.error) : 'no readable results.json was written'}`, tests: [] };
+  } else if (results.assignment.id !== opts.assignment) {
     entry = { ...base, status: 'error', error: `it was graded as ${results.assignment.id}, not ${opts.assignment}`, tests: [] };
-  } else if ((r.exitCode === 0 || r.exitCode === 1) && results) {
+  } else {
     entry = {
       ...base,
       status: 'graded',
@@ -177,11 +230,6 @@ export async function gradeSubmission(sub: Submission, opts: WorkerOptions): Pro
         })),
       ),
     };
-  } else if (r.exitCode === 2) {
-    entry = { ...base, status: 'error', error: errorText(stderr) || 'the submission could not be graded (configuration error)', tests: [] };
-  } else {
-    const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
-    entry = { ...base, status: 'error', error: `the grader ${how}${results ? '' : ' without writing results'}: ${errorText(stderr) || '(no message)'}`, tests: [] };
   }
   writeEntry(opts.out, entry);
   return { kind: 'done', entry };

@@ -53,7 +53,8 @@ function summaryLine(b: Batch): string {
   const errors = b.entries.length - graded.length;
   const full = graded.filter((e) => e.score && e.score.earned >= e.score.possible).length;
   const pcts = graded.map((e) => e.score!.percent).sort((x, y) => x - y);
-  const median = pcts.length ? pcts[Math.floor((pcts.length - 1) / 2)] : undefined;
+  const mid = pcts.length >> 1;
+  const median = pcts.length ? Math.round((pcts.length % 2 ? pcts[mid] : (pcts[mid - 1] + pcts[mid]) / 2) * 100) / 100 : undefined;
   return `${b.entries.length} submissions: ${graded.length} graded (${full} with full marks${median !== undefined ? `, median ${median}%` : ''}), ${errors} errors`;
 }
 
@@ -123,8 +124,9 @@ export function mergeCommand(inputs: string[], opts: { out: string }): number {
   out(summaryLine(batch));
   for (const f of files) out(pc.dim(`written: ${rel(f)}`));
   if (missingShards.length) {
-    out(pc.yellow(`Missing shard${missingShards.length === 1 ? '' : 's'} ${missingShards.join(', ')}: the gradebook lacks their submissions.`));
-    return EXIT.failed;
+    // Not a grade outcome: the inputs are incomplete, and a pipeline must not pass on them.
+    process.stderr.write(`sockgrade: shard${missingShards.length === 1 ? '' : 's'} ${missingShards.join(', ')} missing from the inputs: the merged gradebook lacks their submissions (written anyway).\n`);
+    return EXIT.config;
   }
   return batch.entries.some((e) => e.status === 'error') ? EXIT.failed : EXIT.passed;
 }

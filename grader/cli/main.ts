@@ -59,6 +59,12 @@ function program(): Command {
       process.exitCode = await batchCommand(folder, opts);
     });
 
+  // Internal: the batch's grader worker (reads jobs on stdin). Not for people.
+  cli.command('__batch-worker', { hidden: true }).action(async () => {
+    const { workerMain } = await import('../batch/worker-main.js');
+    await workerMain();
+  });
+
   cli
     .command('merge')
     .description('join the output folders of batch shards into one gradebook and class summary')

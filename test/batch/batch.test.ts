@@ -135,7 +135,8 @@ describe.runIf(heavy).sequential('sockgrade batch', () => {
     expect(gradebook(merged)).toBe(gradebook(whole));
     expect(fs.existsSync(path.join(merged, 'submissions', 'alice', 'report.html'))).toBe(true);
     const partial = await cli(['merge', parts[0], parts[2], '--out', tmp('merged-partial')]);
-    expect(partial.stdout).toMatch(/Missing shard 2/);
+    expect(partial.code).toBe(2);
+    expect(partial.stderr).toMatch(/shard 2 missing from the inputs/);
   });
 
   test('an interrupted batch resumes: what finished is not graded again', async () => {
