@@ -4,7 +4,8 @@
 // Then the gossip-peer suite (target: under 15 s median on a correct peer), and 50 peers on a
 // grid behind the link proxy, to show the proxy is not the bottleneck (its CPU per line).
 // Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip
-// (the gossip-peer runs only), --only proxy (the 50-peer run only).
+// (the gossip-peer runs only), --only proxy (the 50-peer run only), --only batch (the batch run
+// only: 40 kv-server submissions at --jobs 1 and at --jobs 8; target: at least 4x faster at 8).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -22,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const onlyGossip = only === 'gossip' || only === 'proxy';
+const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -71,11 +72,16 @@ if (!onlyGossip) {
   // dns-client runs the program once per check (29 runs): its time is mostly interpreter start-up.
   await bench('dns-client, Python reference solution', path.join(root, 'solutions/dns-client/python'));
 }
+if (only === 'batch') {
+  await batchBench(40);
+  process.exit(0);
+}
 if (only !== 'proxy') {
   await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));
   await bench('gossip-peer, Python reference solution', path.join(root, 'solutions/gossip-peer/python'));
 }
 await proxyBench(10, 5, 300);
+if (!only) await batchBench(40);
 
 /** CPU time of every process in a process group (a peer and its shell), from /proc (Linux), in ms. */
 function cpuOf(pgid) {
@@ -135,4 +141,42 @@ if (hung) {
   console.log(`\na server that accepts but never answers — 1 run`);
   console.log(`  graded in ${ms(wall)} (budget ${ms(budget)}; target: within budget + 3 s → ${wall < budget + 3000 ? 'met' : 'NOT met'})`);
   console.log(`  ${r.counts.timeout} timeouts, ${r.counts.failed} failed, ${r.counts.skipped} skipped (${r.completeness})`);
+}
+
+/**
+ * `sockgrade batch` over n copies of the Python kv-server solution, at --jobs 1 and --jobs 8,
+ * through the CLI as a TA runs it. Grading is mostly waiting, so 8 at a time should be at least
+ * 4x faster on 2 cores, with a byte-identical gradebook.
+ */
+async function batchBench(n) {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const cls = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-bench-class-'));
+  for (let i = 0; i < n; i++) fs.symlinkSync(path.join(root, 'solutions/kv-server/python'), path.join(cls, `student${String(i).padStart(2, '0')}`));
+  // The real interpreter first on PATH: a pyenv shim costs ~0.35 s of CPU per start.
+  const env = { ...process.env, NO_COLOR: '1' };
+  try {
+    const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    const fast = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-bench-py-'));
+    fs.symlinkSync(real, path.join(fast, 'python3'));
+    env.PATH = `${fast}${path.delimiter}${env.PATH}`;
+  } catch {
+    /* no python3: the grades will say so */
+  }
+  const walls = {};
+  const gradebooks = {};
+  for (const jobs of [8, 1]) {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), `sockgrade-bench-batch-j${jobs}-`));
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/sockgrade.js'), 'batch', cls, '--out', out, '--jobs', String(jobs), '--seed', 'bench'], { env, encoding: 'utf8' });
+    walls[jobs] = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`batch --jobs ${jobs} exited ${r.status}: ${r.stderr || r.stdout.slice(-2000)}`);
+    gradebooks[jobs] = fs.readFileSync(path.join(out, 'gradebook.csv'), 'utf8');
+    const b = JSON.parse(fs.readFileSync(path.join(out, 'batch.json'), 'utf8'));
+    const full = b.entries.filter((e) => e.score && e.score.percent === 100).length;
+    console.log(`\nbatch of ${n} kv-server submissions, --jobs ${jobs}: ${ms(walls[jobs])} wall (${ms(walls[jobs] / n)} per submission); median grade ${ms(median(b.entries.map((e) => e.durationMs)))}; ${full}/${n} full marks; ${b.isolation}`);
+  }
+  const speedup = walls[1] / walls[8];
+  console.log(`  --jobs 8 is ${speedup.toFixed(1)}x faster than --jobs 1   target: at least 4x → ${speedup >= 4 ? 'met' : 'NOT met'}`);
+  console.log(`  gradebooks identical: ${gradebooks[1] === gradebooks[8] ? 'yes' : 'NO'}`);
 }

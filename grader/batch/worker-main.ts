@@ -15,15 +15,22 @@ export async function workerMain(): Promise<void> {
   const onTerm = () => {
     current?.abort();
     process.exitCode = 130;
+    // A grade that does not come back from the abort must not keep the worker alive.
+    setTimeout(() => process.exit(130), 3000).unref();
   };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onTerm);
   const reply = (r: WorkerReply) => new Promise<void>((resolve) => process.stdout.write(JSON.stringify(r) + '\n', () => resolve()));
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  // For the project's tests only: make this worker crash or hang on one submission, to prove
+  // the batch survives its grader dying ("crash:<id>" or "hang:<id>").
+  const [faultKind, faultId] = (process.env.SOCKGRADE_TEST_WORKER_FAULT ?? '').split(':');
   for await (const line of lines) {
     if (!line.trim()) continue;
     const job = JSON.parse(line) as WorkerJob;
     current = new AbortController();
+    if (job.id === faultId && faultKind === 'crash') setTimeout(() => process.exit(70), 300);
+    if (job.id === faultId && faultKind === 'hang') await new Promise(() => {});
     try {
       const results = await grade({ dir: job.dir, assignment: job.assignment, seed: job.seed, official: job.official, interrupt: current.signal });
       if (current.signal.aborted) break;

@@ -5,11 +5,13 @@
 // error, and the batch goes on.
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import readline from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import { ConfigError } from '../errors.js';
 import { readManifestAssignment } from '../grade/manifest.js';
 import { packageRoot } from '../paths.js';
+import { processesOfRun } from '../run/procfs.js';
 import { Results } from '../results/schema.js';
 import { BatchEntry } from '../results/batch.js';
 import type { Isolation } from './isolation.js';
@@ -85,8 +87,12 @@ export class GraderWorker {
   private exited: string | undefined;
   private killTimer: NodeJS.Timeout | undefined;
 
-  constructor(isolation: Isolation) {
+  /** In every process the worker starts (environments are inherited, even by daemons). */
+  private readonly token = `SOCKGRADE_WORKER=${randomBytes(8).toString('hex')}`;
+
+  constructor(private readonly isolation: Isolation) {
     const [cmd, ...args] = isolation.wrap([process.execPath, cliMain(), '__batch-worker']);
+    const [tokenName, tokenValue] = this.token.split('=');
     this.proc = execa(cmd, args, {
       reject: false,
       stdin: 'pipe',
@@ -94,7 +100,7 @@ export class GraderWorker {
       // the batch, which stops its workers itself; and bubblewrap's inner process, which ignores
       // SIGTERM, still dies with the group.
       detached: true,
-      env: { NO_COLOR: '1', FORCE_COLOR: undefined },
+      env: { NO_COLOR: '1', FORCE_COLOR: undefined, [tokenName]: tokenValue },
       buffer: false,
     });
     readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => {
@@ -115,6 +121,7 @@ export class GraderWorker {
     void this.proc.then((r) => {
       this.exited = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
       clearTimeout(this.killTimer);
+      this.killOrphans();
       const p = this.pending;
       this.pending = undefined;
       p?.({ kind: 'exited', how: this.exited });
@@ -148,6 +155,22 @@ export class GraderWorker {
     this.proc.stdin?.end();
     this.killTimer ??= setTimeout(() => this.signal('SIGKILL'), 10_000);
     this.killTimer.unref();
+  }
+
+  /**
+   * A worker that died mid-grade could not stop the program it was grading. In a namespace of
+   * its own the kernel ended them together; without one, find what it started by the token in
+   * their environment (Linux) and kill it.
+   */
+  private killOrphans(): void {
+    if (this.isolation.kind !== 'none') return;
+    for (const p of processesOfRun(this.token) ?? []) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   private signal(sig: NodeJS.Signals): void {

@@ -23,9 +23,9 @@ interface Run {
 }
 
 /** Runs the CLI; `interruptWhen` sends one SIGINT as soon as stdout matches it (a TA's Ctrl-C). */
-function cli(args: string[], opts: { interruptWhen?: RegExp } = {}): Promise<Run> {
+function cli(args: string[], opts: { interruptWhen?: RegExp; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -157,6 +157,41 @@ describe.runIf(heavy).sequential('sockgrade batch', () => {
     const clash = await cli(['batch', classDir, '--out', out, '--seed', 'other']);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/used seed b4tc4, not other/);
+  });
+});
+
+describe.runIf(heavy).sequential('sockgrade batch: a grader that dies', () => {
+  test('a grader that crashes or hangs on one submission costs only that submission, and leaves nothing running', async () => {
+    const cls = tmp('class-faults');
+    // Copies, not links, so that their programs' working folders are theirs alone (checked below).
+    for (const id of ['a', 'b-crash', 'c', 'd-hang', 'e']) fs.cpSync(at('solutions/kv-server/python'), path.join(cls, id), { recursive: true });
+    const out = tmp('batch-faults');
+    const orphans = () =>
+      fs.readdirSync('/proc').filter((pid) => {
+        try {
+          return /^\d+$/.test(pid) && fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(cls);
+        } catch {
+          return false;
+        }
+      });
+    // In a namespace the kernel ends the program with its grader; without one, the batch finds it.
+    for (const isolation of ['auto', 'none']) {
+      const r = await cli(['batch', cls, '--out', out, '--jobs', '1', '--seed', SEED, '--force', '--isolation', isolation], { env: { SOCKGRADE_TEST_WORKER_FAULT: 'crash:b-crash' } });
+      expect(r.code, isolation).toBe(1);
+      const e = byId(readBatch(out));
+      expect(e['b-crash'].status).toBe('error');
+      expect(e['b-crash'].error).toMatch(/the grader exited with code 70 while grading this submission/);
+      for (const id of ['a', 'c', 'd-hang', 'e']) expect(e[id].score?.percent, `${isolation} ${id}`).toBe(100);
+      expect(orphans(), isolation).toEqual([]);
+    }
+
+    const hung = await cli(['batch', cls, '--out', out, '--jobs', '1', '--seed', SEED, '--force'], { env: { SOCKGRADE_TEST_WORKER_FAULT: 'hang:d-hang', SOCKGRADE_TEST_BATCH_TIMEOUT_MS: '4000' } });
+    expect(hung.code).toBe(1);
+    const e = byId(readBatch(out));
+    expect(e['d-hang'].status).toBe('error');
+    expect(e['d-hang'].error).toMatch(/did not end within 4 s and was stopped/);
+    for (const id of ['a', 'b-crash', 'c', 'e']) expect(e[id].score?.percent, id).toBe(100);
+    expect(orphans()).toEqual([]);
   });
 });
 
