@@ -8,7 +8,7 @@ import { loadAssignment } from '../assignment/load.js';
 import type { GroupDefinition, TestDefinition } from '../assignment/definition.js';
 import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
-import { packageVersion, toolsBin } from '../paths.js';
+import { packageVersion, toolsBin, typescriptTools, wrappersBin } from '../paths.js';
 import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
 import { stderrExcerpt } from '../run/output.js';
 import { describeExit, shellQuote } from '../run/process.js';
@@ -50,9 +50,11 @@ export interface GradeOptions {
 const STDERR_LINES_IN_MESSAGE = 8;
 
 function programEnv(dir: string): Record<string, string> {
-  // The submission's own tools first, then the grader's (tsc for TypeScript submissions).
-  const PATH = [path.join(dir, 'node_modules', '.bin'), toolsBin, process.env.PATH ?? ''].join(path.delimiter);
-  return { PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  // The submission's own tools first, then the grader's (tsc, with its @types, for TypeScript
+  // submissions that were not `npm install`ed).
+  const PATH = [path.join(dir, 'node_modules', '.bin'), wrappersBin, toolsBin, process.env.PATH ?? ''].join(path.delimiter);
+  const ts = typescriptTools();
+  return { PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...(ts ? { SOCKGRADE_TSC: ts.tsc, SOCKGRADE_TYPE_ROOTS: ts.typeRoots } : {}) };
 }
 
 function replayCommand(opts: GradeOptions, dir: string, seed: string): string {

@@ -35,6 +35,9 @@ function autograderRoot(fill: (submission: string, root: string) => void): strin
     fs.mkdirSync(path.dirname(path.join(source, name)), { recursive: true });
     fs.writeFileSync(path.join(source, name), data);
   }
+  // Unzip as Gradescope does, keeping the Unix modes the zip stores (bin/tools/tsc runs from PATH).
+  const modes = execFileSync('python3', ['-c', 'import sys, zipfile\nfor i in zipfile.ZipFile(sys.argv[1]).infolist(): print(oct(i.external_attr >> 16 & 0o777), i.filename)', writeZip()], { encoding: 'utf8' });
+  for (const [mode, name] of modes.trim().split('\n').map((l) => l.split(' '))) if (!name.endsWith('/')) fs.chmodSync(path.join(source, name), Number(mode));
   fs.symlinkSync(at('node_modules'), path.join(source, 'node_modules'));
   fs.mkdirSync(path.join(root, 'submission'));
   fill(path.join(root, 'submission'), root);
@@ -110,6 +113,17 @@ describe('sockgrade export gradescope', () => {
     expect(failed.length).toBeGreaterThan(0);
     for (const t of failed) expect(expected.some((id) => t.tags!.includes(id) || t.name!.endsWith(`(${id})`)), t.name).toBe(true);
     expect(failed.every((t) => /Failed|Timed out/.test(t.output!) && t.score === 0)).toBe(true);
+  });
+
+  it('a TypeScript submission uploaded without node_modules builds with the grader\'s TypeScript and @types/node', async () => {
+    // Outside any checkout of sockgrade, so nothing up the tree holds @types/node by chance.
+    const root = autograderRoot((sub) =>
+      fs.cpSync(at('solutions', 'kv-server', 'typescript'), sub, { recursive: true, filter: (s) => !/node_modules|[\\/]dist$|sockgrade-report/.test(s) }),
+    );
+    expect(fs.existsSync(path.join(root, 'submission', 'node_modules'))).toBe(false);
+    const { results } = await runAutograder(root);
+    expect(results.output).not.toMatch(/TS2688|build failed/i);
+    expect(results.score).toBe(total(results));
   });
 
   it('no sockgrade.json: graded with the starter manifest for its language, and told so', async () => {
