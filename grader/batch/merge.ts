@@ -6,7 +6,6 @@ import { ConfigError } from '../errors.js';
 import { Batch, BATCH_SCHEMA_VERSION, type BatchEntry } from '../results/batch.js';
 import { readBatchFile } from './batch.js';
 import { writeBatchOutputs } from './outputs.js';
-import { readEntry } from './worker.js';
 
 export interface MergeOutcome {
   batch: Batch;
@@ -40,16 +39,12 @@ export function mergeBatches(inputs: string[], out: string): MergeOutcome {
   const entries = new Map<string, BatchEntry>();
   const from = new Map<string, string>();
   for (const { abs, batch } of parts) {
-    // The entries on disk are the truth: a shard interrupted after its last batch.json still has them.
-    const ids = new Set(batch.entries.map((e) => e.id));
-    const subDir = path.join(abs, 'submissions');
-    if (fs.existsSync(subDir)) for (const id of fs.readdirSync(subDir)) ids.add(id);
-    for (const id of [...ids].sort()) {
-      const e = readEntry(abs, id) ?? batch.entries.find((x) => x.id === id);
-      if (!e) continue;
-      if (from.has(id)) throw new ConfigError(`submission ${id} is in both ${from.get(id)} and ${abs}`, 'Each shard must grade its own slice (--shard i/n with the same n).');
-      entries.set(id, e);
-      from.set(id, abs);
+    // What each batch.json lists: it is written at the end of every run, interrupted or not,
+    // with the roster's current names (a shard killed outright is resumed before merging).
+    for (const e of batch.entries) {
+      if (from.has(e.id)) throw new ConfigError(`submission ${e.id} is in both ${from.get(e.id)} and ${abs}`, 'Each shard must grade its own slice (--shard i/n with the same n).');
+      entries.set(e.id, e);
+      from.set(e.id, abs);
     }
   }
   fs.mkdirSync(absOut, { recursive: true });
