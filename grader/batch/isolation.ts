@@ -17,7 +17,7 @@ export interface Isolation {
 
 const bwrap: Isolation = {
   kind: 'bwrap',
-  description: 'a network namespace per submission (bubblewrap): its own loopback, ports never collide',
+  description: 'a network namespace per grader worker (bubblewrap): programs graded at the same time never share a loopback or a port',
   // The whole file system as it is (issue 6 narrows it); new network and PID namespaces, so
   // nothing a grade started outlives it, and the namespace dies with the batch.
   wrap: (argv) => ['bwrap', '--dev-bind', '/', '/', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--die-with-parent', '--', ...argv],
@@ -26,7 +26,7 @@ const bwrap: Isolation = {
 function unshareIsolation(root: boolean): Isolation {
   return {
     kind: 'unshare',
-    description: 'a network namespace per submission (unshare): its own loopback, ports never collide',
+    description: 'a network namespace per grader worker (unshare): programs graded at the same time never share a loopback or a port',
     // A new namespace's loopback is down: bring it up, then become the grader.
     wrap: (argv) => [
       'unshare',
