@@ -64,6 +64,12 @@ export const AssignmentDefinition = z
     program: ProgramDefinition,
     /** Total time budget for all tests; tests not started by then are skipped, and say so. */
     budgetMs: z.number().int().positive().default(60_000),
+    /**
+     * How many grades of this assignment one core carries at once in a batch (`--jobs` is capped
+     * at this times the cores): a grade that starts 25 peers and measures their timing needs a
+     * core of its own, or its verdicts would depend on --jobs.
+     */
+    gradesPerCore: z.number().positive().max(16).default(4),
     groups: z.array(GroupDefinition).min(1),
     /** Measurements to rank submissions by (Gradescope's leaderboard): what a test reports with `t.metric(name, value)`. */
     leaderboard: z

@@ -2,6 +2,7 @@
 // child (and network namespace), writing each submission's result as it finishes so that an
 // interrupted batch resumes where it stopped; then the gradebook and the class summary.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { readDefinition } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
@@ -36,6 +37,9 @@ export interface BatchPlan {
   /** Graded in an earlier run of the same batch; not graded again. */
   alreadyDone: number;
   toGrade: number;
+  /** Grades at once: --jobs, unless the assignment's weight caps it (then why). */
+  jobs: number;
+  cappedBy?: string;
 }
 
 export interface BatchEvents {
@@ -139,9 +143,20 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
     });
   // Written before grading too: a resumed run finds the seed there.
   fs.writeFileSync(path.join(out, BATCH_FILE), JSON.stringify(batchOf(), null, 2) + '\n');
-  opts.events?.onPlan?.({ assignment: { id: assignmentId, title }, seed, isolation: isolation.description, total: subs.length, alreadyDone: subs.length - todo.length, toGrade: todo.length });
-
   const def = readDefinition(assignmentId);
+  const cap = Math.max(1, Math.floor(def.gradesPerCore * os.availableParallelism()));
+  const jobs = Math.max(1, Math.min(opts.jobs, cap, todo.length));
+  opts.events?.onPlan?.({
+    assignment: { id: assignmentId, title },
+    seed,
+    isolation: isolation.description,
+    total: subs.length,
+    alreadyDone: subs.length - todo.length,
+    toGrade: todo.length,
+    jobs,
+    ...(cap < opts.jobs ? { cappedBy: `${assignmentId} grades take ${def.gradesPerCore < 1 ? `${Math.round(1 / def.gradesPerCore)} cores` : `1/${def.gradesPerCore} of a core`} each, and this machine has ${os.availableParallelism()}` } : {}),
+  });
+
   // The grader's own budget ends a grade; this only catches a grader that hangs.
   const timeoutMs = Number(process.env.SOCKGRADE_TEST_BATCH_TIMEOUT_MS) || def.budgetMs + 120_000 + 120_000;
   let next = 0;
@@ -167,7 +182,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, slot));
+    await Promise.all(Array.from({ length: jobs }, slot));
   } finally {
     for (const w of workers) w.close();
   }

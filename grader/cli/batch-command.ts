@@ -94,8 +94,9 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
           out(
             `${p.total} submission${p.total === 1 ? '' : 's'}` +
               (p.alreadyDone ? `: ${p.alreadyDone} already graded (kept; --force grades them again), ${p.toGrade} to grade` : '') +
-              `, ${Math.min(jobs, Math.max(p.toGrade, 1))} at a time`,
+              `, ${p.jobs} at a time`,
           );
+          if (p.cappedBy) out(pc.yellow(`--jobs ${jobs} lowered to ${p.jobs}: ${p.cappedBy} (more at once would make timing verdicts depend on --jobs)`));
           progress.plan(p.total, p.alreadyDone, p.toGrade);
         },
         onSubmissionStart: () => progress.started(),

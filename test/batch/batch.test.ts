@@ -161,11 +161,10 @@ describe.runIf(heavy).sequential('sockgrade batch', () => {
 });
 
 describe.runIf(heavy).sequential('sockgrade batch: a grader that dies', () => {
-  test('a grader that crashes or hangs on one submission costs only that submission, and leaves nothing running', async () => {
+  // Copies, not links, so that their programs' working folders are theirs alone (checked below).
+  const faultClass = () => {
     const cls = tmp('class-faults');
-    // Copies, not links, so that their programs' working folders are theirs alone (checked below).
     for (const id of ['a', 'b-crash', 'c', 'd-hang', 'e']) fs.cpSync(at('solutions/kv-server/python'), path.join(cls, id), { recursive: true });
-    const out = tmp('batch-faults');
     const orphans = () =>
       fs.readdirSync('/proc').filter((pid) => {
         try {
@@ -174,6 +173,12 @@ describe.runIf(heavy).sequential('sockgrade batch: a grader that dies', () => {
           return false;
         }
       });
+    return { cls, orphans };
+  };
+
+  test('a grader that crashes on one submission costs only that submission, and leaves nothing running', async () => {
+    const { cls, orphans } = faultClass();
+    const out = tmp('batch-crash');
     // In a namespace the kernel ends the program with its grader; without one, the batch finds it.
     for (const isolation of ['auto', 'none']) {
       const r = await cli(['batch', cls, '--out', out, '--jobs', '1', '--seed', SEED, '--force', '--isolation', isolation], { env: { SOCKGRADE_TEST_WORKER_FAULT: 'crash:b-crash' } });
@@ -184,14 +189,41 @@ describe.runIf(heavy).sequential('sockgrade batch: a grader that dies', () => {
       for (const id of ['a', 'c', 'd-hang', 'e']) expect(e[id].score?.percent, `${isolation} ${id}`).toBe(100);
       expect(orphans(), isolation).toEqual([]);
     }
+  }, 180_000);
 
-    const hung = await cli(['batch', cls, '--out', out, '--jobs', '1', '--seed', SEED, '--force'], { env: { SOCKGRADE_TEST_WORKER_FAULT: 'hang:d-hang', SOCKGRADE_TEST_BATCH_TIMEOUT_MS: '4000' } });
-    expect(hung.code).toBe(1);
+  test('a grader that hangs on one submission is stopped at the batch\'s timeout; the others are graded', async () => {
+    const { cls, orphans } = faultClass();
+    const out = tmp('batch-hang');
+    // The timeout applies to every grade: long enough for a correct one on a loaded machine.
+    const r = await cli(['batch', cls, '--out', out, '--jobs', '1', '--seed', SEED], { env: { SOCKGRADE_TEST_WORKER_FAULT: 'hang:d-hang', SOCKGRADE_TEST_BATCH_TIMEOUT_MS: '40000' } });
+    expect(r.code).toBe(1);
     const e = byId(readBatch(out));
     expect(e['d-hang'].status).toBe('error');
-    expect(e['d-hang'].error).toMatch(/did not end within 4 s and was stopped/);
+    expect(e['d-hang'].error).toMatch(/did not end within 40 s and was stopped/);
     for (const id of ['a', 'b-crash', 'c', 'e']) expect(e[id].score?.percent, id).toBe(100);
     expect(orphans()).toEqual([]);
+  }, 180_000);
+});
+
+describe('sockgrade batch: how many at once', () => {
+  test('--jobs is lowered for an assignment whose grades need a core of their own (gossip-peer), and says why', async () => {
+    const { runBatch } = await import('../../grader/batch/batch.js');
+    const cores = os.availableParallelism();
+    const plan = async (solution: string, jobs: number) => {
+      const cls = tmp('class-plan');
+      for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) fs.symlinkSync(at(solution), path.join(cls, id));
+      const stop = new AbortController();
+      stop.abort(); // plan only: nothing is graded
+      let seen: import('../../grader/batch/batch.js').BatchPlan | undefined;
+      await runBatch({ folder: cls, out: tmp('batch-plan'), jobs, official: true, force: false, isolation: 'none', interrupt: stop.signal, events: { onPlan: (p) => (seen = p) } });
+      return seen!;
+    };
+    const gossip = await plan('solutions/gossip-peer/python', 8);
+    expect(gossip.jobs).toBe(Math.max(1, Math.floor(cores / 2)));
+    expect(gossip.cappedBy).toMatch(/gossip-peer grades take 2 cores each/);
+    const kv = await plan('solutions/kv-server/python', 8);
+    expect(kv.jobs).toBe(Math.min(8, 4 * cores));
+    expect(kv.cappedBy).toBeUndefined();
   });
 });
 
