@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AssignmentDefinition } from '../assignment/definition.js';
 import { readDefinition } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
@@ -80,8 +81,8 @@ export function readBatchFile(out: string): Batch | undefined {
   }
 }
 
-export function batchTests(assignmentId: string): { title: string; tests: BatchTest[] } {
-  const def = readDefinition(assignmentId);
+/** The gradebook's columns: every test of the assignment, hidden ones included. */
+export function batchTests(def: AssignmentDefinition): { title: string; tests: BatchTest[] } {
   return {
     title: def.title,
     tests: def.groups.flatMap((g) => g.tests.map((t) => ({ id: t.id, title: t.title, group: g.id, points: t.points, visibility: t.visibility }))),
@@ -94,7 +95,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   const roster = opts.roster ? readRoster(opts.roster) : undefined;
   const subs = sliceShard(all, opts.shard).map((s) => ({ ...s, ...roster?.get(s.id) }));
   const assignmentId = chooseAssignment(all, opts.assignment);
-  const { title, tests } = batchTests(assignmentId);
+  const def = readDefinition(assignmentId);
+  const { title, tests } = batchTests(def);
 
   const earlier = readBatchFile(out);
   if (earlier && !opts.force) {
@@ -143,7 +145,6 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
     });
   // Written before grading too: a resumed run finds the seed there.
   fs.writeFileSync(path.join(out, BATCH_FILE), JSON.stringify(batchOf(), null, 2) + '\n');
-  const def = readDefinition(assignmentId);
   const cap = Math.max(1, Math.floor(def.gradesPerCore * os.availableParallelism()));
   const jobs = Math.max(1, Math.min(opts.jobs, cap, todo.length));
   opts.events?.onPlan?.({

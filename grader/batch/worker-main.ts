@@ -39,7 +39,11 @@ export async function workerMain(): Promise<void> {
     } catch (e) {
       if (current.signal.aborted) break;
       if (e instanceof ConfigError) await reply({ id: job.id, kind: 'config-error', error: `${e.message}${e.fix ? `\n${e.fix}` : ''}` });
-      else await reply({ id: job.id, kind: 'internal-error', error: (e as Error)?.stack ?? String(e) });
+      else {
+        // The message for the gradebook; the stack for whoever debugs the grader (SOCKGRADE_DEBUG=1).
+        if (process.env.SOCKGRADE_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+        await reply({ id: job.id, kind: 'internal-error', error: (e as Error)?.message ?? String(e) });
+      }
     }
   }
 }
