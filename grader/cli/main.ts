@@ -53,7 +53,7 @@ function program(): Command {
     .option('-s, --seed <seed>', 'seed for every submission (default: a new one; a resumed batch keeps its own)')
     .option('--no-official', 'grade as students see it: leave the hidden tests out (a batch is official grading by default)')
     .option('--force', 'grade every submission again, even those an earlier run finished')
-    .option('--isolation <mode>', 'auto | netns | none: a network namespace per submission when the machine offers one', 'auto')
+    .option('--isolation <mode>', 'auto | netns | none: a network namespace per grader worker when the machine offers one', 'auto')
     .action(async (folder: string, opts) => {
       const { batchCommand } = await import('./batch-command.js');
       process.exitCode = await batchCommand(folder, opts);
