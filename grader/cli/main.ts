@@ -76,6 +76,14 @@ function program(): Command {
     });
 
   cli
+    .command('doctor')
+    .description('what this machine offers the grader: isolation for batches, interpreters, tools')
+    .action(async () => {
+      const { doctorCommand } = await import('./doctor-command.js');
+      process.exitCode = await doctorCommand();
+    });
+
+  cli
     .command('list')
     .description('list the assignments')
     .action(async () => {
