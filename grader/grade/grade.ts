@@ -14,6 +14,7 @@ import { stderrExcerpt } from '../run/output.js';
 import { describeExit, shellQuote } from '../run/process.js';
 import { runBuild } from './build.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
+import { checkCommand, checkLinksStayInside } from './command-check.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
 import { ServerUnderTest } from './server.js';
@@ -127,9 +128,13 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const env = programEnv(dir);
   ev.onStart?.({ assignment: { id: definition.id, title: definition.title }, dir, seed, tests: selected.flatMap((g) => g.tests) });
 
+  checkLinksStayInside(dir);
+  if (manifest.build) checkCommand('build', manifest.build, dir, env.PATH);
   if (manifest.build) ev.onBuildStart?.(manifest.build);
   const { build, failure: buildFailure } = await runBuild({ command: manifest.build, dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
   if (manifest.build) ev.onBuildEnd?.(build);
+  // After the build, which may be what makes the program (./server from make).
+  if (!buildFailure) checkCommand('run', manifest.run, dir, env.PATH);
 
   const prog = definition.program;
   const server =

@@ -96,6 +96,32 @@ describe('sockgrade grade', () => {
     }
   });
 
+  test('set-up mistakes are configuration errors (exit 2) that say what to fix, not failed tests', async () => {
+    const server = fs.readFileSync(at('solutions', 'kv-server', 'python', 'server.py'), 'utf8');
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['{"assignment": "kv-server", "run": "pythn3 server.py"}', { 'server.py': server }, /the run command "pythn3 server.py" starts "pythn3", which is not installed/],
+      ['{"assignment": "kv-server", "run": "./server"}', { 'server.py': server }, /starts \.\/server, which does not exist in .* \(after the build\)/],
+      ['{"assignment": "kv-server", "run": "./server.py"}', { 'server.py': server }, /\.\/server\.py, which is not an executable file/],
+      ['{"assignment": "kv-server", "build": "mak", "run": "python3 server.py"}', { 'server.py': server }, /the build command "mak" starts "mak", which is not installed/],
+    ];
+    for (const [manifest, files, message] of cases) {
+      const r = await run(['grade', submission(manifest, files), '--only', 'ping']);
+      expect(r.code, manifest).toBe(2);
+      expect(r.stderr, manifest).toMatch(message);
+      expectNoStack(r.stderr);
+    }
+    // A link out of the submission (to the reference solutions, say) is refused before anything runs.
+    const dir = submission('{"assignment": "kv-server", "run": "python3 server.py"}', { 'server.py': server });
+    fs.symlinkSync(at('solutions'), path.join(dir, 'answers'));
+    const r = await run(['grade', dir, '--only', 'ping']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/answers in the submission is a link to .*solutions, outside the submission folder/);
+    // A link inside it is fine.
+    fs.rmSync(path.join(dir, 'answers'));
+    fs.symlinkSync('server.py', path.join(dir, 'main.py'));
+    expect((await run(['grade', dir, '--only', 'ping'])).code).toBe(0);
+  });
+
   test('--assignment overrides the manifest', async () => {
     const dir = submission('{"assignment": "something-else", "run": "python3 server.py"}');
     fs.copyFileSync(at('solutions', 'kv-server', 'python', 'server.py'), path.join(dir, 'server.py'));
