@@ -27,14 +27,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/sockgrade
 COPY package.json package-lock.json ./
-# Runtime dependencies only (typescript is one: TypeScript submissions build with its tsc).
+# Runtime dependencies only (typescript and @types/node are among them: a TypeScript
+# submission without node_modules builds with bin/tools/tsc, the grader's tsc and types).
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /src/dist dist
-# TypeScript submissions that list "types": ["node"] need @types/node, and a submission rarely
-# ships its node_modules. tsc looks for node_modules/@types in every folder above the
-# tsconfig, up to /, so this one copy serves every submission wherever it is mounted.
-COPY --from=build /src/node_modules/@types/node /node_modules/@types/node
-COPY --from=build /src/node_modules/undici-types /node_modules/undici-types
 COPY bin bin
 COPY assignments assignments
 COPY templates templates
