@@ -49,7 +49,8 @@ const MAX_ENTRIES = 20_000;
 /**
  * Throws a ConfigError when a link inside the submission leads outside it: a program graded
  * from a folder must not reach the grader's files (or another student's) through it.
- * Dependency and environment folders (node_modules, venv, .git) are not walked.
+ * Dependency and environment folders (node_modules, .git, a Python virtualenv whatever its
+ * name: its interpreter links out by design) are not walked.
  */
 export function checkLinksStayInside(dir: string): void {
   const root = fs.realpathSync(dir);
@@ -68,7 +69,7 @@ export function checkLinksStayInside(dir: string): void {
         }
         if (real !== root && !real.startsWith(root + path.sep))
           throw new ConfigError(`${path.relative(root, p)} in the submission is a link to ${target}, outside the submission folder`, 'Copy the file into the submission instead: a submission is graded from its own folder only.');
-      } else if (e.isDirectory() && !SKIP.has(e.name)) walk(p);
+      } else if (e.isDirectory() && !SKIP.has(e.name) && !fs.existsSync(path.join(p, 'pyvenv.cfg'))) walk(p);
     }
   };
   walk(root);

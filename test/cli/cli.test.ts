@@ -116,9 +116,12 @@ describe('sockgrade grade', () => {
     const r = await run(['grade', dir, '--only', 'ping']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/answers in the submission is a link to .*solutions, outside the submission folder/);
-    // A link inside it is fine.
+    // A link inside it is fine, and so is a virtualenv's interpreter, whatever the folder's name.
     fs.rmSync(path.join(dir, 'answers'));
     fs.symlinkSync('server.py', path.join(dir, 'main.py'));
+    fs.mkdirSync(path.join(dir, 'env', 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'env', 'pyvenv.cfg'), 'home = /usr/bin\n');
+    fs.symlinkSync('/usr/bin/python3', path.join(dir, 'env', 'bin', 'python3'));
     expect((await run(['grade', dir, '--only', 'ping'])).code).toBe(0);
   });
 
