@@ -161,7 +161,6 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   // The grader's own budget ends a grade; this only catches a grader that hangs.
   const timeoutMs = Number(process.env.SOCKGRADE_TEST_BATCH_TIMEOUT_MS) || def.budgetMs + 120_000 + 120_000;
   let next = 0;
-  let interrupted = false;
   const workers: GraderWorker[] = [];
   const slot = async () => {
     // One worker per slot, replaced when it dies: grades in one slot never overlap.
@@ -174,10 +173,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
       const sub = todo[next++];
       opts.events?.onSubmissionStart?.(sub);
       const outcome = await gradeSubmission(sub, getWorker, { seed, assignment: assignmentId, override: !!opts.assignment, official: opts.official, out, timeoutMs, signal: opts.interrupt });
-      if (outcome.kind === 'interrupted') {
-        interrupted = true;
-        continue;
-      }
+      if (outcome.kind === 'interrupted') continue;
       entries.set(sub.id, outcome.entry);
       opts.events?.onSubmissionEnd?.(outcome.entry, { done: entries.size, total: subs.length });
     }
@@ -187,7 +183,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   } finally {
     for (const w of workers) w.close();
   }
-  interrupted ||= !!opts.interrupt?.aborted && entries.size < subs.length;
+  const interrupted = !!opts.interrupt?.aborted && entries.size < subs.length;
   const batch = batchOf();
   const files = writeBatchOutputs(out, batch);
   return { batch, interrupted, files };

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import { requireFolder } from '../grade/manifest.js';
 import { parseCsv } from './csv.js';
 
 export interface Submission {
@@ -19,14 +20,7 @@ export interface Shard {
 
 /** Every subfolder of `folder`, sorted by id; dot-folders and the batch's own output are left out. */
 export function listSubmissions(folder: string, exclude: string[] = []): Submission[] {
-  const abs = path.resolve(folder);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(abs);
-  } catch {
-    throw new ConfigError(`submissions folder ${abs} does not exist`, 'Pass the folder that holds one subfolder per student.');
-  }
-  if (!st.isDirectory()) throw new ConfigError(`${abs} is a file, not a folder`, 'Pass the folder that holds one subfolder per student.');
+  const abs = requireFolder(folder, 'submissions folder', 'Pass the folder that holds one subfolder per student.');
   const skip = new Set(exclude.map((e) => path.resolve(e)));
   const subs = fs
     .readdirSync(abs, { withFileTypes: true })

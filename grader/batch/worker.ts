@@ -191,7 +191,7 @@ export async function gradeSubmission(sub: Submission, getWorker: () => GraderWo
   const absReport = path.join(opts.out, reportDir);
   fs.rmSync(absReport, { recursive: true, force: true });
   fs.mkdirSync(absReport, { recursive: true });
-  const base0 = () => ({
+  const identity = () => ({
     id: sub.id,
     ...(sub.name ? { name: sub.name } : {}),
     ...(sub.email ? { email: sub.email } : {}),
@@ -201,7 +201,7 @@ export async function gradeSubmission(sub: Submission, getWorker: () => GraderWo
   const named = opts.override ? undefined : readManifestAssignment(sub.dir);
   if (named && named !== opts.assignment) {
     const entry: BatchEntry = {
-      ...base0(),
+      ...identity(),
       status: 'error',
       error: `its sockgrade.json names the assignment "${named}", and this batch grades ${opts.assignment}. To grade it as ${opts.assignment} anyway, run the batch with --assignment ${opts.assignment}.`,
       tests: [],
@@ -222,7 +222,7 @@ export async function gradeSubmission(sub: Submission, getWorker: () => GraderWo
   const reply = await worker.grade({ id: sub.id, dir: sub.dir, reportDir: absReport, seed: opts.seed, official: opts.official, ...(opts.override ? { assignment: opts.assignment } : {}) });
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
-  const base = { ...base0(), durationMs: Math.round(performance.now() - t0) };
+  const base = { ...identity(), durationMs: Math.round(performance.now() - t0) };
   if (opts.signal?.aborted && !timedOut) return { kind: 'interrupted' };
   const results = reply.kind === 'graded' ? readResults(absReport) : undefined;
   let entry: BatchEntry;

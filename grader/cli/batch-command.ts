@@ -1,15 +1,17 @@
 // `sockgrade batch <folder>` and `sockgrade merge <outs...>`: wiring, progress and exit codes.
 import os from 'node:os';
 import path from 'node:path';
-import { createColors } from 'picocolors';
 import { runBatch } from '../batch/batch.js';
 import type { IsolationMode } from '../batch/isolation.js';
 import { mergeBatches } from '../batch/merge.js';
 import { parseShard } from '../batch/submissions.js';
 import { ConfigError } from '../errors.js';
 import type { Batch } from '../results/batch.js';
+import { median } from '../report/class-summary.js';
+import { formatNumber } from '../report/format.js';
 import { EXIT } from './exit-codes.js';
 import { Progress } from './progress.js';
+import { colors, interruptOnSignals } from './terminal.js';
 
 export interface BatchCliOptions {
   out: string;
@@ -25,11 +27,6 @@ export interface BatchCliOptions {
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 const rel = (p: string) => path.relative(process.cwd(), p) || p;
-
-function colors() {
-  const on = !('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
-  return createColors(on);
-}
 
 export function defaultJobs(): number {
   // Grading is mostly waiting on sockets and deadlines: a few grades per core keep it busy.
@@ -53,9 +50,7 @@ function summaryLine(b: Batch): string {
   const errors = b.entries.length - graded.length;
   const full = graded.filter((e) => e.score && e.score.earned >= e.score.possible).length;
   const pcts = graded.map((e) => e.score!.percent).sort((x, y) => x - y);
-  const mid = pcts.length >> 1;
-  const median = pcts.length ? Math.round((pcts.length % 2 ? pcts[mid] : (pcts[mid - 1] + pcts[mid]) / 2) * 100) / 100 : undefined;
-  return `${b.entries.length} submissions: ${graded.length} graded (${full} with full marks${median !== undefined ? `, median ${median}%` : ''}), ${errors} errors`;
+  return `${b.entries.length} submissions: ${graded.length} graded (${full} with full marks${pcts.length ? `, median ${formatNumber(median(pcts))}%` : ''}), ${errors} errors`;
 }
 
 export async function batchCommand(folder: string, opts: BatchCliOptions): Promise<number> {
@@ -65,14 +60,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
   const isolation = parseIsolation(opts.isolation);
   const progress = new Progress({ tty: process.stdout.isTTY === true, write: (s) => process.stdout.write(s), color: pc });
 
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nsockgrade: interrupted; stopping the grades in progress (what finished is kept; run the same command to resume; Ctrl-C again to quit at once)\n');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = interruptOnSignals('stopping the grades in progress (what finished is kept; run the same command to resume)');
   let outcome;
   try {
     outcome = await runBatch({
@@ -105,8 +93,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
   const { batch, interrupted, files } = outcome;
   out(summaryLine(batch));

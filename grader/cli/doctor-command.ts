@@ -3,9 +3,9 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { createColors } from 'picocolors';
 import { detectIsolation } from '../batch/isolation.js';
 import { packageVersion, typescriptTools } from '../paths.js';
+import { colors } from './terminal.js';
 
 interface Check {
   ok: boolean | 'info';
@@ -67,8 +67,7 @@ export async function doctorChecks(): Promise<Check[]> {
 }
 
 export async function doctorCommand(): Promise<number> {
-  const on = !('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
-  const pc = createColors(on);
+  const pc = colors();
   const checks = await doctorChecks();
   for (const c of checks) {
     const mark = c.ok === 'info' ? pc.dim('·') : c.ok ? pc.green('✓') : pc.yellow('!');

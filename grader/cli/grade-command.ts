@@ -7,6 +7,7 @@ import { appendFile } from 'node:fs/promises';
 import { checkFormats, githubOutputs, lineWidths, renderGroupHeader, renderTerminalSummary, renderTestLine, writeReports, REPORT_FORMATS, type LineWidths, type ReportFormat } from '../report/index.js';
 import type { Results } from '../results/schema.js';
 import { EXIT } from './exit-codes.js';
+import { interruptOnSignals, useColor } from './terminal.js';
 
 export interface GradeCliOptions {
   assignment?: string;
@@ -47,20 +48,12 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   const formats = parseFormats(opts.format);
   const failUnder = parseFailUnder(opts.failUnder);
   const only = opts.only?.flatMap((o) => o.split(',')).map((s) => s.trim()).filter(Boolean);
-  // Colours on a terminal only (not in pipes, files or CI logs); NO_COLOR wins, FORCE_COLOR forces.
-  const color = !('NO_COLOR' in process.env) && ('FORCE_COLOR' in process.env || (process.stdout.isTTY === true && process.env.TERM !== 'dumb'));
+  const color = useColor();
   const pc = createColors(color);
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-  // First Ctrl-C: stop after the current step and still write the partial report. Second: leave now.
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nsockgrade: interrupted; stopping the program and writing the partial report (Ctrl-C again to quit at once)\n');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // First Ctrl-C: stop after the current step and still write the partial report.
+  const interrupt = interruptOnSignals('stopping the program and writing the partial report');
   let widths: LineWidths | undefined;
   let results: Results;
   try {
@@ -83,8 +76,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
       },
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
   out(renderTerminalSummary(results, { color, verbose: !!opts.verbose }));
   const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));

@@ -1,5 +1,6 @@
 // Batch progress: on a terminal, one status line redrawn in place (done/total, failures,
 // errors, ETA) under the finished submissions; elsewhere (CI logs, pipes) plain lines only.
+import { formatNumber } from '../report/format.js';
 import type { BatchEntry } from '../results/batch.js';
 
 export interface ProgressOptions {
@@ -57,7 +58,7 @@ export class Progress {
       const s = e.score!;
       const full = s.earned >= s.possible;
       if (!full) this.failing++;
-      const text = `${fmt(s.earned)}/${fmt(s.possible)} (${fmt(s.percent)}%)`;
+      const text = `${formatNumber(s.earned)}/${formatNumber(s.possible)} (${formatNumber(s.percent)}%)`;
       what = full ? pc.green(text) : s.earned === 0 ? pc.red(text) : pc.yellow(text);
     }
     const n = String(this.done).padStart(String(this.total).length);
@@ -93,8 +94,4 @@ export class Progress {
     this.o.write(`\r\x1b[2K${text}`);
     this.statusShown = true;
   }
-}
-
-function fmt(n: number): string {
-  return String(Math.round(n * 100) / 100);
 }

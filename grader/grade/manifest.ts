@@ -21,16 +21,21 @@ export type Manifest = z.infer<typeof Manifest>;
 
 const EXAMPLE = '{"assignment": "kv-server", "run": "python3 server.py"}';
 
-export function checkSubmissionDir(dir: string): string {
+/** The absolute path of an existing folder, or a ConfigError saying it is missing or a file. */
+export function requireFolder(dir: string, what: string, fix: string): string {
   const abs = path.resolve(dir);
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
   } catch {
-    throw new ConfigError(`submission folder ${abs} does not exist`, 'Pass the folder that holds your sockgrade.json (default: the current folder).');
+    throw new ConfigError(`${what} ${abs} does not exist`, fix);
   }
-  if (!st.isDirectory()) throw new ConfigError(`${abs} is a file, not a folder`, 'Pass the folder that holds your sockgrade.json, not a file in it.');
+  if (!st.isDirectory()) throw new ConfigError(`${abs} is a file, not a folder`, fix);
   return abs;
+}
+
+export function checkSubmissionDir(dir: string): string {
+  return requireFolder(dir, 'submission folder', 'Pass the folder that holds your sockgrade.json (default: the current folder), not a file in it.');
 }
 
 /**

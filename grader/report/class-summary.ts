@@ -42,7 +42,8 @@ function pct1(p: number): string {
   return `${Number(p.toFixed(1))}%`;
 }
 
-function median(sorted: number[]): number {
+/** The median of numbers sorted ascending (the mean of the middle two for an even count). */
+export function median(sorted: number[]): number {
   const n = sorted.length;
   const mid = Math.floor(n / 2);
   return n % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

@@ -2,17 +2,12 @@
 // (<out>/<id>/entry.json), and the batch as a whole (<out>/batch.json). The gradebook and the
 // class summary are pure functions of a Batch; `sockgrade merge` joins the Batches of shards.
 import { z } from 'zod';
-import { TestStatus, Visibility } from './schema.js';
+import { TestResult, Visibility } from './schema.js';
 
 export const BATCH_SCHEMA_VERSION = 1;
 
 /** One test of one submission, as the class view needs it (no transcripts). */
-export const EntryTest = z.object({
-  id: z.string(),
-  status: TestStatus,
-  pointsEarned: z.number().nonnegative(),
-  pointsPossible: z.number().nonnegative(),
-  durationMs: z.number().nonnegative(),
+export const EntryTest = TestResult.pick({ id: true, status: true, pointsEarned: true, pointsPossible: true, durationMs: true }).extend({
   /** The first line of the failure message, when it did not pass. */
   message: z.string().optional(),
 });

@@ -3,6 +3,7 @@
 // assignment is tested the moment its folders exist.
 import fs from 'node:fs';
 import path from 'node:path';
+import { describe } from 'vitest';
 import { listAssignments } from '../../grader/assignment/load.js';
 import { at } from '../helpers.js';
 
@@ -66,4 +67,16 @@ export function gradeTimeout(assignment: string): number {
  */
 export function isHeavy(assignment: string): boolean {
   return assignments.find((a) => a.id === assignment)?.program.role === 'peers';
+}
+
+/**
+ * Declare `declare(item)` for every item: light assignments' concurrently, heavy ones one at a
+ * time, each in a describe of its own that exists only when it has tests (vitest fails an empty
+ * one, and npm test runs the heavy and light assignments apart).
+ */
+export function describeByWeight<T extends { assignment: string }>(items: T[], titles: { light: string; heavy: string }, declare: (item: T) => void): void {
+  const light = items.filter((x) => !isHeavy(x.assignment));
+  const heavy = items.filter((x) => isHeavy(x.assignment));
+  if (light.length) describe.concurrent(titles.light, () => light.forEach(declare));
+  if (heavy.length) describe.sequential(titles.heavy, () => heavy.forEach(declare));
 }

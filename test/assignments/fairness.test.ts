@@ -4,16 +4,12 @@
 import { describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { allTests, failedIds } from '../helpers.js';
-import { counterparts, gradeTimeout, isHeavy, solutions, starters, testIds } from './catalog.js';
+import { counterparts, describeByWeight, gradeTimeout, solutions, starters, testIds } from './catalog.js';
 
 const notPassed = (r: Awaited<ReturnType<typeof grade>>) =>
   allTests(r)
     .filter((t) => t.status !== 'passed')
     .map((t) => `${t.id}: ${t.status}: ${t.message}`);
-
-// Heavy assignments (clusters of peers) are graded one at a time, the rest concurrently.
-const light = <T extends { assignment: string }>(xs: T[]) => xs.filter((x) => !isHeavy(x.assignment));
-const heavy = <T extends { assignment: string }>(xs: T[]) => xs.filter((x) => isHeavy(x.assignment));
 
 function solutionTest(s: (typeof solutions)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
@@ -27,15 +23,8 @@ function solutionTest(s: (typeof solutions)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-// (A describe with no tests fails in vitest: npm test runs heavy and light assignments apart.)
-if (light(solutions).length)
-  describe.concurrent('reference solutions: full marks', () => {
-    for (const s of light(solutions)) solutionTest(s);
-  });
-if (heavy(solutions).length)
-  describe.sequential('reference solutions of peers assignments: full marks', () => {
-    for (const s of heavy(solutions)) solutionTest(s);
-  });
+// Heavy assignments (clusters of peers) are graded one at a time, the rest concurrently.
+describeByWeight(solutions, { light: 'reference solutions: full marks', heavy: 'reference solutions of peers assignments: full marks' }, solutionTest);
 
 if (counterparts.length) describe.concurrent('real counterparts: everything but their documented limitations', () => {
   for (const c of counterparts)
@@ -74,11 +63,4 @@ function starterTest(s: (typeof starters)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-if (light(starters).length)
-  describe.concurrent('starters: start cleanly, score low', () => {
-    for (const s of light(starters)) starterTest(s);
-  });
-if (heavy(starters).length)
-  describe.sequential('starters of peers assignments: start cleanly, score low', () => {
-    for (const s of heavy(starters)) starterTest(s);
-  });
+describeByWeight(starters, { light: 'starters: start cleanly, score low', heavy: 'starters of peers assignments: start cleanly, score low' }, starterTest);

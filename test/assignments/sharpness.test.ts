@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { failedIds } from '../helpers.js';
-import { assignments, gradeTimeout, isHeavy, scenarios, testIds } from './catalog.js';
+import { assignments, describeByWeight, gradeTimeout, scenarios, testIds } from './catalog.js';
 
 describe('each assignment has scenarios that catch each test', () => {
   for (const a of assignments)
@@ -30,14 +30,4 @@ function scenarioTest(s: (typeof scenarios)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-// (A describe with no tests fails in vitest: npm test runs heavy and light assignments apart.)
-const lightScenarios = scenarios.filter((s) => !isHeavy(s.assignment));
-const heavyScenarios = scenarios.filter((s) => isHeavy(s.assignment));
-if (lightScenarios.length)
-  describe.concurrent('each scenario fails exactly what it declares', () => {
-    for (const s of lightScenarios) scenarioTest(s);
-  });
-if (heavyScenarios.length)
-  describe.sequential('each scenario of a peers assignment fails exactly what it declares', () => {
-    for (const s of heavyScenarios) scenarioTest(s);
-  });
+describeByWeight(scenarios, { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' }, scenarioTest);
