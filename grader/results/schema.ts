@@ -195,6 +195,8 @@ export const ProgramStart = z.object({
       stoppedByGrader: z.boolean(),
       atMs: z.number(),
       duringTest: z.string().optional(),
+      /** A limit it ran into, in plain words ("it used more than 512 MiB of memory and was stopped"). */
+      limit: z.string().optional(),
     })
     .optional(),
   /** What stopping it took, and whether anything was left behind. */
@@ -253,6 +255,11 @@ export const Results = z.object({
   leaderboard: z
     .array(z.object({ name: z.string(), value: z.number(), order: z.enum(['asc', 'desc']) }))
     .default([]),
-  environment: z.object({ node: z.string(), platform: z.string() }),
+  environment: z.object({
+    node: z.string(),
+    platform: z.string(),
+    /** How the student's program was confined, in one line ("not sandboxed: …" where it was not). */
+    sandbox: z.string().optional(),
+  }),
 });
 export type Results = z.infer<typeof Results>;
