@@ -6,7 +6,7 @@ import type { Cluster, ClusterPool, ClusterSpec } from './cluster.js';
 import { TcpClient } from '../net/tcp-client.js';
 import { Transcript } from '../net/transcript.js';
 import { randomBuffer, randomWord, seededRandom, type Random } from './random.js';
-import { fail, type FailureDetails } from './failure.js';
+import { fail, failTiming, type FailureDetails, type TimingFailure } from './failure.js';
 
 /** What a test may know about the student's server process. */
 export interface ProgramView {
@@ -83,6 +83,11 @@ export interface TestContext {
   key(prefix?: string): string;
   randomBytes(n: number): Buffer;
   fail(message: string, details?: FailureDetails): never;
+  /**
+   * Fail because a measured time or rate missed its bound. Say whether every answer was right
+   * (or pass the check that says so): the report then tells "too slow" from "wrong".
+   */
+  failTiming(f: TimingFailure): never;
   /** Partial credit: the test passes with this fraction of its points unless it fails outright. */
   award(fraction: number, message: string): void;
 }
@@ -212,6 +217,10 @@ export class TestContextImpl implements TestContext {
 
   fail(message: string, details?: FailureDetails): never {
     return fail(message, details);
+  }
+
+  failTiming(f: TimingFailure): never {
+    return failTiming(f);
   }
 
   award(fraction: number, message: string): void {

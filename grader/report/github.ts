@@ -4,6 +4,7 @@
 import type { Results } from '../results/schema.js';
 import { sanitizeLine, sanitizeText } from './format.js';
 import { renderMarkdown } from './markdown.js';
+import { timingView } from './view.js';
 
 /** A command's message: %, CR and LF escaped (the runner decodes them back). */
 export function escapeData(s: string): string {
@@ -37,7 +38,15 @@ export function githubAnnotations(r: Results): string[] {
       } else {
         const how = t.status === 'passed' ? 'partial credit' : WORD[t.status];
         title = `sockgrade ${sanitizeLine(t.id)}: ${how} (${points})`;
-        message = [sanitizeLine(t.title), t.message ? sanitizeText(t.message) : undefined, t.hint ? `Hint: ${sanitizeText(t.hint)}` : undefined]
+        // Time alone leads with its numbers; beside a wrong answer it follows the message.
+        const timing = t.timing && t.status !== 'passed' ? timingView(t.timing) : undefined;
+        message = [
+          sanitizeLine(t.title),
+          timing?.onlyTiming ? timing.lines.join('\n') : undefined,
+          t.message ? sanitizeText(t.message) : undefined,
+          timing && !timing.onlyTiming ? timing.lines.join('\n') : undefined,
+          t.hint ? `Hint: ${sanitizeText(t.hint)}` : undefined,
+        ]
           .filter(Boolean)
           .join('\n');
       }

@@ -10,7 +10,7 @@
 import type { Results, TestResult } from '../results/schema.js';
 import { sanitizeLine, sanitizeText } from './format.js';
 import { plainDetails } from './plain-details.js';
-import { buildView, TERMINAL_LIMITS } from './view.js';
+import { buildView, TERMINAL_LIMITS, timingView } from './view.js';
 
 // Everything outside XML 1.0's Char production.
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -41,7 +41,9 @@ const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(3);
 
 /** The first line of a message, cut: what a test view lists next to the test's name. */
 function summaryLine(t: TestResult): string {
-  const first = sanitizeLine((t.message ?? '').split('\n')[0] ?? '').trim();
+  // A failure on time alone says so first, with its first number: "too slow" is not "wrong".
+  const timing = t.timing?.onlyTiming && t.status === 'failed' ? timingView(t.timing) : undefined;
+  const first = timing ? `${timing.headline} ${timing.rows.find((r) => r.missed)?.text ?? timing.rows[0].text}` : sanitizeLine((t.message ?? '').split('\n')[0] ?? '').trim();
   const text = first || (t.status === 'timeout' ? 'timed out' : t.status);
   return [...text].length > 200 ? [...text].slice(0, 199).join('') + '…' : text;
 }

@@ -37,11 +37,14 @@ function transcriptLines(rows: Row[]): string[] {
 export function plainDetails(t: TestResult, limits: Limits = PLAIN_LIMITS): string {
   const v = testView(t, limits);
   const parts: string[] = [];
+  // A failure on time alone leads with the numbers; timing beside a wrong answer comes after it.
+  if (v.timing?.onlyTiming) parts.push(v.timing.lines.join('\n'));
   if (v.message) parts.push(v.message);
   if (v.diff) {
     const label = 'Expected: '.length;
     parts.push([`Expected: ${v.diff.expected.text}`, `Received: ${v.diff.received.text}`, ' '.repeat(label + v.diff.caret) + '^'].join('\n'));
   }
+  if (v.timing && !v.timing.onlyTiming) parts.push(v.timing.lines.join('\n'));
   if (v.hasTranscript) {
     const head = `Transcript (> sent by the grader, < sent by your program)${v.transcriptDropped ? `, ${pluralize(v.transcriptDropped, 'entry', 'entries')} dropped by the grader` : ''}:`;
     parts.push([head, ...transcriptLines(v.transcript)].join('\n'));

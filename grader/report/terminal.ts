@@ -59,7 +59,8 @@ function lineContext(v: TestView, status: TestResult['status'], widths: LineWidt
     titleCol: fit(v.title, widths.title),
     pointsCol: padStart(v.pointsText, POINTS_WIDTH),
     durationCol: padStart(status === 'skipped' ? '' : v.durationText, DURATION_WIDTH),
-    tag: TAGS[status],
+    // A failure on time alone says so on its line: "too slow" is not "wrong".
+    tag: v.timing?.onlyTiming && status === 'failed' ? v.timing.tag : TAGS[status],
   };
 }
 

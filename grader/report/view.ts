@@ -2,7 +2,7 @@
 // (statuses with their symbols, durations, windows on diffs and transcripts, output clipped
 // with honest counts). Templates only lay it out. Student-controlled text is sanitized here
 // (control characters made visible); HTML/Markdown escaping happens later, per format.
-import type { CapturedOutput, Results, TestResult, TestStatus, TranscriptEntry } from '../results/schema.js';
+import type { CapturedOutput, Results, TestResult, TestStatus, Timing, TimingMeasurement, TranscriptEntry } from '../results/schema.js';
 import { bytesText, showBase64 } from './bytes.js';
 import { diffView, type DiffView } from './diff.js';
 import {
@@ -137,6 +137,36 @@ export interface TestView {
   log: string[];
   /** Pictures of the run (the HTML report draws them; the others only say they exist). */
   figureCount: number;
+  /** A failure on timing: the measured values against their bounds. */
+  timing?: TimingView;
+}
+
+export interface TimingRow {
+  /** What was measured, then the value: `retransmitted after 2,310 ms`. */
+  measured: string;
+  /** `at most 800 ms`. */
+  bound: string;
+  /** Where the bound comes from. */
+  why?: string;
+  /** This value is outside its bound (a failure may list values that were within theirs too). */
+  missed: boolean;
+  /** The row as one line: `retransmitted after 2,310 ms — bound: at most 800 ms (T = 400 ms, doubled)`. */
+  text: string;
+}
+
+export interface TimingView {
+  /** Every answer was right; only time was off. */
+  onlyTiming: boolean;
+  /**
+   * What leads the list: `Your answers were right, but too slow:` for a timing-only failure,
+   * `Timing:` when the timing is detail of a wrong answer.
+   */
+  headline: string;
+  /** A short tag for a one-line listing: `TOO SLOW`, `TOO EARLY`, `TIMING`. */
+  tag: string;
+  rows: TimingRow[];
+  /** Headline and rows as plain lines (rows indented by two spaces). */
+  lines: string[];
 }
 
 export interface GroupView {
@@ -414,7 +444,44 @@ export function testView(t: TestResult, limits: Limits, anchor = 'test-' + slug(
     transcriptDropped: t.transcriptDropped ?? 0,
     log: t.log.map(sanitizeText),
     figureCount: t.figures?.length ?? 0,
+    // Only a test that did not pass carries its timing (a pass was within every bound).
+    ...(t.timing && t.status !== 'passed' && t.status !== 'skipped' ? { timing: timingView(t.timing) } : {}),
   };
+}
+
+/** A measured value in its unit: `2,310 ms`, `512 commands/s`. */
+export function formatMeasure(value: number, unit: string): string {
+  const n = Math.abs(value) >= 100 || unit === 'ms' ? formatCount(Math.round(value)) : formatNumber(Math.round(value * 100) / 100);
+  return `${n} ${sanitizeLine(unit)}`;
+}
+
+function missed(m: TimingMeasurement): boolean {
+  return m.comparison === 'at most' ? m.measured > m.bound : m.measured < m.bound;
+}
+
+/**
+ * Which way a missed bound went: a time over its ceiling or a rate under its floor is slow; a
+ * time under its floor (a retransmission before T) is early.
+ */
+function direction(m: TimingMeasurement): 'slow' | 'early' | 'fast' {
+  const isTime = m.unit === 'ms';
+  if (m.comparison === 'at most') return isTime ? 'slow' : 'fast';
+  return isTime ? 'early' : 'slow';
+}
+
+/** The timing of a failure, ready to show: a headline and one row per measurement. */
+export function timingView(timing: Timing): TimingView {
+  const rows = timing.measurements.map((m): TimingRow => {
+    const measured = `${sanitizeLine(m.label)} ${formatMeasure(m.measured, m.unit)}`;
+    const bound = `${m.comparison} ${formatMeasure(m.bound, m.unit)}`;
+    const why = m.why ? sanitizeLine(m.why) : undefined;
+    return { measured, bound, why, missed: missed(m), text: `${measured} — bound: ${bound}${why ? ` (${why})` : ''}` };
+  });
+  const ways = new Set(timing.measurements.filter(missed).map(direction));
+  const way = ways.size === 1 ? { slow: 'too slow', early: 'too early', fast: 'too fast' }[[...ways][0]] : 'the timing was off';
+  const headline = timing.onlyTiming ? `Your answers were right, but ${way}:` : 'Timing:';
+  const tag = ways.size === 1 ? way.toUpperCase() : 'TIMING';
+  return { onlyTiming: timing.onlyTiming, headline, tag, rows, lines: [headline, ...rows.map((r) => `  ${r.text}`)] };
 }
 
 /** `20 passed, 2 failed, 1 timeout` (zero counts other than passed are left out). */
@@ -572,7 +639,7 @@ export function mergeAlike(tests: TestView[]): MergedTestView[] {
   const out: MergedTestView[] = [];
   const byKey = new Map<string, MergedTestView>();
   for (const t of tests) {
-    const bare = !t.diff && !t.hasTranscript && t.log.length === 0 && !t.partial && t.figureCount === 0;
+    const bare = !t.diff && !t.hasTranscript && t.log.length === 0 && !t.partial && t.figureCount === 0 && !t.timing;
     const key = bare ? JSON.stringify([t.status.status, t.message, t.hint]) : undefined;
     const prev = key === undefined ? undefined : byKey.get(key);
     if (prev) {

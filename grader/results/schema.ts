@@ -125,6 +125,34 @@ export type TestStatus = z.infer<typeof TestStatus>;
 export const Visibility = z.enum(['visible', 'hidden', 'after_due_date']);
 export type Visibility = z.infer<typeof Visibility>;
 
+/**
+ * One measured time (or rate) a test compared against its bound: "retransmitted after 2,310 ms,
+ * bound at most 800 ms". `unit` is "ms" for times; a rate names its own unit ("commands/s").
+ */
+export const TimingMeasurement = z.object({
+  /** What was measured, phrased to precede the value: "retransmitted after", "answered". */
+  label: z.string(),
+  measured: z.number(),
+  bound: z.number(),
+  unit: z.string().default('ms'),
+  /** The bound is a ceiling ("at most") or a floor ("at least"). */
+  comparison: z.enum(['at most', 'at least']),
+  /** Where the bound comes from: "T = 400 ms, doubled for a loaded machine". */
+  why: z.string().optional(),
+});
+export type TimingMeasurement = z.infer<typeof TimingMeasurement>;
+
+/**
+ * A failure that involved timing. `onlyTiming`: the test checked that every answer was right,
+ * and only time was off ("too slow", not "wrong"); false when the program was wrong as well
+ * (then the timing is secondary detail).
+ */
+export const Timing = z.object({
+  onlyTiming: z.boolean(),
+  measurements: z.array(TimingMeasurement).min(1),
+});
+export type Timing = z.infer<typeof Timing>;
+
 export const TestResult = z.object({
   id: z.string(),
   title: z.string(),
@@ -147,6 +175,8 @@ export const TestResult = z.object({
   visibility: Visibility.default('visible'),
   /** Measurements the test reported (`t.metric`), for the assignment's leaderboard. */
   metrics: z.record(z.string(), z.number()).optional(),
+  /** A failure that compared a measured time or rate against a bound: the numbers, and whether only time was off. */
+  timing: Timing.optional(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 
