@@ -5,6 +5,7 @@
 // (test/counterparts/dig/expected.json lists them, each with its reason).
 import { defineTests } from '../../grader/harness/define.js';
 import type { TestContext } from '../../grader/harness/context.js';
+import { atLeast, atMost } from '../../grader/harness/failure.js';
 import { describeQuery, dnsServer, expectExit, expectLines, runClient } from '../../grader/harness/dns.js';
 import { checkQuery, respond, type DnsQuery, type RecordSpec } from '../../grader/net/dns-server.js';
 import { malformed, responseWithPointers } from '../../grader/net/dns-wire.js';
@@ -181,12 +182,28 @@ export default defineTests({
     if (!q2) t.fail(`your client sent ${server.queries.length} query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; after ${T} ms without an answer it must send the query again.`, { hint: 'Wait T ms for an answer; with none, retransmit (at most R times).' });
     const gap = q2.atMs - q1.atMs;
     t.log(`retransmitted after ${gap} ms (T = ${T} ms)`);
-    if (gap < 0.8 * T) t.fail(`your client retransmitted after ${gap} ms, before the ${T} ms of --timeout-ms had passed.`, { hint: 'Each attempt waits the full T ms (--timeout-ms) before the next query.' });
+    // Timing only if the answer and the exit code are right: checked before a timing verdict.
+    const answers = () => {
+      expectLines(r, [line(n, 'A', '192.0.2.5')]);
+      expectExit(r, 0);
+    };
+    if (gap < 0.8 * T)
+      t.failTiming({
+        message: `your client retransmitted after ${gap} ms, before the ${T} ms of --timeout-ms had passed.`,
+        hint: 'Each attempt waits the full T ms (--timeout-ms) before the next query.',
+        measurements: [atLeast('retransmitted after', gap, 0.8 * T, { why: `T = ${T} ms, less a fifth for timer granularity` })],
+        answersRight: answers,
+      });
     // Up to 2T: room for a loaded machine, and still far from a client that ignores T and
     // waits whole seconds (dig, whose timeout is at least 1 s, retransmits after ~1,000 ms).
-    if (gap > 2 * T) t.fail(`your client retransmitted only after ${gap} ms; --timeout-ms was ${T} ms.`, { hint: '--timeout-ms is in milliseconds: retransmit once T ms have passed without an acceptable answer.' });
-    expectLines(r, [line(n, 'A', '192.0.2.5')]);
-    expectExit(r, 0);
+    if (gap > 2 * T)
+      t.failTiming({
+        message: `your client retransmitted only after ${gap} ms; --timeout-ms was ${T} ms.`,
+        hint: '--timeout-ms is in milliseconds: retransmit once T ms have passed without an acceptable answer.',
+        measurements: [atMost('retransmitted after', gap, 2 * T, { why: `T = ${T} ms, doubled for a loaded machine` })],
+        answersRight: answers,
+      });
+    answers();
   },
 
   async 'all-dropped'(t) {
@@ -204,8 +221,21 @@ export default defineTests({
     const firstAt = server.startedAt + server.queries[0].atMs;
     const gaveUpAfter = Math.round(before + r.durationMs - firstAt);
     t.log(`gave up ${gaveUpAfter} ms after the first query (${1 + R} × ${T} ms = ${(1 + R) * T} ms)`);
-    if (gaveUpAfter < (1 + R) * T * 0.8) t.fail(`your client gave up ${gaveUpAfter} ms after its first query, before ${1 + R} attempts of ${T} ms had passed.`, { hint: 'Wait the full T ms after the last retransmission too.' });
-    if (gaveUpAfter > (1 + R) * T + 800) t.fail(`your client gave up only ${gaveUpAfter} ms after its first query; ${1 + R} attempts of ${T} ms take ${(1 + R) * T} ms.`, { hint: 'Give up as soon as the last attempt\'s T ms have passed.' });
+    // The query count and the exit code are right (checked above): only time can be off here.
+    if (gaveUpAfter < (1 + R) * T * 0.8)
+      t.failTiming({
+        message: `your client gave up ${gaveUpAfter} ms after its first query, before ${1 + R} attempts of ${T} ms had passed.`,
+        hint: 'Wait the full T ms after the last retransmission too.',
+        measurements: [atLeast('gave up after', gaveUpAfter, (1 + R) * T * 0.8, { why: `${1 + R} attempts × T = ${T} ms, less a fifth for timer granularity` })],
+        answersRight: true,
+      });
+    if (gaveUpAfter > (1 + R) * T + 800)
+      t.failTiming({
+        message: `your client gave up only ${gaveUpAfter} ms after its first query; ${1 + R} attempts of ${T} ms take ${(1 + R) * T} ms.`,
+        hint: 'Give up as soon as the last attempt\'s T ms have passed.',
+        measurements: [atMost('gave up after', gaveUpAfter, (1 + R) * T + 800, { why: `${1 + R} attempts × T = ${T} ms, plus 800 ms for a loaded machine` })],
+        answersRight: true,
+      });
   },
 
   async 'late-answer'(t) {
@@ -237,12 +267,18 @@ export default defineTests({
     if (!q2) t.fail(`your client sent one query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; with only a bogus answer after ${T} ms it must send the query again.`, { hint: HINT_ACCEPT });
     const gap = q2.atMs - q1.atMs;
     t.log(`a decoy arrived ${0.6 * T} ms after the first query; the retransmission came ${gap} ms after it (T = ${T} ms)`);
+    const answers = () => {
+      expectLines(r, [line(n, 'A', '192.0.2.12')], HINT_ACCEPT);
+      expectExit(r, 0);
+    };
     if (gap > 1.3 * T)
-      t.fail(`your client retransmitted ${gap} ms after its first query; the decoy at ${0.6 * T} ms seems to have restarted its ${T} ms timer.`, {
+      t.failTiming({
+        message: `your client retransmitted ${gap} ms after its first query; the decoy at ${0.6 * T} ms seems to have restarted its ${T} ms timer.`,
         hint: 'Each attempt has a deadline fixed when the query is sent: an ignored datagram does not give the server more time. Wait for (deadline - now), not for T, after each datagram.',
+        measurements: [atMost('retransmitted after', gap, 1.3 * T, { why: `T = ${T} ms from the first query, not from the decoy at ${0.6 * T} ms` })],
+        answersRight: answers,
       });
-    expectLines(r, [line(n, 'A', '192.0.2.12')], HINT_ACCEPT);
-    expectExit(r, 0);
+    answers();
   },
 
   async 'wrong-id'(t) {
