@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Python programs start through the real interpreter, not a version manager's shim.
-    setupFiles: ['test/setup/fast-python.ts'],
+    setupFiles: ['test/setup/fast-python.ts', 'test/setup/shared-code.ts'],
     reporters: ['default', new PlainSummaryReporter()],
     // Grading real programs takes seconds; deadlines inside the grader keep each one bounded.
     testTimeout: 90_000,

@@ -20,14 +20,18 @@ export function failedIds(r: Results): string[] {
     .sort();
 }
 
-/** Grade with a fresh pid folder for fixtures that record their pids, and time it. */
+/**
+ * Grade with a fresh pid folder for fixtures that record their pids, and time it. Unsandboxed
+ * unless asked: the fixtures write their pids to a folder outside the submission, which the
+ * sandbox rightly forbids (test/hostile proves the same lifecycle under the sandbox).
+ */
 export async function gradeTimed(dir: string, opts: Partial<GradeOptions> = {}): Promise<{ results: Results; ms: number; pidDir: string }> {
   const pidDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-pids-'));
   const before = process.env.SOCKGRADE_FIXTURE_DIR;
   process.env.SOCKGRADE_FIXTURE_DIR = pidDir;
   const t0 = performance.now();
   try {
-    const results = await grade({ dir, ...opts });
+    const results = await grade({ dir, sandbox: 'off', ...opts });
     return { results, ms: performance.now() - t0, pidDir };
   } finally {
     if (before === undefined) delete process.env.SOCKGRADE_FIXTURE_DIR;

@@ -2,6 +2,7 @@
 // code lives beside it in tests.ts and is matched to this by test id.
 import { z } from 'zod';
 import { Visibility } from '../results/schema.js';
+import { ProgramLimits } from '../run/limits.js';
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes');
 
@@ -70,6 +71,8 @@ export const AssignmentDefinition = z
      * core of its own, or its verdicts would depend on --jobs.
      */
     gradesPerCore: z.number().positive().max(16).default(4),
+    /** Limits on the student's processes (memory, processes, CPU, file size, output, build time); each has a default. */
+    limits: ProgramLimits.prefault({}),
     groups: z.array(GroupDefinition).min(1),
     /** Measurements to rank submissions by (Gradescope's leaderboard): what a test reports with `t.metric(name, value)`. */
     leaderboard: z

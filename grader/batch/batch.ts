@@ -11,7 +11,8 @@ import { newSeed } from '../harness/random.js';
 import { readManifestAssignment } from '../grade/manifest.js';
 import { Batch, BATCH_SCHEMA_VERSION, type BatchEntry, type BatchTest } from '../results/batch.js';
 import { writeBatchOutputs } from './outputs.js';
-import { detectIsolation, type IsolationMode } from './isolation.js';
+import type { SandboxMode } from '../run/sandbox.js';
+import { detectIsolation, type IsolationMode } from '../run/netns.js';
 import { listSubmissions, readRoster, sliceShard, type Shard, type Submission } from './submissions.js';
 import { GraderWorker, gradeSubmission, readEntry } from './worker.js';
 
@@ -26,6 +27,8 @@ export interface BatchOptions {
   official: boolean;
   force: boolean;
   isolation: IsolationMode;
+  /** The sandbox for the programs (default auto: bubblewrap where it works). */
+  sandbox?: SandboxMode;
   interrupt?: AbortSignal;
   events?: BatchEvents;
 }
@@ -162,17 +165,17 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   const timeoutMs = Number(process.env.SOCKGRADE_TEST_BATCH_TIMEOUT_MS) || def.budgetMs + 120_000 + 120_000;
   let next = 0;
   const workers: GraderWorker[] = [];
-  const slot = async () => {
+  const slot = async (_: unknown, slotNumber: number) => {
     // One worker per slot, replaced when it dies: grades in one slot never overlap.
     let w: GraderWorker | undefined;
     const getWorker = () => {
-      if (!w?.alive) workers.push((w = new GraderWorker(isolation)));
+      if (!w?.alive) workers.push((w = new GraderWorker(isolation, slotNumber)));
       return w;
     };
     while (next < todo.length && !opts.interrupt?.aborted) {
       const sub = todo[next++];
       opts.events?.onSubmissionStart?.(sub);
-      const outcome = await gradeSubmission(sub, getWorker, { seed, assignment: assignmentId, override: !!opts.assignment, official: opts.official, out, timeoutMs, signal: opts.interrupt });
+      const outcome = await gradeSubmission(sub, getWorker, { seed, assignment: assignmentId, override: !!opts.assignment, official: opts.official, sandbox: opts.sandbox ?? 'auto', privateDirs: [path.resolve(opts.folder), out], out, timeoutMs, signal: opts.interrupt });
       if (outcome.kind === 'interrupted') continue;
       entries.set(sub.id, outcome.entry);
       opts.events?.onSubmissionEnd?.(outcome.entry, { done: entries.size, total: subs.length });

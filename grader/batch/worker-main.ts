@@ -32,7 +32,7 @@ export async function workerMain(): Promise<void> {
     if (job.id === faultId && faultKind === 'crash') setTimeout(() => process.exit(70), 300);
     if (job.id === faultId && faultKind === 'hang') await new Promise(() => {});
     try {
-      const results = await grade({ dir: job.dir, assignment: job.assignment, seed: job.seed, official: job.official, interrupt: current.signal });
+      const results = await grade({ dir: job.dir, assignment: job.assignment, seed: job.seed, official: job.official, sandbox: job.sandbox, privateDirs: job.privateDirs, interrupt: current.signal });
       if (current.signal.aborted) break;
       await writeReports(results, job.reportDir, ['html', 'markdown', 'json']);
       await reply({ id: job.id, kind: 'graded' });

@@ -14,7 +14,8 @@ import { packageRoot } from '../paths.js';
 import { processesOfRun } from '../run/procfs.js';
 import { Results } from '../results/schema.js';
 import { BatchEntry } from '../results/batch.js';
-import type { Isolation } from './isolation.js';
+import { NETNS_VAR, type Isolation } from '../run/netns.js';
+import { SANDBOX_UID_VAR, type SandboxMode } from '../run/sandbox.js';
 import type { WorkerJob, WorkerReply } from './protocol.js';
 import type { Submission } from './submissions.js';
 
@@ -25,6 +26,9 @@ export interface WorkerOptions {
   /** --assignment was given: grade every submission as the batch's assignment, whatever its manifest says. */
   override: boolean;
   official: boolean;
+  sandbox: SandboxMode;
+  /** Never shown to a program: the class folder and the batch's output. */
+  privateDirs: string[];
   /** The batch output folder; this submission's reports go to <out>/<reportDir>. */
   out: string;
   /** A grade still running after this is stopped and recorded as an error. */
@@ -90,7 +94,11 @@ export class GraderWorker {
   /** In every process the worker starts (environments are inherited, even by daemons). */
   private readonly token = `SOCKGRADE_WORKER=${randomBytes(8).toString('hex')}`;
 
-  constructor(private readonly isolation: Isolation) {
+  /** `slot` numbers the batch's concurrent workers: each runs programs as a user of its own, so their process limits do not add up. */
+  constructor(
+    private readonly isolation: Isolation,
+    slot = 0,
+  ) {
     const [cmd, ...args] = isolation.wrap([process.execPath, cliMain(), '__batch-worker']);
     const [tokenName, tokenValue] = this.token.split('=');
     this.proc = execa(cmd, args, {
@@ -100,7 +108,13 @@ export class GraderWorker {
       // the batch, which stops its workers itself; and bubblewrap's inner process, which ignores
       // SIGTERM, still dies with the group.
       detached: true,
-      env: { NO_COLOR: '1', FORCE_COLOR: undefined, [tokenName]: tokenValue },
+      env: {
+        NO_COLOR: '1',
+        FORCE_COLOR: undefined,
+        [tokenName]: tokenValue,
+        [SANDBOX_UID_VAR]: String(65_533 - slot),
+        ...(isolation.kind !== 'none' ? { [NETNS_VAR]: isolation.kind } : {}),
+      },
       buffer: false,
     });
     readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => {
@@ -219,7 +233,7 @@ export async function gradeSubmission(sub: Submission, getWorker: () => GraderWo
   }, opts.timeoutMs);
   const onAbort = () => worker.stop();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const reply = await worker.grade({ id: sub.id, dir: sub.dir, reportDir: absReport, seed: opts.seed, official: opts.official, ...(opts.override ? { assignment: opts.assignment } : {}) });
+  const reply = await worker.grade({ id: sub.id, dir: sub.dir, reportDir: absReport, seed: opts.seed, official: opts.official, sandbox: opts.sandbox, privateDirs: opts.privateDirs, ...(opts.override ? { assignment: opts.assignment } : {}) });
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
   const base = { ...identity(), durationMs: Math.round(performance.now() - t0) };

@@ -2,7 +2,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { runBatch } from '../batch/batch.js';
-import type { IsolationMode } from '../batch/isolation.js';
+import { parseSandbox } from './sandbox-option.js';
+import type { IsolationMode } from '../run/netns.js';
 import { mergeBatches } from '../batch/merge.js';
 import { parseShard } from '../batch/submissions.js';
 import { ConfigError } from '../errors.js';
@@ -23,6 +24,7 @@ export interface BatchCliOptions {
   official?: boolean;
   force?: boolean;
   isolation: string;
+  sandbox: string;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -58,6 +60,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
   const jobs = parseJobs(opts.jobs);
   const shard = opts.shard ? parseShard(opts.shard) : undefined;
   const isolation = parseIsolation(opts.isolation);
+  const sandbox = parseSandbox(opts.sandbox);
   const progress = new Progress({ tty: process.stdout.isTTY === true, write: (s) => process.stdout.write(s), color: pc });
 
   const interrupt = interruptOnSignals('stopping the grades in progress (what finished is kept; run the same command to resume)');
@@ -68,6 +71,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
       out: opts.out,
       assignment: opts.assignment,
       jobs,
+      sandbox,
       roster: opts.roster,
       shard,
       seed: opts.seed,

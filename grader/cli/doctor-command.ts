@@ -3,7 +3,7 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { detectIsolation } from '../batch/isolation.js';
+import { detectIsolation } from '../run/netns.js';
 import { packageVersion, typescriptTools } from '../paths.js';
 import { colors } from './terminal.js';
 

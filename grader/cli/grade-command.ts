@@ -8,6 +8,8 @@ import { checkFormats, githubOutputs, lineWidths, renderGroupHeader, renderTermi
 import type { Results } from '../results/schema.js';
 import { EXIT } from './exit-codes.js';
 import { interruptOnSignals, useColor } from './terminal.js';
+import { rerunInOwnNetns } from './own-netns.js';
+import { parseSandbox } from './sandbox-option.js';
 
 export interface GradeCliOptions {
   assignment?: string;
@@ -18,6 +20,7 @@ export interface GradeCliOptions {
   verbose?: boolean;
   failUnder?: string;
   official?: boolean;
+  sandbox: string;
 }
 
 const FORMATS: ReportFormat[] = REPORT_FORMATS;
@@ -47,8 +50,15 @@ export function exitCodeFor(r: Results, failUnder: number | undefined): number {
 export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<number> {
   const formats = parseFormats(opts.format);
   const failUnder = parseFailUnder(opts.failUnder);
+  const sandbox = parseSandbox(opts.sandbox);
+  // The grade itself runs in a network namespace of its own where the machine offers one.
+  if (sandbox !== 'off') {
+    const code = await rerunInOwnNetns();
+    if (code !== undefined) return code;
+  }
   const only = opts.only?.flatMap((o) => o.split(',')).map((s) => s.trim()).filter(Boolean);
   const color = useColor();
+  const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
   const pc = createColors(color);
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -63,12 +73,15 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
       seed: opts.seed,
       only,
       official: !!opts.official,
+      sandbox,
+      privateDirs: [reportDir],
       interrupt: interrupt.signal,
       events: {
         onStart: (info) => {
           widths = lineWidths(info.tests);
           out(pc.bold(`${info.assignment.id}: ${info.assignment.title}`) + pc.dim(`  (seed ${info.seed})`));
         },
+        onSandbox: (s) => out(s.kind === 'none' ? pc.yellow(`note: ${s.description}`) : pc.dim(s.description)),
         onBuildStart: (cmd) => out(pc.dim(`building: ${cmd}`)),
         onBuildEnd: (b) => out(b.status === 'passed' ? pc.dim(`build passed in ${(b.durationMs / 1000).toFixed(1)} s`) : pc.red(`build ${b.status === 'timeout' ? 'timed out' : 'failed'} (exit code ${b.exitCode})`)),
         onGroupStart: (g) => out(renderGroupHeader(g, { color })),
@@ -79,7 +92,6 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
     interrupt.dispose();
   }
   out(renderTerminalSummary(results, { color, verbose: !!opts.verbose }));
-  const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
   let written;
   try {
     written = await writeReports(results, reportDir, formats, { verbose: !!opts.verbose });

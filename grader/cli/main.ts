@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { EXIT } from './exit-codes.js';
+import { SANDBOX_HELP } from './sandbox-option.js';
 
 // Commands load their modules when they run, so `--help` and `--version` start instantly.
 
@@ -36,6 +37,7 @@ function program(): Command {
     .option('-v, --verbose', 'show the transcript of passing tests too')
     .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
     .option('--official', 'official grading: run the hidden tests too (course staff)')
+    .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
     .action(async (dir: string, opts) => {
       const { gradeCommand } = await import('./grade-command.js');
       process.exitCode = await gradeCommand(dir, opts);
@@ -54,6 +56,7 @@ function program(): Command {
     .option('--no-official', 'grade as students see it: leave the hidden tests out (a batch is official grading by default)')
     .option('--force', 'grade every submission again, even those an earlier run finished')
     .option('--isolation <mode>', 'auto | netns | none: a network namespace per grader worker when the machine offers one', 'auto')
+    .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
     .action(async (folder: string, opts) => {
       const { batchCommand } = await import('./batch-command.js');
       process.exitCode = await batchCommand(folder, opts);

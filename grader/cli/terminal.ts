@@ -2,6 +2,7 @@
 // Ctrl-C as "stop and keep what is done" (a second Ctrl-C quits at once).
 import { createColors } from 'picocolors';
 import { EXIT } from './exit-codes.js';
+import { INTERRUPT_VIA_STDIN } from './own-netns.js';
 
 /** Colours on a terminal only (not in pipes, files or CI logs); NO_COLOR wins, FORCE_COLOR forces. */
 export function useColor(): boolean {
@@ -25,11 +26,18 @@ export function interruptOnSignals(what: string): { signal: AbortSignal; dispose
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Inside a namespace made by `sockgrade grade` (own-netns.ts), Ctrl-C arrives as a line on stdin.
+  const viaStdin = process.env[INTERRUPT_VIA_STDIN] === '1';
+  if (viaStdin) process.stdin.on('data', onSignal);
   return {
     signal: interrupt.signal,
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      if (viaStdin) {
+        process.stdin.off('data', onSignal);
+        process.stdin.pause();
+      }
     },
   };
 }

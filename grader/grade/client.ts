@@ -3,6 +3,7 @@
 // exit in time is stopped (SIGTERM, then SIGKILL) and says so.
 import type { ProgramStart } from '../results/schema.js';
 import { HeadTail } from '../run/output.js';
+import type { Confinement } from '../run/sandbox.js';
 import { commandLine, RunningProcess } from '../run/process.js';
 
 export interface RunResult {
@@ -12,6 +13,8 @@ export interface RunResult {
   /** Stopped by the grader at the deadline. */
   timedOut: boolean;
   durationMs: number;
+  /** The limit this run ran into, as a sentence. */
+  limit?: string;
   stdout: string;
   stderr: string;
 }
@@ -22,6 +25,8 @@ export interface ClientOptions {
   env: Record<string, string>;
   runTimeoutMs: number;
   t0: number;
+  /** The sandbox and limits every start runs under. */
+  confinement?: Confinement;
 }
 
 export class ClientRunner {
@@ -37,7 +42,7 @@ export class ClientRunner {
     const err = new HeadTail();
     const command = commandLine(this.opts.command, args);
     this.stderr.push(Buffer.from(`[sockgrade] --- ${forTest}: ${command}\n`));
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, stdout: out, stderr: err });
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: out, stderr: err });
     const record: ProgramStart = { pid: proc.pid, command, startedAtMs: Math.round(proc.startedAt - this.opts.t0), startedForTest: forTest, ready: true };
     this.starts.push(record);
     let timer: NodeJS.Timeout | undefined;
@@ -49,6 +54,8 @@ export class ClientRunner {
     const exit = proc.exit ?? { code: null, signal: null, atMs: performance.now() };
     record.exit = { code: exit.code, signal: exit.signal, stoppedByGrader: winner === 'timeout', atMs: Math.round(exit.atMs - this.opts.t0), duringTest: forTest };
     record.cleanup = stop.summary;
+    const limit = proc.limitHit();
+    if (limit) record.exit.limit = limit;
     const stdout = out.snapshot();
     const stderr = err.snapshot();
     this.stdout.push(Buffer.from(stdout.head + stdout.tail));
@@ -59,6 +66,7 @@ export class ClientRunner {
       signal: winner === 'timeout' ? null : exit.signal,
       timedOut: winner === 'timeout',
       durationMs: Math.round(exit.atMs - proc.startedAt),
+      ...(limit ? { limit } : {}),
       stdout: stdout.droppedBytes ? `${stdout.head}\n… ${stdout.droppedBytes} bytes dropped …\n${stdout.tail}` : stdout.head + stdout.tail,
       stderr: stderr.droppedBytes ? `${stderr.head}\n… ${stderr.droppedBytes} bytes dropped …\n${stderr.tail}` : stderr.head + stderr.tail,
     };

@@ -27,15 +27,19 @@ function executable(file: string): boolean {
   }
 }
 
-/** Throws a ConfigError when the program a command starts cannot be found (PATH, or a path in the submission). */
-export function checkCommand(field: 'build' | 'run', command: string, dir: string, PATH: string): void {
+/**
+ * Throws a ConfigError when the program a command starts cannot be found (PATH, or a path in
+ * the submission). `dir` is where to look (the sandbox's scratch copy, after a build there),
+ * `shownAs` the folder the student knows.
+ */
+export function checkCommand(field: 'build' | 'run', command: string, dir: string, PATH: string, shownAs = dir): void {
   const prog = firstProgram(command);
   if (!prog) return;
   const where = `${MANIFEST_FILE}: the ${field} command "${command}"`;
   if (prog.includes('/')) {
     const file = path.resolve(dir, prog);
     if (!fs.existsSync(file))
-      throw new ConfigError(`${where} starts ${prog}, which does not exist in ${dir}${field === 'run' ? ' (after the build)' : ''}`, field === 'run' ? 'Check the path, and that your build command writes that file.' : 'Check the path.');
+      throw new ConfigError(`${where} starts ${prog}, which does not exist in ${shownAs}${field === 'run' ? ' (after the build)' : ''}`, field === 'run' ? 'Check the path, and that your build command writes that file.' : 'Check the path.');
     if (!executable(file)) throw new ConfigError(`${where} starts ${prog}, which is not an executable file`, `Make it executable (chmod +x ${prog}), or start it with its interpreter (e.g. "python3 ${prog}").`);
     return;
   }

@@ -12,6 +12,7 @@ import { packageVersion, toolsBin, typescriptTools, wrappersBin } from '../paths
 import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
 import { stderrExcerpt } from '../run/output.js';
 import { describeExit, shellQuote } from '../run/process.js';
+import { confine, type Confinement, type SandboxMode } from '../run/sandbox.js';
 import { runBuild } from './build.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { checkCommand, checkLinksStayInside } from './command-check.js';
@@ -29,6 +30,8 @@ export interface GradeEvents {
   onGroupStart?(group: { id: string; title: string }): void;
   onTestEnd?(test: TestResult): void;
   onNote?(note: string): void;
+  /** How the program will be confined (one line), once the sandbox is set up. */
+  onSandbox?(info: { kind: Confinement['kind']; description: string }): void;
 }
 
 export interface GradeOptions {
@@ -46,6 +49,12 @@ export interface GradeOptions {
   budgetMs?: number;
   /** Official grading: hidden and after-due-date tests run too. */
   official?: boolean;
+  /** auto (default): bubblewrap where it works; on: required; off: run the program unconfined. */
+  sandbox?: SandboxMode;
+  /** Folders the program must never see (the report or batch output folder). */
+  privateDirs?: string[];
+  /** Folders the program may read besides its own (a course library it imports). */
+  readOnly?: string[];
 }
 
 const STDERR_LINES_IN_MESSAGE = 8;
@@ -130,21 +139,58 @@ export async function grade(opts: GradeOptions): Promise<Results> {
 
   checkLinksStayInside(dir);
   if (manifest.build) checkCommand('build', manifest.build, dir, env.PATH);
+  // Everything the program runs from here on runs confined, in a scratch copy when sandboxed.
+  const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly: opts.readOnly });
+  try {
+    ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
+    return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement });
+  } finally {
+    confinement.dispose();
+  }
+}
+
+interface Prepared {
+  dir: string;
+  manifest: ReturnType<typeof readManifest>;
+  definition: Awaited<ReturnType<typeof loadAssignment>>['definition'];
+  tests: Awaited<ReturnType<typeof loadAssignment>>['tests'];
+  visible: ReturnType<typeof withoutHidden>;
+  selected: GroupDefinition[];
+  seed: string;
+  t0: number;
+  startedAt: string;
+  notes: string[];
+  note: (n: string) => void;
+  env: Record<string, string>;
+  confinement: Confinement;
+}
+
+async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> {
+  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement } = p;
+  const ev = opts.events ?? {};
   if (manifest.build) ev.onBuildStart?.(manifest.build);
-  const { build, failure: buildFailure } = await runBuild({ command: manifest.build, dir, env, timeoutMs: opts.buildTimeoutMs ?? 120_000, signal: opts.interrupt });
+  const { build, failure: buildFailure, limit: buildLimit } = await runBuild({
+    command: manifest.build,
+    dir,
+    env,
+    timeoutMs: opts.buildTimeoutMs ?? definition.limits.buildSeconds * 1000,
+    signal: opts.interrupt,
+    confinement,
+  });
   if (manifest.build) ev.onBuildEnd?.(build);
-  // After the build, which may be what makes the program (./server from make).
-  if (!buildFailure) checkCommand('run', manifest.run, dir, env.PATH);
+  // After the build, which may be what makes the program (./server from make). In the sandbox
+  // the build ran in the scratch copy: look there.
+  if (!buildFailure) checkCommand('run', manifest.run, confinement.workDir ?? dir, env.PATH, dir);
 
   const prog = definition.program;
   const server =
     prog.role === 'server'
-      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0 })
+      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement })
       : undefined;
-  const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0 }) : undefined;
+  const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0, confinement }) : undefined;
   const peers =
     prog.role === 'peers'
-      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0 })
+      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement })
       : undefined;
   const clusters = peers ? new ClusterPool(peers.start) : undefined;
   const groups: GroupResult[] = [];
@@ -254,6 +300,10 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   }
   const runs = server ?? client ?? peers!;
   for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
+  // A limit is said once, plainly, even when the tests it broke said something else.
+  const limits = [...new Set(runs.starts.flatMap((s) => (s.exit?.limit ? [s.exit.limit] : [])))];
+  for (const l of limits) note(`Your program ran into a limit: ${l}.`);
+  if (buildLimit) note(`Your build ran into a limit: ${buildLimit}.`);
 
   const all = groups.flatMap((g) => g.tests);
   const earned = all.reduce((a, t) => a + t.pointsEarned, 0);
@@ -281,7 +331,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
       const value = all.find((t) => t.id === l.test)?.metrics?.[l.metric];
       return value === undefined ? [] : [{ name: l.name, value, order: l.order }];
     }),
-    environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
+    environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`, sandbox: confinement.description },
   });
 }
 

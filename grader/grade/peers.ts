@@ -5,6 +5,7 @@
 import type { PeerProcess, PeerSpec, StartPeer } from '../harness/context.js';
 import type { ProgramStart } from '../results/schema.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
+import type { Confinement } from '../run/sandbox.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
 import { waitForPort } from '../run/readiness.js';
 
@@ -16,6 +17,8 @@ export interface PeersOptions {
   env: Record<string, string>;
   startupTimeoutMs: number;
   t0: number;
+  /** The sandbox and limits every start runs under. */
+  confinement?: Confinement;
 }
 
 /** A peer that died by itself during a test. */
@@ -48,6 +51,11 @@ class PeerHandle implements PeerProcess {
   async stop(): Promise<void> {
     if (this.record.cleanup) return;
     this.record.cleanup = (await this.proc.stop()).summary;
+    const limit = this.proc.limitHit();
+    if (limit && this.record.exit) this.record.exit.limit = limit;
+  }
+  describeEnd(): string {
+    return this.proc.describeEnd();
   }
   stderrLines(n: number): string[] {
     return this.err.lastLines(n);
@@ -71,7 +79,7 @@ export class PeerRunner {
     // section per start, when it ends (so lines of 25 peers do not interleave).
     const out = new HeadTail(8 * 1024, 8 * 1024);
     const err = new HeadTail(8 * 1024, 8 * 1024);
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, stdout: out, stderr: err });
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: out, stderr: err });
     const record: ProgramStart = {
       pid: proc.pid,
       peer: spec.id,
@@ -100,7 +108,7 @@ export class PeerRunner {
       case 'exited':
         return {
           ok: false as const,
-          message: `peer ${spec.id} ${describeExit(ready.exit)} before listening on port ${spec.port} (started as: ${record.command}).${stderr}`,
+          message: `peer ${spec.id} ${proc.describeEnd()} before listening on port ${spec.port} (started as: ${record.command}).${stderr}`,
           hint: /address already in use|EADDRINUSE/i.test(stderr)
             ? 'A restarted peer binds the same port again: set SO_REUSEADDR on the listening socket before bind().'
             : 'A peer must keep running. Run the command above yourself in your submission folder and read the error.',
@@ -127,7 +135,7 @@ export class PeerRunner {
     const out: UnexpectedExit[] = [];
     for (const s of this.starts)
       if (s.exit && !s.exit.stoppedByGrader && s.exit.duringTest === testId && s.ready)
-        out.push({ peer: s.peer ?? '?', how: describeExit(s.exit), stderr: stderrExcerpt(this.live.get(s)?.err.lastLines(8) ?? [], '') });
+        out.push({ peer: s.peer ?? '?', how: this.live.get(s)?.handle.describeEnd() ?? describeExit(s.exit), stderr: stderrExcerpt(this.live.get(s)?.err.lastLines(8) ?? [], '') });
     return out;
   }
 

@@ -3,7 +3,8 @@
 // recorded for the report; startup failures come back as sentences a student can act on.
 import type { ProgramStart } from '../results/schema.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
-import { commandLine, describeExit, RunningProcess } from '../run/process.js';
+import type { Confinement } from '../run/sandbox.js';
+import { commandLine, RunningProcess } from '../run/process.js';
 import { freePort } from '../run/ports.js';
 import { waitForPort } from '../run/readiness.js';
 
@@ -16,6 +17,8 @@ export interface ServerOptions {
   startupTimeoutMs: number;
   /** performance.now() of the grade's start; times in the report are relative to it. */
   t0: number;
+  /** The sandbox and limits every start runs under. */
+  confinement?: Confinement;
 }
 
 export type StartOutcome = { ok: true } | { ok: false; message: string; hint: string };
@@ -25,6 +28,7 @@ export class ServerUnderTest {
   readonly stderr = new HeadTail();
   readonly starts: ProgramStart[] = [];
   private proc: RunningProcess | undefined;
+  private lastProc: RunningProcess | undefined;
   port = 0;
 
   constructor(private readonly opts: ServerOptions) {}
@@ -48,7 +52,7 @@ export class ServerUnderTest {
     const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)));
     // A separator line, so the report's captured output shows which start printed what.
     if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, stdout: this.stdout, stderr: this.stderr });
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: this.stdout, stderr: this.stderr });
     this.proc = proc;
     const record: ProgramStart = {
       pid: proc.pid,
@@ -62,6 +66,7 @@ export class ServerUnderTest {
     void proc.exited.then((e) => {
       record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.isStopping, atMs: this.rel(e.atMs) };
     });
+    this.lastProc = proc;
     const ready = await waitForPort(proc, this.port, this.opts.startupTimeoutMs, signal);
     if (ready.status === 'ready') {
       record.ready = true;
@@ -69,13 +74,15 @@ export class ServerUnderTest {
     }
     const stop = await proc.stop();
     record.cleanup = stop.summary;
+    const limit = proc.limitHit();
+    if (limit && record.exit) record.exit.limit = limit;
     const stderrNote = stderrExcerpt(this.stderr.lastLines(8));
     const secs = this.opts.startupTimeoutMs / 1000;
     switch (ready.status) {
       case 'exited': {
         return {
           ok: false,
-          message: `your program ${describeExit(ready.exit)} before listening on port ${this.port} (started as: ${record.command}).${stderrNote}`,
+          message: `your program ${proc.describeEnd()} before listening on port ${this.port} (started as: ${record.command}).${stderrNote}`,
           hint: 'A server must keep running. Run the command above yourself in your submission folder and read the error.',
         };
       }
@@ -103,6 +110,8 @@ export class ServerUnderTest {
     const last = this.starts[this.starts.length - 1];
     if (last?.exit && !last.exit.stoppedByGrader) {
       last.exit.duringTest ??= testId;
+      const limit = this.lastProc?.limitHit();
+      if (limit) last.exit.limit = limit;
       return last.exit;
     }
     return undefined;
@@ -119,5 +128,7 @@ export class ServerUnderTest {
     const last = this.starts[this.starts.length - 1];
     const report = await p.stop();
     if (last) last.cleanup = report.summary;
+    const limit = p.limitHit();
+    if (last?.exit && limit) last.exit.limit = limit;
   }
 }

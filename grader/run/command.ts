@@ -2,6 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { HeadTail } from './output.js';
 import { RunningProcess } from './process.js';
+import type { Confinement } from './sandbox.js';
 
 export interface CommandResult {
   exitCode: number | null;
@@ -9,12 +10,14 @@ export interface CommandResult {
   timedOut: boolean;
   durationMs: number;
   output: HeadTail;
+  /** The limit it ran into, as a sentence. */
+  limit?: string;
 }
 
-export async function runCommand(opts: { command: string; cwd: string; env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal }): Promise<CommandResult> {
+export async function runCommand(opts: { command: string; cwd: string; env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal; confinement?: Confinement }): Promise<CommandResult> {
   // stdout and stderr into one capture, as a terminal would show them.
   const output = new HeadTail();
-  const proc = RunningProcess.start({ command: opts.command, cwd: opts.cwd, env: opts.env, stdout: output, stderr: output });
+  const proc = RunningProcess.start({ command: opts.command, cwd: opts.cwd, env: opts.env, stdout: output, stderr: output, confinement: opts.confinement });
   const start = performance.now();
   const ac = new AbortController();
   const onAbort = () => ac.abort();
@@ -33,5 +36,6 @@ export async function runCommand(opts: { command: string; cwd: string; env?: Rec
     timedOut: winner === 'timeout',
     durationMs: performance.now() - start,
     output,
+    ...(proc.limitHit() ? { limit: proc.limitHit() } : {}),
   };
 }

@@ -1,9 +1,13 @@
-// How submissions graded at once are kept apart. Best: each submission's grade (the grader
-// re-executing itself) runs in a network namespace of its own, with only a loopback, so two
-// programs can never meet on a port; bubblewrap (Debian's bubblewrap) or util-linux's unshare
-// make one. Elsewhere (macOS, no user namespaces) grades share the loopback and take free ports.
+// Network namespaces for grades. Best: a grade (the grader re-executing itself) runs in a
+// network namespace of its own, with only a loopback, so its program can reach nothing else and
+// two programs graded at once can never meet on a port; bubblewrap (Debian's bubblewrap) or
+// util-linux's unshare make one. Elsewhere (macOS, no user namespaces) grades share the
+// loopback and take free ports.
 import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
+
+/** Set in a grader that runs inside a namespace made for it (to its kind): it must not make another. */
+export const NETNS_VAR = 'SOCKGRADE_NETNS';
 
 export type IsolationMode = 'auto' | 'netns' | 'none';
 
@@ -18,9 +22,23 @@ export interface Isolation {
 const bwrap: Isolation = {
   kind: 'bwrap',
   description: 'a network namespace per grader worker (bubblewrap): programs graded at the same time never share a loopback or a port',
-  // The whole file system as it is (issue 6 narrows it); new network and PID namespaces, so
-  // nothing a grade started outlives it, and the namespace dies with the batch.
-  wrap: (argv) => ['bwrap', '--dev-bind', '/', '/', '--proc', '/proc', '--unshare-net', '--unshare-pid', '--die-with-parent', '--', ...argv],
+  // The grader sees the file system as it is (its program gets a narrower view: sandbox.ts);
+  // new network and PID namespaces, so nothing a grade started outlives it, and the namespace
+  // dies with its parent. As root it keeps its capabilities, so that it can sandbox the program.
+  wrap: (argv) => [
+    'bwrap',
+    '--dev-bind',
+    '/',
+    '/',
+    '--proc',
+    '/proc',
+    '--unshare-net',
+    '--unshare-pid',
+    '--die-with-parent',
+    ...(process.getuid?.() === 0 ? ['--cap-add', 'ALL'] : []),
+    '--',
+    ...argv,
+  ],
 };
 
 function unshareIsolation(root: boolean): Isolation {
@@ -52,10 +70,9 @@ const none: Isolation = {
   wrap: (argv) => argv,
 };
 
-/** Does a listener on 127.0.0.1 work inside it? (A namespace tool may exist but be forbidden.) */
+/** Does it run at all? (A namespace tool may exist but be forbidden: no user namespaces.) Both bring the loopback up themselves. */
 async function works(iso: Isolation): Promise<boolean> {
-  const probe = "require('net').createServer().listen(0,'127.0.0.1',function(){this.close()})";
-  const [cmd, ...args] = iso.wrap([process.execPath, '-e', probe]);
+  const [cmd, ...args] = iso.wrap(['/bin/sh', '-c', 'true']);
   try {
     const r = await execa(cmd, args, { reject: false, timeout: 10_000, stdin: 'ignore' });
     return r.exitCode === 0;
@@ -64,11 +81,18 @@ async function works(iso: Isolation): Promise<boolean> {
   }
 }
 
+let detected: Promise<Isolation> | undefined;
+
 export async function detectIsolation(mode: IsolationMode): Promise<Isolation> {
   if (mode === 'none') return { ...none, description: 'none (--isolation none): submissions share the loopback and take free ports' };
   if (process.platform === 'linux') {
     const root = process.getuid?.() === 0;
-    for (const iso of [bwrap, unshareIsolation(root)]) if (await works(iso)) return iso;
+    detected ??= (async () => {
+      for (const iso of [bwrap, unshareIsolation(root)]) if (await works(iso)) return iso;
+      return none;
+    })();
+    const iso = await detected;
+    if (iso.kind !== 'none') return iso;
   }
   if (mode === 'netns')
     throw new ConfigError(

@@ -5,8 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
+import { limitFromExit, outputLimitSentence } from './limits.js';
 import { HeadTail } from './output.js';
 import { processesOfRun } from './procfs.js';
+import type { Confinement } from './sandbox.js';
 
 export const MARKER_VAR = 'SOCKGRADE_RUN';
 
@@ -20,6 +22,8 @@ export interface StartOptions {
   /** Where to put stdout and stderr; fresh captures are made when omitted. */
   stdout?: HeadTail;
   stderr?: HeadTail;
+  /** The sandbox and limits to run it under; a plain /bin/sh in `cwd` when omitted. */
+  confinement?: Confinement;
 }
 
 export interface ExitInfo {
@@ -37,9 +41,10 @@ export interface StopReport {
   summary: string;
 }
 
-/** How a process ended, as the end of a sentence: "exited with code 1", "was killed by SIGSEGV". */
-export function describeExit(exit: { code: number | null; signal: string | null }): string {
-  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+/** How a process ended, as the end of a sentence: "exited with code 1", "was killed by SIGXCPU (it used more than …)". */
+export function describeExit(exit: { code: number | null; signal: string | null; limit?: string }): string {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  return exit.limit ? `${how} (${exit.limit})` : how;
 }
 
 /** Shell-quote one argument for /bin/sh. */
@@ -61,22 +66,35 @@ export class RunningProcess {
   /** Resolves when the process started by the shell exits (not its children). */
   readonly exited: Promise<ExitInfo>;
   private stopping = false;
+  private printed = 0;
+  private outputLimited = false;
 
   private constructor(
     child: ResultPromise,
     marker: string,
     stdout: HeadTail,
     stderr: HeadTail,
+    private readonly confinement: Confinement | undefined,
   ) {
     this.pid = child.pid ?? -1;
     this.marker = marker;
     this.stdout = stdout;
     this.stderr = stderr;
-    child.stdout?.on('data', (d: Buffer) => stdout.push(d));
-    child.stderr?.on('data', (d: Buffer) => stderr.push(d));
+    const outputCap = confinement ? confinement.limits.outputMiB * 1024 * 1024 : Infinity;
+    const take = (capture: HeadTail) => (d: Buffer) => {
+      capture.push(d);
+      this.printed += d.length;
+      // A flood costs the grader CPU for every byte it reads: past the limit the program is stopped.
+      if (this.printed > outputCap && !this.outputLimited) {
+        this.outputLimited = true;
+        void this.stop(0, 'SIGKILL');
+      }
+    };
+    child.stdout?.on('data', take(stdout));
+    child.stderr?.on('data', take(stderr));
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.on('exit', (code, signal) => {
-        this.exit = { code, signal, atMs: performance.now() };
+        this.exit = { ...(confinement ? confinement.exitOf(code, signal) : { code, signal }), atMs: performance.now() };
         resolve(this.exit);
       });
       child.on('error', () => {
@@ -94,11 +112,13 @@ export class RunningProcess {
     const [name, value] = marker.split('=');
     const stdout = opts.stdout ?? new HeadTail();
     const stderr = opts.stderr ?? new HeadTail();
+    const env = { ...opts.env, [name]: value };
     // `"$@"` hands the appended arguments over unmangled, whatever the command line is.
-    const child = execa('/bin/sh', ['-c', `${opts.command} "$@"`, 'sh', ...(opts.args ?? [])], {
+    const plan = opts.confinement?.plan(opts.command, opts.args ?? [], env) ?? { file: '/bin/sh', args: ['-c', `${opts.command} "$@"`, 'sh', ...(opts.args ?? [])], env, extendEnv: true };
+    const child = execa(plan.file, plan.args, {
       cwd: opts.cwd,
-      env: { ...opts.env, [name]: value },
-      extendEnv: true,
+      env: plan.env,
+      extendEnv: plan.extendEnv,
       detached: true, // own process group, so one signal reaches every process it starts
       stdin: 'ignore',
       buffer: false,
@@ -106,7 +126,7 @@ export class RunningProcess {
       cleanup: true,
       windowsHide: true,
     });
-    const proc = new RunningProcess(child, marker, stdout, stderr);
+    const proc = new RunningProcess(child, marker, stdout, stderr, opts.confinement);
     live.add(proc);
     void proc.exited.then(() => live.delete(proc));
     return proc;
@@ -114,6 +134,19 @@ export class RunningProcess {
 
   get running(): boolean {
     return this.exit === undefined;
+  }
+
+  /** The limit this run ran into, as a sentence ("it used more than …"), if any. */
+  limitHit(): string | undefined {
+    if (!this.confinement) return undefined;
+    if (this.outputLimited) return outputLimitSentence(this.confinement.limits);
+    return this.exit ? limitFromExit(this.exit, this.stderr.lastLines(30), this.confinement.limits) : undefined;
+  }
+
+  /** How it ended, with the limit it ran into: "was killed by SIGXCPU (it used more than …)". */
+  describeEnd(): string {
+    if (!this.exit) return 'is still running';
+    return describeExit({ ...this.exit, limit: this.limitHit() });
   }
 
   /** Processes of this run still alive (Linux), including ones that left the process group. */
@@ -167,10 +200,13 @@ export class RunningProcess {
     if (forced) {
       signalGroup(this.pid, 'SIGKILL');
       for (const p of alive) signalPid(p.pid, 'SIGKILL');
-      // SIGKILL is not instant: give the kernel a moment to tear them down.
+      // SIGKILL is not instant: give the kernel a moment to tear them down. Kill again each
+      // round: a fork bomb's children were born after the first scan.
       for (let i = 0; i < 40 && alive.length; i++) {
         await delay(25);
         alive = this.survivors();
+        signalGroup(this.pid, 'SIGKILL');
+        for (const p of alive) signalPid(p.pid, 'SIGKILL');
       }
     }
     let summary = alreadyExited

@@ -1,7 +1,7 @@
 // `sockgrade doctor` tells what this machine offers, and agrees with what a batch would use.
 import { execFile } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { detectIsolation } from '../../grader/batch/isolation.js';
+import { detectIsolation } from '../../grader/run/netns.js';
 import { at } from '../helpers.js';
 
 function doctor(): Promise<{ code: number; stdout: string }> {

@@ -1,0 +1,77 @@
+// Resource limits for the student's processes, and the plain sentence that says which one a
+// program ran into. Memory, processes, CPU time and file size are kernel limits (setrlimit via
+// util-linux's prlimit, or the shell's ulimit where there is no prlimit); output is counted by
+// the grader as it reads; wall time is the assignment's deadlines and budget.
+import { z } from 'zod';
+
+export const ProgramLimits = z
+  .object({
+    /** Memory one process may allocate (RLIMIT_DATA: heap and private mappings), in MiB. */
+    memoryMiB: z.number().int().min(16).max(65_536).default(512),
+    /**
+     * Processes and threads the program may run at once (RLIMIT_NPROC, counted per user: every
+     * process and thread of the run together, since the sandbox gives the run a user of its own).
+     */
+    processes: z.number().int().min(8).max(65_536).default(512),
+    /** CPU time one process may use, in seconds (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later). */
+    cpuSeconds: z.number().int().min(1).max(3600).default(120),
+    /** Size of any one file the program writes, in MiB (RLIMIT_FSIZE: SIGXFSZ). */
+    fileSizeMiB: z.number().int().min(1).max(65_536).default(64),
+    /** Bytes one run may print on stdout and stderr together before it is stopped, in MiB. */
+    outputMiB: z.number().int().min(1).max(4096).default(16),
+    /** How long the build may take, in seconds. */
+    buildSeconds: z.number().int().min(1).max(3600).default(120),
+  })
+  .strict();
+export type ProgramLimits = z.infer<typeof ProgramLimits>;
+
+export const DEFAULT_LIMITS: ProgramLimits = ProgramLimits.parse({});
+
+const MiB = 1024 * 1024;
+
+/** prlimit's options for the kernel-enforced limits (soft = hard, except CPU: SIGXCPU first, SIGKILL a second later). */
+export function prlimitArgs(l: ProgramLimits): string[] {
+  return [
+    `--data=${l.memoryMiB * MiB}`,
+    `--nproc=${l.processes}`,
+    `--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`,
+    `--fsize=${l.fileSizeMiB * MiB}`,
+  ];
+}
+
+/** The same limits as a shell prefix, for machines without prlimit (macOS): each ulimit that fails is skipped. */
+export function ulimitPrefix(l: ProgramLimits): string {
+  // ulimit -f counts 512-byte blocks in POSIX sh; -d is in KiB.
+  return [`ulimit -d ${l.memoryMiB * 1024}`, `ulimit -u ${l.processes}`, `ulimit -t ${l.cpuSeconds}`, `ulimit -f ${l.fileSizeMiB * 2048}`]
+    .map((u) => `${u} 2>/dev/null;`)
+    .join(' ');
+}
+
+const OUT_OF_MEMORY = /MemoryError|out of memory|Cannot allocate memory|ENOMEM|bad_alloc|allocation failed|Failed to reserve|heap limit/i;
+
+/**
+ * Which limit an exit points to, as a sentence, or undefined. Signals are certain (the kernel
+ * sends SIGXCPU and SIGXFSZ only for these limits); running out of memory is recognised by the
+ * message the runtime prints (Python's MemoryError, Node's "heap out of memory", C's ENOMEM).
+ */
+export function limitFromExit(exit: { code: number | null; signal: string | null }, stderrTail: string[], l: ProgramLimits): string | undefined {
+  if (exit.signal === 'SIGXCPU') return `it used more than ${l.cpuSeconds} s of CPU time (the limit) and was stopped`;
+  if (exit.signal === 'SIGXFSZ') return `it tried to write a file larger than ${l.fileSizeMiB} MiB (the limit) and was stopped`;
+  const crashed = exit.signal !== null || (exit.code !== null && exit.code !== 0);
+  if (crashed && stderrTail.some((line) => OUT_OF_MEMORY.test(line)))
+    return `it ran out of memory: a process may use at most ${l.memoryMiB} MiB (the limit), and an allocation beyond that failed`;
+  if (crashed && stderrTail.some((line) => FORK_FAILED.test(line))) return processLimitSentence(l);
+  return undefined;
+}
+
+/** The sentence for a run that printed too much. */
+export function outputLimitSentence(l: ProgramLimits): string {
+  return `it printed more than ${l.outputMiB} MiB on stdout and stderr (the limit) and was stopped`;
+}
+
+/** A failed fork or thread start, as shells and runtimes word it (not a socket's EAGAIN). */
+const FORK_FAILED = /fork: retry|Cannot fork|can't start new thread|os\.fork\(\)|fork\(\) failed|spawn EAGAIN|pthread_create/i;
+
+export function processLimitSentence(l: ProgramLimits): string {
+  return `it tried to run more than ${l.processes} processes and threads at once (the limit); starting more failed`;
+}

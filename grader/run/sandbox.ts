@@ -1,0 +1,301 @@
+// How the student's processes are confined. With bubblewrap (Linux), every build and run of the
+// program sees: the system read-only (/usr, /etc, /opt), the language runtimes its PATH names
+// read-only, the grader's TypeScript tools read-only, a scratch copy of the submission at the
+// submission's own path (the only writable place besides a private /tmp), and nothing else: no
+// home folder, no hidden tests or solutions, no other submission, no report being written. It
+// runs as an unprivileged user with no capabilities, in the grader's network namespace (the CLI
+// gives each grade one of its own, with only a loopback) and under the kernel limits of
+// limits.ts. Without bubblewrap the program runs in the submission folder itself under the
+// limits that can be set there, and the report says the run was not sandboxed.
+import { execa } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { packageRoot, typescriptTools } from '../paths.js';
+import { DEFAULT_LIMITS, prlimitArgs, ulimitPrefix, type ProgramLimits } from './limits.js';
+
+export type SandboxMode = 'auto' | 'on' | 'off';
+
+/** What RunningProcess spawns for one shell command line. */
+export interface SpawnPlan {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Whether the grader's own environment is passed on (never into the sandbox: it may hold tokens). */
+  extendEnv: boolean;
+}
+
+export interface Confinement {
+  kind: 'bubblewrap' | 'none';
+  /** One line for the report and the terminal. */
+  description: string;
+  limits: ProgramLimits;
+  /** Where the program's files really are while it runs (the scratch copy), when not the submission folder. */
+  workDir?: string;
+  /** The argv that runs `sh -c "<command> \"$@\""` with `args`, confined. */
+  plan(command: string, args: string[], env: Record<string, string>): SpawnPlan;
+  /**
+   * bubblewrap's monitor process exits with 128+n when the program was killed by signal n:
+   * turn that back into the signal, so "was killed by SIGSEGV" stays true.
+   */
+  exitOf(code: number | null, signal: string | null): { code: number | null; signal: string | null };
+  /** Removes the scratch copy. */
+  dispose(): void;
+}
+
+export interface ConfineOptions {
+  /** The submission folder (absolute). */
+  dir: string;
+  limits?: ProgramLimits;
+  mode?: SandboxMode;
+  /** The program's PATH: the runtimes on it are made visible inside. */
+  PATH: string;
+  /** Folders the program must not see, even as ancestors of a runtime: the class folder (other submissions), the report folder. */
+  private?: string[];
+  /** Folders the program may read besides its own: course code it imports (also from SOCKGRADE_SANDBOX_READONLY, colon-separated). */
+  readOnly?: string[];
+}
+
+const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
+const ROOT_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+const PASSED_ENV = /^(LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|PYENV_VERSION|JAVA_HOME)$/;
+const TMP_SIZE = 256 * 1024 * 1024;
+/** The unprivileged user programs run as (a batch gives each worker its own, so process limits are per grade). */
+export const SANDBOX_UID_VAR = 'SOCKGRADE_SANDBOX_UID';
+/** More folders a program may read, for a course whose programs share a library (colon-separated absolute paths). */
+export const SANDBOX_READONLY_VAR = 'SOCKGRADE_SANDBOX_READONLY';
+
+const shellLine = (command: string) => `${command} "$@"`;
+
+function exists(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+const inside = (p: string, root: string) => p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
+
+/**
+ * Folders to show read-only so that the commands on PATH work: for each PATH folder outside the
+ * system, its installation prefix (…/bin → …), and the prefix of whatever its links point to
+ * (a pyenv or nvm interpreter linked from a folder of shims). Never a folder inside or around a
+ * private one (the grader, the class folder, the report folder), and never the home folder or
+ * a folder around it (a runtime inside the home folder is shown, the home folder is not).
+ */
+export function runtimeDirs(PATH: string, hidden: { within: string[]; above: string[] }): string[] {
+  const out = new Set<string>();
+  const unsafe = (p: string) => p === '/' || hidden.within.some((r) => inside(r, p) || inside(p, r)) || hidden.above.some((r) => inside(r, p));
+  const system = (p: string) => SYSTEM_DIRS.some((s) => inside(p, s)) || ROOT_LINKS.some((s) => inside(p, s));
+  const add = (binDir: string) => {
+    if (system(binDir)) return;
+    const base = path.basename(binDir);
+    const prefix = ['bin', 'sbin', 'shims'].includes(base) ? path.dirname(binDir) : binDir;
+    const pick = !unsafe(prefix) ? prefix : !unsafe(binDir) ? binDir : undefined;
+    if (pick) out.add(pick);
+  };
+  for (const entry of PATH.split(path.delimiter)) {
+    if (!path.isAbsolute(entry)) continue;
+    let real: string;
+    try {
+      real = fs.realpathSync(entry);
+    } catch {
+      continue;
+    }
+    if (inside(real, packageRoot)) continue;
+    add(real);
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(real).slice(0, 1000);
+    } catch {
+      /* unreadable: its prefix is enough */
+    }
+    for (const name of names) {
+      const full = path.join(real, name);
+      if (!exists(full)?.isSymbolicLink()) continue;
+      try {
+        add(path.dirname(fs.realpathSync(full)));
+      } catch {
+        /* a dangling link */
+      }
+    }
+  }
+  // Drop folders inside another one shown.
+  const sorted = [...out].sort();
+  return sorted.filter((p) => !sorted.some((q) => q !== p && inside(p, q)));
+}
+
+/** The grader's own files a program may use: its TypeScript compiler, type definitions and wrappers. Nothing else of the package. */
+function graderToolDirs(): string[] {
+  const dirs = [path.join(packageRoot, 'node_modules'), path.join(packageRoot, 'bin', 'tools')];
+  const ts = typescriptTools();
+  if (ts) dirs.push(path.dirname(path.dirname(ts.tsc)), ts.typeRoots);
+  return [...new Set(dirs.filter((d) => exists(d)?.isDirectory()))];
+}
+
+/** Copies the submission into a fresh folder (no .git, no report folder; node_modules is shown read-only instead of copied). */
+function scratchCopy(dir: string, uid: number | undefined): string {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-scratch-'));
+  const skip = new Set(['.git', 'node_modules', 'sockgrade-report']);
+  for (const name of fs.readdirSync(dir)) {
+    if (skip.has(name)) continue;
+    fs.cpSync(path.join(dir, name), path.join(scratch, name), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  }
+  if (fs.existsSync(path.join(dir, 'node_modules'))) fs.mkdirSync(path.join(scratch, 'node_modules'));
+  if (uid !== undefined) chownTree(scratch, uid);
+  return scratch;
+}
+
+function chownTree(p: string, uid: number): void {
+  fs.lchownSync(p, uid, uid);
+  if (!fs.lstatSync(p).isDirectory()) return;
+  for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
+}
+
+function signalName(n: number): string | undefined {
+  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0];
+}
+
+const FATAL = new Set(['SIGSEGV', 'SIGABRT', 'SIGKILL', 'SIGXCPU', 'SIGXFSZ', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTERM', 'SIGINT', 'SIGPIPE', 'SIGSYS', 'SIGTRAP', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM']);
+
+function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[] }): string[] {
+  const a = ['--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent'];
+  // As root, bubblewrap runs without a user namespace; setpriv then drops to an ordinary uid
+  // (a user namespace would map the sandbox's user back to root, owner of every root file).
+  if (o.root) a.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP');
+  else a.push('--unshare-user', '--uid', '65534', '--gid', '65534');
+  for (const d of SYSTEM_DIRS) if (exists(d)?.isDirectory()) a.push('--ro-bind', d, d);
+  for (const l of ROOT_LINKS) {
+    const st = exists(l);
+    if (st?.isSymbolicLink()) a.push('--symlink', fs.readlinkSync(l), l);
+    else if (st?.isDirectory()) a.push('--ro-bind', l, l);
+  }
+  a.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', String(TMP_SIZE), '--tmpfs', '/tmp');
+  // Parents of what is shown are created world-readable (bubblewrap would copy the mode of
+  // the real parent: /root is 0700).
+  const made = new Set<string>(['/', '/tmp', ...SYSTEM_DIRS]);
+  const parents = (p: string) => {
+    const chain: string[] = [];
+    for (let d = path.dirname(p); !made.has(d); d = path.dirname(d)) chain.unshift(d);
+    for (const d of chain) {
+      a.push('--perms', '0755', '--dir', d);
+      made.add(d);
+    }
+  };
+  const shown = [...o.runtimes].sort((x, y) => x.split('/').length - y.split('/').length);
+  for (const r of shown) {
+    if (inside(o.dir, r) || inside(r, o.dir)) continue;
+    parents(r);
+    a.push('--ro-bind', r, r);
+    made.add(r);
+  }
+  parents(o.dir);
+  a.push('--bind', o.scratch, o.dir);
+  const modules = path.join(o.dir, 'node_modules');
+  if (exists(modules)?.isDirectory()) a.push('--ro-bind', modules, modules);
+  a.push('--chdir', o.dir, '--');
+  if (o.root) a.push('setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--');
+  a.push('prlimit', ...prlimitArgs(o.limits), '--');
+  return a;
+}
+
+let bwrapWorks: Map<string, string | true> | undefined;
+
+/** Runs `true` under exactly these arguments: bubblewrap may be installed but forbidden (no user namespaces). */
+async function probe(args: string[]): Promise<string | true> {
+  bwrapWorks ??= new Map();
+  const key = args.join('\0');
+  const known = bwrapWorks.get(key);
+  if (known !== undefined) return known;
+  let verdict: string | true;
+  try {
+    const r = await execa('bwrap', [...args, '/bin/sh', '-c', 'true'], { reject: false, timeout: 10_000, stdin: 'ignore', extendEnv: false, env: { PATH: '/usr/bin:/bin' } });
+    verdict = r.exitCode === 0 ? true : String(r.stderr || r.stdout || `exit code ${r.exitCode}`).split('\n')[0];
+  } catch (e) {
+    verdict = (e as Error).message.split('\n')[0];
+  }
+  bwrapWorks.set(key, verdict);
+  return verdict;
+}
+
+function hasCommand(name: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => {
+    try {
+      fs.accessSync(path.join(d, name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Sets up confinement for one submission's programs (the scratch copy is made here). */
+export async function confine(opts: ConfineOptions): Promise<Confinement> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const mode = opts.mode ?? 'auto';
+  let whyNot = mode === 'off' ? 'the sandbox was turned off (--no-sandbox)' : '';
+  if (!whyNot && process.platform !== 'linux') whyNot = `bubblewrap needs Linux (this is ${process.platform})`;
+  if (!whyNot && !hasCommand('bwrap')) whyNot = 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)';
+  if (!whyNot) {
+    const root = process.getuid?.() === 0;
+    const uid = Number(process.env[SANDBOX_UID_VAR] ?? 65534);
+    const home = os.homedir();
+    const hidden = { within: [packageRoot, ...(opts.private ?? [])].map((p) => path.resolve(p)), above: [home] };
+    const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
+    const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
+    const scratch = scratchCopy(opts.dir, root ? uid : undefined);
+    const fixed = bwrapArgs({ dir: opts.dir, scratch, uid, root, limits, runtimes });
+    const verdict = await probe(fixed);
+    if (verdict === true) {
+      const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;
+      return {
+        kind: 'bubblewrap',
+        description: `sandboxed (bubblewrap): a scratch copy of the submission, the system read-only, a private /tmp, user ${root ? uid : 'nobody'} without privileges; limits: ${describeLimits(limits, true)}`,
+        limits,
+        workDir: scratch,
+        plan: (command, args, env) => ({
+          file: 'bwrap',
+          args: [...fixed, '/bin/sh', '-c', shellLine(command), 'sh', ...args],
+          env: { ...env0, HOME: '/tmp', TMPDIR: '/tmp', USER: 'nobody', ...env },
+          extendEnv: false,
+        }),
+        exitOf: (code, signal) => {
+          const name = code !== null && code > 128 ? signalName(code - 128) : undefined;
+          return name && FATAL.has(name) ? { code: null, signal: name } : { code, signal };
+        },
+        dispose: () => fs.rmSync(scratch, { recursive: true, force: true }),
+      };
+    }
+    fs.rmSync(scratch, { recursive: true, force: true });
+    whyNot = `bubblewrap is installed but cannot run here (${verdict})`;
+  }
+  if (mode === 'on') throw new ConfigError(`the sandbox was required (--sandbox on), but ${whyNot}`, 'Install bubblewrap (apt install bubblewrap) on Linux, or grade with --sandbox auto.');
+  const prlimit = process.platform === 'linux' && hasCommand('prlimit');
+  // Without a user of its own, a process limit would count every process of the person grading.
+  const noProcessLimit = { ...limits, processes: 65_536 };
+  return {
+    kind: 'none',
+    description: `not sandboxed: ${whyNot}; the program runs in the submission folder as you, and sees your files; limits: ${describeLimits(limits, false)}`,
+    limits,
+    plan: (command, args, env) =>
+      prlimit
+        ? { file: 'prlimit', args: [...prlimitArgs(noProcessLimit).filter((x) => !x.startsWith('--nproc')), '--', '/bin/sh', '-c', shellLine(command), 'sh', ...args], env, extendEnv: true }
+        : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(noProcessLimit).replace(/ulimit -u \d+ 2>\/dev\/null; /, '')} ${shellLine(command)}`, 'sh', ...args], env, extendEnv: true },
+    exitOf: (code, signal) => ({ code, signal }),
+    dispose: () => undefined,
+  };
+}
+
+export function describeLimits(l: ProgramLimits, processes: boolean): string {
+  return [
+    `${l.memoryMiB} MiB of memory per process`,
+    processes ? `${l.processes} processes and threads` : undefined,
+    `${l.cpuSeconds} s of CPU per process`,
+    `files up to ${l.fileSizeMiB} MiB`,
+    `${l.outputMiB} MiB of output`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
