@@ -33,7 +33,7 @@ async function all<T>(t: TestContext, items: T[], what: string, fn: (item: T) =>
   const first = failed[0].reason;
   if (!(first instanceof TestFailure)) throw first;
   if (failed.length === 1) throw first;
-  t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, { hint: first.hint, timeout: first.timeout });
+  t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, first.details);
 }
 
 /** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
