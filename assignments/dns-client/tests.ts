@@ -212,28 +212,34 @@ export default defineTests({
     const server = await dnsServer(t, () => undefined);
     const before = performance.now();
     const r = await runClient(t, server, { name: n, timeoutMs: T, retries: R });
+    const after = performance.now();
     const queries = server.queries.length;
     if (queries !== 1 + R)
       t.fail(`your client sent ${queries} queries; with --retries ${R} it must send exactly ${1 + R} (the first and ${R} retransmissions) and then give up.`, {
         hint: 'Count attempts: one query, then at most R retransmissions, each after T ms of silence.',
       });
     expectExit(r, 2, 'After 1+R attempts without an acceptable answer, give up with exit code 2.');
+    // When the client exited, as the grader can know it: no earlier than the start of the run
+    // plus its duration (the start may come later than `before`), no later than the moment the
+    // run returned (the exit is seen late). On a loaded machine the two can be 200 ms apart; each
+    // bound is judged on the end that favours the program, so the load never decides.
     const firstAt = server.startedAt + server.queries[0].atMs;
-    const gaveUpAfter = Math.round(before + r.durationMs - firstAt);
-    t.log(`gave up ${gaveUpAfter} ms after the first query (${1 + R} × ${T} ms = ${(1 + R) * T} ms)`);
+    const earliest = Math.round(before + r.durationMs - firstAt);
+    const latest = Math.round(after - firstAt);
+    t.log(`gave up ${earliest}–${latest} ms after the first query (${1 + R} × ${T} ms = ${(1 + R) * T} ms)`);
     // The query count and the exit code are right (checked above): only time can be off here.
-    if (gaveUpAfter < (1 + R) * T * 0.8)
+    if (latest < (1 + R) * T * 0.8)
       t.failTiming({
-        message: `your client gave up ${gaveUpAfter} ms after its first query, before ${1 + R} attempts of ${T} ms had passed.`,
+        message: `your client gave up ${latest} ms after its first query, before ${1 + R} attempts of ${T} ms had passed.`,
         hint: 'Wait the full T ms after the last retransmission too.',
-        measurements: [atLeast('gave up after', gaveUpAfter, (1 + R) * T * 0.8, { why: `${1 + R} attempts × T = ${T} ms, less a fifth for timer granularity` })],
+        measurements: [atLeast('gave up after', latest, (1 + R) * T * 0.8, { why: `${1 + R} attempts × T = ${T} ms, less a fifth for timer granularity` })],
         answersRight: true,
       });
-    if (gaveUpAfter > (1 + R) * T + 800)
+    if (earliest > (1 + R) * T + 800)
       t.failTiming({
-        message: `your client gave up only ${gaveUpAfter} ms after its first query; ${1 + R} attempts of ${T} ms take ${(1 + R) * T} ms.`,
+        message: `your client gave up only ${earliest} ms after its first query; ${1 + R} attempts of ${T} ms take ${(1 + R) * T} ms.`,
         hint: 'Give up as soon as the last attempt\'s T ms have passed.',
-        measurements: [atMost('gave up after', gaveUpAfter, (1 + R) * T + 800, { why: `${1 + R} attempts × T = ${T} ms, plus 800 ms for a loaded machine` })],
+        measurements: [atMost('gave up after', earliest, (1 + R) * T + 800, { why: `${1 + R} attempts × T = ${T} ms, plus 800 ms for a loaded machine` })],
         answersRight: true,
       });
   },
