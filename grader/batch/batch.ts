@@ -165,11 +165,11 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
   const timeoutMs = Number(process.env.SOCKGRADE_TEST_BATCH_TIMEOUT_MS) || def.budgetMs + 120_000 + 120_000;
   let next = 0;
   const workers: GraderWorker[] = [];
-  const slot = async (_: unknown, slotNumber: number) => {
+  const slot = async () => {
     // One worker per slot, replaced when it dies: grades in one slot never overlap.
     let w: GraderWorker | undefined;
     const getWorker = () => {
-      if (!w?.alive) workers.push((w = new GraderWorker(isolation, slotNumber)));
+      if (!w?.alive) workers.push((w = new GraderWorker(isolation)));
       return w;
     };
     while (next < todo.length && !opts.interrupt?.aborted) {

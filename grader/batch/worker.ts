@@ -15,7 +15,7 @@ import { processesOfRun } from '../run/procfs.js';
 import { Results } from '../results/schema.js';
 import { BatchEntry } from '../results/batch.js';
 import { NETNS_VAR, type Isolation } from '../run/netns.js';
-import { SANDBOX_UID_VAR, type SandboxMode } from '../run/sandbox.js';
+import type { SandboxMode } from '../run/sandbox.js';
 import type { WorkerJob, WorkerReply } from './protocol.js';
 import type { Submission } from './submissions.js';
 
@@ -94,11 +94,7 @@ export class GraderWorker {
   /** In every process the worker starts (environments are inherited, even by daemons). */
   private readonly token = `SOCKGRADE_WORKER=${randomBytes(8).toString('hex')}`;
 
-  /** `slot` numbers the batch's concurrent workers: each runs programs as a user of its own, so their process limits do not add up. */
-  constructor(
-    private readonly isolation: Isolation,
-    slot = 0,
-  ) {
+  constructor(private readonly isolation: Isolation) {
     const [cmd, ...args] = isolation.wrap([process.execPath, cliMain(), '__batch-worker']);
     const [tokenName, tokenValue] = this.token.split('=');
     this.proc = execa(cmd, args, {
@@ -112,7 +108,6 @@ export class GraderWorker {
         NO_COLOR: '1',
         FORCE_COLOR: undefined,
         [tokenName]: tokenValue,
-        [SANDBOX_UID_VAR]: String(65_533 - slot),
         ...(isolation.kind !== 'none' ? { [NETNS_VAR]: isolation.kind } : {}),
       },
       buffer: false,

@@ -3,7 +3,9 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import { execa } from 'execa';
+import path from 'node:path';
 import { detectIsolation } from '../run/netns.js';
+import { confine } from '../run/sandbox.js';
 import { packageVersion, typescriptTools } from '../paths.js';
 import { colors } from './terminal.js';
 
@@ -32,15 +34,21 @@ export async function doctorChecks(): Promise<Check[]> {
   const iso = await detectIsolation('auto');
   checks.push({
     ok: iso.kind === 'none' ? false : true,
-    what: `batch isolation: ${iso.kind === 'none' ? 'none' : iso.kind}`,
-    detail: iso.kind === 'none' ? `${iso.description}. Install bubblewrap (Debian/Ubuntu: apt install bubblewrap) for a network namespace per grader worker.` : iso.description,
+    what: `network namespace per grade: ${iso.kind === 'none' ? 'none' : iso.kind}`,
+    detail:
+      iso.kind === 'none'
+        ? `${iso.description}. Install bubblewrap (Debian/Ubuntu: apt install bubblewrap) for a network namespace per grade.`
+        : 'each grade (and each batch worker) gets a loopback of its own: the program reaches nothing else, and ports never collide',
   });
-  // Said plainly until it exists: isolation keeps grades apart, it does not contain a program.
-  checks.push({
-    ok: false,
-    what: 'sandbox for student programs: not yet',
-    detail: 'programs run as this user, with this user\'s files and network, limited only by the tests\' deadlines and output caps; grade code you do not trust in a VM or container',
-  });
+  // The sandbox exactly as a grade would set it up, tried on an empty folder.
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-doctor-'));
+  try {
+    const c = await confine({ dir: empty, PATH: process.env.PATH ?? '' });
+    c.dispose();
+    checks.push({ ok: c.kind === 'bubblewrap', what: `sandbox for student programs: ${c.kind === 'bubblewrap' ? 'bubblewrap' : 'none'}`, detail: c.description });
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
   const bwrap = await version('bwrap', ['--version']);
   checks.push({ ok: bwrap ? true : 'info', what: `bubblewrap: ${bwrap ?? 'not installed'}`, detail: bwrap ? 'bwrap is on PATH' : 'apt install bubblewrap (the preferred way to isolate grades)' });
   const procfs = fs.existsSync('/proc/self/environ') && fs.existsSync('/proc/net/tcp');

@@ -76,7 +76,8 @@ export class ServerUnderTest {
     record.cleanup = stop.summary;
     const limit = proc.limitHit();
     if (limit && record.exit) record.exit.limit = limit;
-    const stderrNote = stderrExcerpt(this.stderr.lastLines(8));
+    // A program stuck at a limit (a fork bomb) never listens: say which limit, not only the timeout.
+    const stderrNote = (limit && ready.status !== 'exited' ? ` It ran into a limit: ${limit}.` : '') + stderrExcerpt(this.stderr.lastLines(8));
     const secs = this.opts.startupTimeoutMs / 1000;
     switch (ready.status) {
       case 'exited': {

@@ -47,6 +47,7 @@ export function ulimitPrefix(l: ProgramLimits): string {
     .join(' ');
 }
 
+const FILE_TOO_LARGE = /File too large|EFBIG/;
 const OUT_OF_MEMORY = /MemoryError|out of memory|Cannot allocate memory|ENOMEM|bad_alloc|allocation failed|Failed to reserve|heap limit/i;
 
 /**
@@ -56,15 +57,16 @@ const OUT_OF_MEMORY = /MemoryError|out of memory|Cannot allocate memory|ENOMEM|b
  */
 export function limitFromExit(exit: { code: number | null; signal: string | null }, stderrTail: string[], l: ProgramLimits): string | undefined {
   if (exit.signal === 'SIGXCPU') return `it used more than ${l.cpuSeconds} s of CPU time (the limit) and was stopped`;
-  if (exit.signal === 'SIGXFSZ') return `it tried to write a file larger than ${l.fileSizeMiB} MiB (the limit) and was stopped`;
   const crashed = exit.signal !== null || (exit.code !== null && exit.code !== 0);
-  if (crashed && stderrTail.some((line) => OUT_OF_MEMORY.test(line)))
-    return `it ran out of memory: a process may use at most ${l.memoryMiB} MiB (the limit), and an allocation beyond that failed`;
-  if (crashed && stderrTail.some((line) => FORK_FAILED.test(line))) return processLimitSentence(l);
+  const said = (re: RegExp) => crashed && stderrTail.some((line) => re.test(line));
+  // Python ignores SIGXFSZ: its write fails with EFBIG instead.
+  if (exit.signal === 'SIGXFSZ' || said(FILE_TOO_LARGE)) return `it tried to write a file larger than ${l.fileSizeMiB} MiB (the limit) and was stopped`;
+  if (said(OUT_OF_MEMORY)) return `it ran out of memory: a process may use at most ${l.memoryMiB} MiB (the limit), and an allocation beyond that failed`;
+  if (said(FORK_FAILED)) return processLimitSentence(l);
   return undefined;
 }
 
-/** The sentence for a run that printed too much. */
+/** The sentence for a run that printed too much, or ran as many processes as it may. */
 export function outputLimitSentence(l: ProgramLimits): string {
   return `it printed more than ${l.outputMiB} MiB on stdout and stderr (the limit) and was stopped`;
 }
@@ -73,5 +75,5 @@ export function outputLimitSentence(l: ProgramLimits): string {
 const FORK_FAILED = /fork: retry|Cannot fork|can't start new thread|os\.fork\(\)|fork\(\) failed|spawn EAGAIN|pthread_create/i;
 
 export function processLimitSentence(l: ProgramLimits): string {
-  return `it tried to run more than ${l.processes} processes and threads at once (the limit); starting more failed`;
+  return `it tried to run more than ${l.processes} processes and threads at once (the limit); starting more failed, and all of them were stopped`;
 }

@@ -3,9 +3,10 @@
 // (Linux: /proc, by an environment marker that survives setsid and double forks) that nothing
 // of it is left running.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { limitFromExit, outputLimitSentence } from './limits.js';
+import { limitFromExit, outputLimitSentence, processLimitSentence } from './limits.js';
 import { HeadTail } from './output.js';
 import { processesOfRun } from './procfs.js';
 import type { Confinement } from './sandbox.js';
@@ -47,6 +48,19 @@ export function describeExit(exit: { code: number | null; signal: string | null;
   return exit.limit ? `${how} (${exit.limit})` : how;
 }
 
+const FATAL = new Set(['SIGSEGV', 'SIGABRT', 'SIGKILL', 'SIGXCPU', 'SIGXFSZ', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTERM', 'SIGINT', 'SIGPIPE', 'SIGSYS', 'SIGTRAP', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM']);
+
+/**
+ * A shell that did not exec its command (a redirect, a pipeline), and bubblewrap's monitor,
+ * exit with 128+n when the program was killed by signal n: turn that back into the signal, so
+ * "was killed by SIGSEGV" stays true whatever ran the program.
+ */
+function exitOf(code: number | null, signal: string | null): { code: number | null; signal: string | null } {
+  if (code === null || code <= 128) return { code, signal };
+  const name = Object.entries(os.constants.signals).find(([, v]) => v === code - 128)?.[0];
+  return name && FATAL.has(name) ? { code: null, signal: name } : { code, signal };
+}
+
 /** Shell-quote one argument for /bin/sh. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -65,9 +79,13 @@ export class RunningProcess {
   exit: ExitInfo | undefined;
   /** Resolves when the process started by the shell exits (not its children). */
   readonly exited: Promise<ExitInfo>;
+  /** Resolves when its stdout and stderr have ended (all writers gone): what it printed last has been read. */
+  private readonly outputEnded: Promise<unknown>;
   private stopping = false;
   private printed = 0;
   private outputLimited = false;
+  /** Processes of the run found when it was stopped (a fork bomb is told by their number). */
+  private processesAtStop = 0;
 
   private constructor(
     child: ResultPromise,
@@ -92,9 +110,10 @@ export class RunningProcess {
     };
     child.stdout?.on('data', take(stdout));
     child.stderr?.on('data', take(stderr));
+    this.outputEnded = Promise.all([child.stdout, child.stderr].map((s) => s && new Promise((resolve) => s.once('close', resolve))));
     this.exited = new Promise<ExitInfo>((resolve) => {
       child.on('exit', (code, signal) => {
-        this.exit = { ...(confinement ? confinement.exitOf(code, signal) : { code, signal }), atMs: performance.now() };
+        this.exit = { ...exitOf(code, signal), atMs: performance.now() };
         resolve(this.exit);
       });
       child.on('error', () => {
@@ -140,6 +159,9 @@ export class RunningProcess {
   limitHit(): string | undefined {
     if (!this.confinement) return undefined;
     if (this.outputLimited) return outputLimitSentence(this.confinement.limits);
+    // Threads count against the limit too, and a fork bomb's dead children are reaped as it
+    // runs: three quarters of the limit in processes alone is a program at its limit.
+    if (this.processesAtStop >= 0.75 * this.confinement.limits.processes) return processLimitSentence(this.confinement.limits);
     return this.exit ? limitFromExit(this.exit, this.stderr.lastLines(30), this.confinement.limits) : undefined;
   }
 
@@ -180,6 +202,7 @@ export class RunningProcess {
   async stop(graceMs = 2000, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<StopReport> {
     const alreadyExited = !this.running;
     this.stopping = true;
+    if (this.confinement) this.processesAtStop = Math.max(this.processesAtStop, processesOfRun(this.marker, this.pid, true)?.length ?? 0);
     const deadline = performance.now() + graceMs;
     signalGroup(this.pid, first);
     // Wait for the leader (an event); the rest is polled: no event says "this group is empty".
@@ -218,6 +241,9 @@ export class RunningProcess {
         : 'it exited on SIGTERM';
     if (leftovers.length) summary += `; it left ${leftovers.length} process(es) running outside its process group (${leftovers.join(', ')}), stopped too`;
     if (alive.length) summary += `; WARNING: could not kill ${alive.map((p) => p.pid).join(', ')}`;
+    // The exit event can come before the last of its output: read it, so the report (and the
+    // limit it points to) has its final words. Bounded: nothing of it is alive to write now.
+    await Promise.race([this.outputEnded, delay(500, undefined, { ref: false })]);
     return { alreadyExited, forced, leftovers, summary };
   }
 

@@ -44,15 +44,23 @@ function cmdline(pid: number): string | undefined {
   }
 }
 
-/** Live (non-zombie) processes whose environment holds `marker` (NAME=value), or in process group `pgid`. */
-export function processesOfRun(marker: string, pgid?: number): ProcInfo[] | undefined {
+/**
+ * Live (non-zombie) processes whose environment holds `marker` (NAME=value), or in process
+ * group `pgid`; with `zombies`, also the dead ones of the group not yet reaped (they still
+ * count against a process limit).
+ */
+export function processesOfRun(marker: string, pgid?: number, zombies = false): ProcInfo[] | undefined {
   if (!hasProcfs) return undefined;
   const needle = Buffer.from(marker + '\0');
   const out: ProcInfo[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     const info = readStat(pid);
-    if (!info || info.state === 'Z' || info.state === 'X') continue;
+    if (!info) continue;
+    if (info.state === 'Z' || info.state === 'X') {
+      if (zombies && info.pgrp === pgid) out.push(info);
+      continue;
+    }
     let match = pgid !== undefined && info.pgrp === pgid;
     if (!match) {
       try {

@@ -8,6 +8,7 @@
 // limits.ts. Without bubblewrap the program runs in the submission folder itself under the
 // limits that can be set there, and the report says the run was not sandboxed.
 import { execa } from 'execa';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,11 +36,6 @@ export interface Confinement {
   workDir?: string;
   /** The argv that runs `sh -c "<command> \"$@\""` with `args`, confined. */
   plan(command: string, args: string[], env: Record<string, string>): SpawnPlan;
-  /**
-   * bubblewrap's monitor process exits with 128+n when the program was killed by signal n:
-   * turn that back into the signal, so "was killed by SIGSEGV" stays true.
-   */
-  exitOf(code: number | null, signal: string | null): { code: number | null; signal: string | null };
   /** Removes the scratch copy. */
   dispose(): void;
 }
@@ -61,8 +57,13 @@ const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
 const ROOT_LINKS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 const PASSED_ENV = /^(LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|PYENV_VERSION|JAVA_HOME)$/;
 const TMP_SIZE = 256 * 1024 * 1024;
-/** The unprivileged user programs run as (a batch gives each worker its own, so process limits are per grade). */
+/**
+ * Run as root, each grade's programs run as a user of their own, picked at random from a range
+ * no account uses: the kernel counts the process limit per user, so a fork bomb in one grade
+ * cannot starve a grade running beside it. SOCKGRADE_SANDBOX_UID fixes it.
+ */
 export const SANDBOX_UID_VAR = 'SOCKGRADE_SANDBOX_UID';
+const UID_RANGE = { from: 200_000, count: 100_000 };
 /** More folders a program may read, for a course whose programs share a library (colon-separated absolute paths). */
 export const SANDBOX_READONLY_VAR = 'SOCKGRADE_SANDBOX_READONLY';
 
@@ -154,12 +155,6 @@ function chownTree(p: string, uid: number): void {
   for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
 }
 
-function signalName(n: number): string | undefined {
-  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0];
-}
-
-const FATAL = new Set(['SIGSEGV', 'SIGABRT', 'SIGKILL', 'SIGXCPU', 'SIGXFSZ', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGTERM', 'SIGINT', 'SIGPIPE', 'SIGSYS', 'SIGTRAP', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGALRM']);
-
 function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[] }): string[] {
   const a = ['--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent'];
   // As root, bubblewrap runs without a user namespace; setpriv then drops to an ordinary uid
@@ -240,7 +235,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
   if (!whyNot && !hasCommand('bwrap')) whyNot = 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)';
   if (!whyNot) {
     const root = process.getuid?.() === 0;
-    const uid = Number(process.env[SANDBOX_UID_VAR] ?? 65534);
+    const uid = Number(process.env[SANDBOX_UID_VAR]) || UID_RANGE.from + randomInt(UID_RANGE.count);
     const home = os.homedir();
     const hidden = { within: [packageRoot, ...(opts.private ?? [])].map((p) => path.resolve(p)), above: [home] };
     const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
@@ -252,7 +247,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
       const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;
       return {
         kind: 'bubblewrap',
-        description: `sandboxed (bubblewrap): a scratch copy of the submission, the system read-only, a private /tmp, user ${root ? uid : 'nobody'} without privileges; limits: ${describeLimits(limits, true)}`,
+        description: `sandboxed (bubblewrap): a scratch copy of the submission, the system read-only, a private /tmp, ${root ? `a user of its own (uid ${uid})` : 'user nobody'} without privileges; limits: ${describeLimits(limits, true)}`,
         limits,
         workDir: scratch,
         plan: (command, args, env) => ({
@@ -261,10 +256,6 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
           env: { ...env0, HOME: '/tmp', TMPDIR: '/tmp', USER: 'nobody', ...env },
           extendEnv: false,
         }),
-        exitOf: (code, signal) => {
-          const name = code !== null && code > 128 ? signalName(code - 128) : undefined;
-          return name && FATAL.has(name) ? { code: null, signal: name } : { code, signal };
-        },
         dispose: () => fs.rmSync(scratch, { recursive: true, force: true }),
       };
     }
@@ -283,7 +274,6 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
       prlimit
         ? { file: 'prlimit', args: [...prlimitArgs(noProcessLimit).filter((x) => !x.startsWith('--nproc')), '--', '/bin/sh', '-c', shellLine(command), 'sh', ...args], env, extendEnv: true }
         : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(noProcessLimit).replace(/ulimit -u \d+ 2>\/dev\/null; /, '')} ${shellLine(command)}`, 'sh', ...args], env, extendEnv: true },
-    exitOf: (code, signal) => ({ code, signal }),
     dispose: () => undefined,
   };
 }

@@ -17,20 +17,25 @@ function realPython(): string | undefined {
 }
 
 const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'python3')).find((p) => fs.existsSync(p));
-const real = realPython();
-if (real && onPath && fs.realpathSync(onPath) !== fs.realpathSync(real)) {
-  const dir = path.join(os.tmpdir(), `sockgrade-python-${process.getuid?.() ?? 0}`);
+const found = realPython();
+// The interpreter itself, never a link to it (a link to the link would loop).
+const real = found && fs.existsSync(found) ? fs.realpathSync(found) : undefined;
+const dir = path.join(os.tmpdir(), `sockgrade-python-${process.getuid?.() ?? 0}`);
+if (real && onPath && !real.startsWith(dir + path.sep) && fs.realpathSync(onPath) !== real) {
   fs.mkdirSync(dir, { recursive: true });
   const link = path.join(dir, 'python3');
+  let current: string | undefined;
   try {
-    if (fs.readlinkSync(link) !== real) fs.rmSync(link);
+    current = fs.readlinkSync(link);
   } catch {
     /* no link yet */
   }
-  try {
-    fs.symlinkSync(real, link);
-  } catch {
-    /* made by a parallel worker */
+  if (current !== real) {
+    // Made under another name and renamed over the old one: parallel workers never see it missing.
+    const tmp = `${link}.${process.pid}`;
+    fs.rmSync(tmp, { force: true });
+    fs.symlinkSync(real, tmp);
+    fs.renameSync(tmp, link);
   }
   process.env.PATH = `${dir}${path.delimiter}${process.env.PATH}`;
 }
