@@ -241,7 +241,8 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
     const scratch = scratchCopy(opts.dir, root ? uid : undefined);
-    const fixed = bwrapArgs({ dir: opts.dir, scratch, uid, root, limits, runtimes });
+    // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
+    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes });
     const verdict = await probe(fixed);
     if (verdict === true) {
       const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;

@@ -14,4 +14,4 @@ for host, port in [("1.1.1.1", 80), ("8.8.8.8", 53), ("10.0.2.2", 22), ("192.168
         print(f"REACHED udp {host}:{port}", flush=True)
     except OSError as e:
         print(f"blocked udp {host}:{port}: {e}", file=sys.stderr, flush=True)
-hostile_lib.serve_ping()
+hostile_lib.serve()

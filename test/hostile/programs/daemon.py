@@ -14,4 +14,4 @@ if os.fork() == 0:
         while True:
             time.sleep(1)
     os._exit(0)
-hostile_lib.serve_ping()
+hostile_lib.serve()

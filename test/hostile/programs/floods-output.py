@@ -5,4 +5,4 @@ import hostile_lib
 block = (b"flood " * 200 + b"\n") * 900
 for i in range(64):
     os.write(1 if i % 2 else 2, block)
-hostile_lib.serve_ping()
+hostile_lib.serve()

@@ -20,4 +20,4 @@ while True:
         break
     if pid == 0:
         keep_forking()
-hostile_lib.serve_ping(threads=False)
+hostile_lib.serve(threads=False)

@@ -36,6 +36,15 @@ def _answer(conn):
             conn.sendall(b"+PONG\r\n")
 
 
+def serve(**kw):
+    """Become the real server when one was put beside the program (the batch test gives each
+    hostile program a reference solution, so a whole grade runs), else answer PING."""
+    real = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
+    if os.path.exists(real) and not kw.get("background"):
+        os.execv(sys.executable, [sys.executable, real, "--port", str(port_arg())])
+    serve_ping(**kw)
+
+
 def serve_ping(background=False, threads=True):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -4,4 +4,4 @@ import hostile_lib
 
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(s, signal.SIG_IGN)
-hostile_lib.serve_ping()
+hostile_lib.serve()

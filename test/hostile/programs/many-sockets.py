@@ -14,4 +14,4 @@ try:
         held.append(c)
 except OSError as e:
     print(f"stopped after {len(held)} sockets: {e}", file=sys.stderr, flush=True)
-hostile_lib.serve_ping()
+hostile_lib.serve()

@@ -12,4 +12,4 @@ for pattern in t.get("read", []) + ["/root/*", "/home/*/*", "/etc/shadow"]:
             print(f"LEAKED {path}: {data[:20]!r}", flush=True)
         except OSError as e:
             print(f"denied {path}: {e.strerror}", file=sys.stderr, flush=True)
-hostile_lib.serve_ping()
+hostile_lib.serve()

@@ -13,4 +13,4 @@ for path in t.get("write", []):
         print(f"WROTE {path}", flush=True)
     except OSError as e:
         print(f"denied {path}: {e.strerror}", file=sys.stderr, flush=True)
-hostile_lib.serve_ping()
+hostile_lib.serve()
