@@ -622,7 +622,7 @@ export function buildView(r: Results, limits: Limits): ReportView {
     },
     anyFailed: r.counts.failed + r.counts.timeout + r.counts.error > 0,
     notes: [...hiddenNotes(r), ...r.notes.map(sanitizeText)],
-    environment: `Node ${sanitizeLine(r.environment.node)} on ${sanitizeLine(r.environment.platform)}`,
+    environment: `Node ${sanitizeLine(r.environment.node)} on ${sanitizeLine(r.environment.platform)}${r.environment.sandbox ? ` · ${sanitizeLine(r.environment.sandbox)}` : ''}`,
     schemaVersion: r.schemaVersion,
   };
 }

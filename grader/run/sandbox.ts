@@ -230,7 +230,7 @@ function hasCommand(name: string): boolean {
 export async function confine(opts: ConfineOptions): Promise<Confinement> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const mode = opts.mode ?? 'auto';
-  let whyNot = mode === 'off' ? 'the sandbox was turned off (--no-sandbox)' : '';
+  let whyNot = mode === 'off' ? 'the sandbox was turned off (--sandbox off)' : '';
   if (!whyNot && process.platform !== 'linux') whyNot = `bubblewrap needs Linux (this is ${process.platform})`;
   if (!whyNot && !hasCommand('bwrap')) whyNot = 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)';
   if (!whyNot) {

@@ -152,6 +152,39 @@ describe('sockgrade grade', () => {
   });
 });
 
+describe('sockgrade grade, sandboxed or not', () => {
+  // A machine without bubblewrap (a macOS laptop, a bare CI image): a PATH holding the tools a
+  // grade needs and not bwrap or unshare. The grade still works, and one line says it is not sandboxed.
+  test('without bubblewrap: graded as usual, under the limits it can set, and one line says so', async () => {
+    const bin = tmp();
+    for (const tool of ['python3', 'sh', 'prlimit', 'ip']) {
+      const found = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
+      if (found) fs.symlinkSync(fs.realpathSync(found), path.join(bin, tool));
+    }
+    const out = tmp();
+    const r = await run(['grade', at('solutions', 'kv-server', 'python'), '--only', 'basics', '--report-dir', out], { env: { PATH: bin } });
+    expect(r.code).toBe(0);
+    const notes = r.stdout.split('\n').filter((l) => /not sandboxed/.test(l));
+    expect(notes).toEqual([expect.stringMatching(/^note: not sandboxed: bubblewrap is not installed \(Debian\/Ubuntu: apt install bubblewrap\); the program runs in the submission folder as you/)]);
+    const results = Results.parse(JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')));
+    expect(results.environment.sandbox).toMatch(/^not sandboxed: /);
+    expect(results.score.percent).toBe(100);
+  });
+
+  test.runIf(fs.existsSync('/usr/bin/bwrap'))('with bubblewrap: the report says how the program was confined', async () => {
+    const out = tmp();
+    const r = await run(['grade', at('solutions', 'kv-server', 'python'), '--only', 'ping', '--report-dir', out, '--sandbox', 'on']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^sandboxed \(bubblewrap\): a scratch copy of the submission, the system read-only, a private \/tmp/m);
+    expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('sandboxed (bubblewrap)');
+    const off = await run(['grade', at('solutions', 'kv-server', 'python'), '--only', 'ping', '--report-dir', out, '--sandbox', 'off']);
+    expect(off.stdout).toMatch(/^note: not sandboxed: the sandbox was turned off \(--sandbox off\)/m);
+    const bad = await run(['grade', at('solutions', 'kv-server', 'python'), '--sandbox', 'maybe']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--sandbox: unknown value "maybe"/);
+  });
+});
+
 describe('sockgrade grade | head', () => {
   test('a reader that closes the pipe early does not stop grading or lose the reports', async () => {
     const out = tmp();
