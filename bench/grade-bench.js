@@ -5,7 +5,9 @@
 // grid behind the link proxy, to show the proxy is not the bottleneck (its CPU per line).
 // Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip
 // (the gossip-peer runs only), --only proxy (the 50-peer run only), --only batch (the batch run
-// only: 40 kv-server submissions at --jobs 1 and at --jobs 8; target: at least 4x faster at 8).
+// only: 40 kv-server submissions at --jobs 1 and at --jobs 8; target: at least 4x faster at 8),
+// --only sandbox (what the sandbox costs a student's run: the CLI on kv-server with --sandbox on
+// and off, alternating; its own network namespace, a second Node start, the scratch copy).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -23,7 +25,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch';
+const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -76,12 +78,35 @@ if (only === 'batch') {
   await batchBench(40);
   process.exit(0);
 }
+if (only === 'sandbox') {
+  await sandboxBench();
+  process.exit(0);
+}
 if (only !== 'proxy') {
   await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));
   await bench('gossip-peer, Python reference solution', path.join(root, 'solutions/gossip-peer/python'));
 }
 await proxyBench(10, 5, 300);
 if (!only) await batchBench(40);
+
+/** The CLI as a student runs it, sandboxed and not, alternating so that load hits both alike. */
+async function sandboxBench() {
+  const { execFileSync } = await import('node:child_process');
+  const dir = path.join(root, 'solutions/kv-server/python');
+  const out = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'sockgrade-bench-'));
+  const walls = { on: [], off: [] };
+  for (let i = 0; i < runs; i++)
+    for (const mode of ['on', 'off']) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, [path.join(root, 'bin/sockgrade.js'), 'grade', dir, '--report-dir', out, '--sandbox', mode], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+      walls[mode].push(performance.now() - t0);
+    }
+  fs.rmSync(out, { recursive: true, force: true });
+  console.log(`\nsandbox cost: sockgrade grade kv-server (Python), ${runs} runs each, medians of wall time`);
+  console.log(`  --sandbox on   ${ms(median(walls.on))}   (own network namespace, bubblewrap per program start, scratch copy)`);
+  console.log(`  --sandbox off  ${ms(median(walls.off))}`);
+  console.log(`  cost           ${ms(median(walls.on) - median(walls.off))} (${(median(walls.on) / median(walls.off)).toFixed(2)}x)`);
+}
 
 /** CPU time of every process in a process group (a peer and its shell), from /proc (Linux), in ms. */
 function cpuOf(pgid) {
