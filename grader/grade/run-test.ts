@@ -69,6 +69,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
   let message: string | undefined;
   let hint: string | undefined;
   let diff: TestResult['diff'];
+  let timing: TestResult['timing'];
   try {
     await Promise.race([input.fn(ctx), deadline]);
   } catch (e) {
@@ -77,6 +78,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
       message = e.message;
       hint = e.hint;
       diff = e.diff;
+      timing = e.timing;
     } else if (e instanceof DeadlineReached) {
       status = 'timeout';
       message = `the test did not finish within its deadline of ${input.timeoutMs} ms${extendedMs ? ` (plus ${Math.round(extendedMs)} ms for starting programs)` : ''}.`;
@@ -112,6 +114,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
     ...(message ? { message } : {}),
     ...(hint ?? (status !== 'passed' ? def.hint : undefined) ? { hint: hint ?? def.hint } : {}),
     ...(diff ? { diff } : {}),
+    ...(timing ? { timing } : {}),
     transcript: ctx.transcript.entries(),
     transcriptDropped: ctx.transcript.dropped,
     log: ctx.logLines,
