@@ -196,6 +196,12 @@ function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean
   return a;
 }
 
+// Scratch copies still in use: removed however the grader ends (an exception, process.exit, Ctrl-C twice).
+const scratches = new Set<string>();
+process.once('exit', () => {
+  for (const s of scratches) fs.rmSync(s, { recursive: true, force: true });
+});
+
 let bwrapWorks: Map<string, string | true> | undefined;
 
 /** Runs `true` under exactly these arguments: bubblewrap may be installed but forbidden (no user namespaces). */
@@ -241,6 +247,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
     const scratch = scratchCopy(opts.dir, root ? uid : undefined);
+    scratches.add(scratch);
     // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
     const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes });
     const verdict = await probe(fixed);
@@ -257,10 +264,14 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
           env: { ...env0, HOME: '/tmp', TMPDIR: '/tmp', USER: 'nobody', ...env },
           extendEnv: false,
         }),
-        dispose: () => fs.rmSync(scratch, { recursive: true, force: true }),
+        dispose: () => {
+          fs.rmSync(scratch, { recursive: true, force: true });
+          scratches.delete(scratch);
+        },
       };
     }
     fs.rmSync(scratch, { recursive: true, force: true });
+    scratches.delete(scratch);
     whyNot = `bubblewrap is installed but cannot run here (${verdict})`;
   }
   if (mode === 'on') throw new ConfigError(`the sandbox was required (--sandbox on), but ${whyNot}`, 'Install bubblewrap (apt install bubblewrap) on Linux, or grade with --sandbox auto.');

@@ -44,9 +44,9 @@ function autograderRoot(fill: (submission: string, root: string) => void): strin
   return root;
 }
 
-function runAutograder(root: string): Promise<{ code: number; stdout: string; stderr: string; results: GsResults }> {
+function runAutograder(root: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; results: GsResults }> {
   return new Promise((resolve, reject) =>
-    execFile('bash', [path.join(root, 'source', 'run_autograder')], { cwd: root, env: { ...process.env, AUTOGRADER_ROOT: root, NO_COLOR: '1' }, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile('bash', [path.join(root, 'source', 'run_autograder')], { cwd: root, env: { ...process.env, AUTOGRADER_ROOT: root, NO_COLOR: '1', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
       try {
         const text = fs.readFileSync(path.join(root, 'results', 'results.json'), 'utf8');
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, results: GsResults.parse(JSON.parse(text)) });
@@ -102,12 +102,13 @@ describe('sockgrade export gradescope', () => {
   it('a broken submission (keys never expire) loses exactly the expiry tests', async () => {
     const scenario = at('test', 'scenarios', 'kv-server', 'ignores-expiry');
     const expected: string[] = JSON.parse(fs.readFileSync(path.join(scenario, 'scenario.json'), 'utf8')).expectFailures;
-    // The scenario imports ../_base/kvbase.py: put _base beside submission/.
+    // The scenario imports ../_base/kvbase.py: put _base beside submission/, and let the
+    // sandbox show it (as a course would show a shared library).
     const root = autograderRoot((sub, r) => {
       copy(scenario, sub);
       copy(at('test', 'scenarios', 'kv-server', '_base'), path.join(r, '_base'));
     });
-    const { results } = await runAutograder(root);
+    const { results } = await runAutograder(root, { SOCKGRADE_SANDBOX_READONLY: path.join(root, '_base') });
     expect(results.score).toBeLessThan(total(results));
     const failed = results.tests!.filter((t) => t.status === 'failed');
     expect(failed.length).toBeGreaterThan(0);

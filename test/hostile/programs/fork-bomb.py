@@ -1,5 +1,6 @@
-# Forks until the system refuses (every child keeps forking too), and only then answers PING,
-# from its one thread: a new thread would be refused as well.
+# Forks until the system refuses (every child keeps trying too, every few seconds: a gentle bomb,
+# so that the project's other tests running beside this one keep their CPU), and only then
+# answers PING, from its one thread: a new thread would be refused as well.
 import os, sys, time
 import hostile_lib
 
@@ -9,7 +10,7 @@ def keep_forking():
         try:
             os.fork()
         except OSError:
-            time.sleep(0.5)
+            time.sleep(5)
 
 
 while True:
