@@ -155,7 +155,7 @@ function chownTree(p: string, uid: number): void {
   for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
 }
 
-function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[] }): string[] {
+function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[] }): string[] {
   const a = ['--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent'];
   // As root, bubblewrap runs without a user namespace; setpriv then drops to an ordinary uid
   // (a user namespace would map the sandbox's user back to root, owner of every root file).
@@ -168,6 +168,10 @@ function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean
     else if (st?.isDirectory()) a.push('--ro-bind', l, l);
   }
   a.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', String(TMP_SIZE), '--tmpfs', '/tmp');
+  // Private folders that the read-only system would show (a grader installed globally under
+  // /usr/lib/node_modules, a class folder under /opt) are covered with an empty folder; what
+  // the program may use of the grader is shown again below.
+  for (const h of o.hide) if (SYSTEM_DIRS.some((d) => inside(h, d)) || ROOT_LINKS.some((d) => inside(h, d))) a.push('--tmpfs', h);
   // Parents of what is shown are created world-readable (bubblewrap would copy the mode of
   // the real parent: /root is 0700).
   const made = new Set<string>(['/', '/tmp', ...SYSTEM_DIRS]);
@@ -249,7 +253,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     const scratch = scratchCopy(opts.dir, root ? uid : undefined);
     scratches.add(scratch);
     // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
-    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes });
+    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)) });
     const verdict = await probe(fixed);
     if (verdict === true) {
       const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;
