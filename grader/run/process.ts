@@ -160,8 +160,9 @@ export class RunningProcess {
     if (!this.confinement) return undefined;
     if (this.outputLimited) return outputLimitSentence(this.confinement.limits);
     // Threads count against the limit too, and a fork bomb's dead children are reaped as it
-    // runs: three quarters of the limit in processes alone is a program at its limit.
-    if (this.processesAtStop >= 0.75 * this.confinement.limits.processes) return processLimitSentence(this.confinement.limits);
+    // runs: three quarters of the limit in processes alone is a program at its limit (there is
+    // a process limit only in the sandbox).
+    if (this.confinement.kind === 'bubblewrap' && this.processesAtStop >= 0.75 * this.confinement.limits.processes) return processLimitSentence(this.confinement.limits);
     return this.exit ? limitFromExit(this.exit, this.stderr.lastLines(30), this.confinement.limits) : undefined;
   }
 
