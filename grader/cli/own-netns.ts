@@ -6,6 +6,7 @@
 // it), and the inner grader's exit code is returned.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import { detectIsolation, NETNS_VAR } from '../run/netns.js';
 
 /** Tells the inner grader to take Ctrl-C from its stdin. */
@@ -31,5 +32,6 @@ export async function rerunInOwnNetns(): Promise<number | undefined> {
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   process.off('SIGINT', relay);
   process.off('SIGTERM', relay);
-  return code ?? (signal ? 128 + 9 : 1);
+  // Killed by a signal: the shell's convention, 128 + its number.
+  return code ?? 128 + (signal ? (os.constants.signals[signal] ?? 0) : 0);
 }

@@ -29,21 +29,29 @@ export const DEFAULT_LIMITS: ProgramLimits = ProgramLimits.parse({});
 
 const MiB = 1024 * 1024;
 
-/** prlimit's options for the kernel-enforced limits (soft = hard, except CPU: SIGXCPU first, SIGKILL a second later). */
-export function prlimitArgs(l: ProgramLimits): string[] {
+/**
+ * The kernel-enforced limits as [prlimit option, ulimit flag, value] (soft = hard, except CPU:
+ * SIGXCPU first, SIGKILL a second later). `processes: false` leaves the process limit out:
+ * without a user of its own, it would count every process of the person grading.
+ */
+function kernelLimits(l: ProgramLimits, opts: { processes: boolean }): Array<[string, string]> {
   return [
-    `--data=${l.memoryMiB * MiB}`,
-    `--nproc=${l.processes}`,
-    `--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`,
-    `--fsize=${l.fileSizeMiB * MiB}`,
+    [`--data=${l.memoryMiB * MiB}`, `-d ${l.memoryMiB * 1024}`], // ulimit -d is in KiB
+    ...(opts.processes ? ([[`--nproc=${l.processes}`, `-u ${l.processes}`]] as Array<[string, string]>) : []),
+    [`--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`, `-t ${l.cpuSeconds}`],
+    [`--fsize=${l.fileSizeMiB * MiB}`, `-f ${l.fileSizeMiB * 2048}`], // ulimit -f counts 512-byte blocks
   ];
 }
 
+/** prlimit's options for the kernel-enforced limits. */
+export function prlimitArgs(l: ProgramLimits, opts = { processes: true }): string[] {
+  return kernelLimits(l, opts).map(([p]) => p);
+}
+
 /** The same limits as a shell prefix, for machines without prlimit (macOS): each ulimit that fails is skipped. */
-export function ulimitPrefix(l: ProgramLimits): string {
-  // ulimit -f counts 512-byte blocks in POSIX sh; -d is in KiB.
-  return [`ulimit -d ${l.memoryMiB * 1024}`, `ulimit -u ${l.processes}`, `ulimit -t ${l.cpuSeconds}`, `ulimit -f ${l.fileSizeMiB * 2048}`]
-    .map((u) => `${u} 2>/dev/null;`)
+export function ulimitPrefix(l: ProgramLimits, opts = { processes: true }): string {
+  return kernelLimits(l, opts)
+    .map(([, u]) => `ulimit ${u} 2>/dev/null;`)
     .join(' ');
 }
 

@@ -203,7 +203,8 @@ export class RunningProcess {
   async stop(graceMs = 2000, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<StopReport> {
     const alreadyExited = !this.running;
     this.stopping = true;
-    if (this.confinement) this.processesAtStop = Math.max(this.processesAtStop, processesOfRun(this.marker, this.pid, true)?.length ?? 0);
+    // Counted only where there is a process limit (limitHit): a /proc scan per stop otherwise.
+    if (this.confinement?.kind === 'bubblewrap') this.processesAtStop = Math.max(this.processesAtStop, processesOfRun(this.marker, this.pid, true)?.length ?? 0);
     const deadline = performance.now() + graceMs;
     signalGroup(this.pid, first);
     // Wait for the leader (an event); the rest is polled: no event says "this group is empty".

@@ -280,16 +280,14 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
   }
   if (mode === 'on') throw new ConfigError(`the sandbox was required (--sandbox on), but ${whyNot}`, 'Install bubblewrap (apt install bubblewrap) on Linux, or grade with --sandbox auto.');
   const prlimit = process.platform === 'linux' && hasCommand('prlimit');
-  // Without a user of its own, a process limit would count every process of the person grading.
-  const noProcessLimit = { ...limits, processes: 65_536 };
   return {
     kind: 'none',
     description: `not sandboxed: ${whyNot}; the program runs in the submission folder as you, and sees your files; limits: ${describeLimits(limits, false)}`,
     limits,
     plan: (command, args, env) =>
       prlimit
-        ? { file: 'prlimit', args: [...prlimitArgs(noProcessLimit).filter((x) => !x.startsWith('--nproc')), '--', '/bin/sh', '-c', shellLine(command), 'sh', ...args], env, extendEnv: true }
-        : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(noProcessLimit).replace(/ulimit -u \d+ 2>\/dev\/null; /, '')} ${shellLine(command)}`, 'sh', ...args], env, extendEnv: true },
+        ? { file: 'prlimit', args: [...prlimitArgs(limits, { processes: false }), '--', '/bin/sh', '-c', shellLine(command), 'sh', ...args], env, extendEnv: true }
+        : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(limits, { processes: false })} ${shellLine(command)}`, 'sh', ...args], env, extendEnv: true },
     dispose: () => undefined,
   };
 }
