@@ -62,6 +62,16 @@ export const AssignmentDefinition = z
     summary: z.string(),
     /** The student handout, relative to the assignment folder. */
     handout: z.string().optional(),
+    /**
+     * A folder of the assignment (relative to it) that the program is given: copied afresh for
+     * every grade, shown read-only in the sandbox, "{files}" in the program's arguments is
+     * replaced by the copy's path and tests find it as `t.files` (a web server's documents).
+     */
+    files: z
+      .string()
+      .regex(/^[^/]/, 'a folder inside the assignment folder')
+      .refine((f) => !f.split('/').includes('..'), 'a folder inside the assignment folder')
+      .optional(),
     program: ProgramDefinition,
     /** Total time budget for all tests; tests not started by then are skipped, and say so. */
     budgetMs: z.number().int().positive().default(60_000),

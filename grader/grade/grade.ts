@@ -14,6 +14,7 @@ import { stderrExcerpt } from '../run/output.js';
 import { describeExit, shellQuote } from '../run/process.js';
 import { confine, type Confinement, type SandboxMode } from '../run/sandbox.js';
 import { runBuild } from './build.js';
+import { copyAssignmentFiles, type FilesCopy } from './files.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { checkCommand, checkLinksStayInside } from './command-check.js';
 import { runTest } from './run-test.js';
@@ -122,7 +123,7 @@ function skipped(def: TestDefinition, groupId: string, status: 'skipped' | 'erro
 export async function grade(opts: GradeOptions): Promise<Results> {
   const dir = checkSubmissionDir(opts.dir);
   const manifest = readManifest(dir, opts.assignment);
-  const { definition, tests } = await loadAssignment(manifest.assignment);
+  const { definition, tests, dir: assignmentDir } = await loadAssignment(manifest.assignment);
   const visible = withoutHidden(definition.groups, !!opts.official, opts.only);
   const selected = selectTests(visible.groups, opts.only);
   const seed = opts.seed ?? newSeed();
@@ -140,12 +141,18 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   checkLinksStayInside(dir);
   if (manifest.build) checkCommand('build', manifest.build, dir, env.PATH);
   // Everything the program runs from here on runs confined, in a scratch copy when sandboxed.
-  const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly: opts.readOnly });
+  const files = definition.files ? copyAssignmentFiles(assignmentDir, definition.files) : undefined;
   try {
-    ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
-    return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement });
+    const readOnly = [...(opts.readOnly ?? []), ...(files ? [files.dir] : [])];
+    const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly });
+    try {
+      ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
+      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files });
+    } finally {
+      confinement.dispose();
+    }
   } finally {
-    confinement.dispose();
+    files?.dispose();
   }
 }
 
@@ -163,10 +170,11 @@ interface Prepared {
   note: (n: string) => void;
   env: Record<string, string>;
   confinement: Confinement;
+  files: FilesCopy | undefined;
 }
 
 async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> {
-  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement } = p;
+  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files } = p;
   const ev = opts.events ?? {};
   if (manifest.build) ev.onBuildStart?.(manifest.build);
   const { build, failure: buildFailure, limit: buildLimit } = await runBuild({
@@ -185,12 +193,12 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   const prog = definition.program;
   const server =
     prog.role === 'server'
-      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement })
+      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement, files: files?.dir })
       : undefined;
   const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0, confinement }) : undefined;
   const peers =
     prog.role === 'peers'
-      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement })
+      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement, files: files?.dir })
       : undefined;
   const clusters = peers ? new ClusterPool(peers.start) : undefined;
   const groups: GroupResult[] = [];
@@ -268,6 +276,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
             ...(server ? { server: { target: { host: '127.0.0.1', port: server.port }, program: server } } : {}),
             ...(client ? { runProgram: (args: string[], timeoutMs?: number) => client.run(args, def.id, timeoutMs) } : {}),
             ...(clusters ? { clusters } : {}),
+            ...(files ? { files: files.dir } : {}),
             timeoutMs: def.timeoutMs,
             interrupt: opts.interrupt,
           });

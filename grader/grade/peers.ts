@@ -11,8 +11,10 @@ import { waitForPort } from '../run/readiness.js';
 
 export interface PeersOptions {
   command: string;
-  /** The assignment's argument template: "{id}", "{port}", "{peers}" are replaced. */
+  /** The assignment's argument template: "{id}", "{port}", "{peers}", "{files}" are replaced. */
   args: string[];
+  /** The grade's copy of the assignment's files folder, for "{files}". */
+  files?: string;
   cwd: string;
   env: Record<string, string>;
   startupTimeoutMs: number;
@@ -74,7 +76,7 @@ export class PeerRunner {
   currentTest = '';
 
   readonly start: StartPeer = async (spec: PeerSpec, signal?: AbortSignal) => {
-    const args = this.opts.args.map((a) => a.replaceAll('{id}', spec.id).replaceAll('{port}', String(spec.port)).replaceAll('{peers}', spec.peers.join(',')));
+    const args = this.opts.args.map((a) => a.replaceAll('{id}', spec.id).replaceAll('{port}', String(spec.port)).replaceAll('{peers}', spec.peers.join(',')).replaceAll('{files}', this.opts.files ?? '{files}'));
     // Each start gets its own small capture; they are joined into the program's output, one
     // section per start, when it ends (so lines of 25 peers do not interleave).
     const out = new HeadTail(8 * 1024, 8 * 1024);

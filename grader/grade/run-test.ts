@@ -17,6 +17,7 @@ export interface RunTestInput {
   server?: ContextInit['server'];
   runProgram?: ContextInit['runProgram'];
   clusters?: ContextInit['clusters'];
+  files?: string;
   /** The test's deadline: its own timeout, cut short by what is left of the run's budget. */
   timeoutMs: number;
   /** Aborted when grading is interrupted. */
@@ -43,6 +44,7 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
     ...(input.server ? { server: input.server } : {}),
     ...(input.runProgram ? { runProgram: input.runProgram } : {}),
     ...(input.clusters ? { clusters: input.clusters } : {}),
+    ...(input.files ? { files: input.files } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
   let deadlineAt = start + input.timeoutMs;

@@ -10,8 +10,10 @@ import { waitForPort } from '../run/readiness.js';
 
 export interface ServerOptions {
   command: string;
-  /** The assignment's argument template; "{port}" is replaced. */
+  /** The assignment's argument template; "{port}" and "{files}" are replaced. */
   args: string[];
+  /** The grade's copy of the assignment's files folder, for "{files}". */
+  files?: string;
   cwd: string;
   env: Record<string, string>;
   startupTimeoutMs: number;
@@ -49,7 +51,7 @@ export class ServerUnderTest {
 
   async start(forTest: string | undefined, signal?: AbortSignal): Promise<StartOutcome> {
     this.port = await freePort();
-    const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)));
+    const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)).replaceAll('{files}', this.opts.files ?? '{files}'));
     // A separator line, so the report's captured output shows which start printed what.
     if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));
     const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: this.stdout, stderr: this.stderr });

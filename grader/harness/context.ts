@@ -52,6 +52,11 @@ export interface TestContext {
   readonly signal: AbortSignal;
   readonly program: ProgramView;
   /**
+   * The grade's copy of the assignment's `files` folder (what the program was given through
+   * "{files}"): read the expected contents from here. Undefined when the assignment has none.
+   */
+  readonly files: string | undefined;
+  /**
    * Run the student's program with these arguments appended and wait for it to exit (client
    * assignments). The run is stopped at `timeoutMs` (default: the assignment's run timeout) and
    * the result says so; it is also cut short by the test's own deadline.
@@ -105,6 +110,8 @@ export interface ContextInit {
   runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
   /** A peers assignment: where its clusters come from. */
   clusters?: ClusterPool;
+  /** The grade's copy of the assignment's `files` folder. */
+  files?: string;
 }
 
 export class TestContextImpl implements TestContext {
@@ -136,6 +143,9 @@ export class TestContextImpl implements TestContext {
   }
   get signal() {
     return this.init.signal;
+  }
+  get files() {
+    return this.init.files;
   }
   get program() {
     if (!this.init.server) throw new Error('this assignment\'s program is not a server (use t.run)');

@@ -1,0 +1,16 @@
+// The public authoring API: everything an assignment's tests.ts needs, from one module. An
+// assignment written against this file alone (assignments/http-server is) needs no change to the
+// engine; docs/authoring.md teaches it. The protocol kits of the shipped assignments (RESP, DNS,
+// JSON lines) are public too, imported from their own modules (grader/harness/resp.js, ...).
+export { defineTests, type TestFn, type TestSuite } from './harness/define.js';
+export type { TestContext, ProgramView, PeerProcess, PeerSpec } from './harness/context.js';
+export { TestFailure, fail, atMost, atLeast, failTiming, withTiming, type FailureDetails, type TimingFailure } from './harness/failure.js';
+export { firstDifference, byteDiff } from './harness/diff.js';
+export { type Random, randomBuffer, randomWord } from './harness/random.js';
+export { type Cluster, type ClusterSpec, type Traffic } from './harness/cluster.js';
+export { type Topology, line, ring, grid, tree, randomConnected, neighbours, hopsFrom, diameter } from './harness/topology.js';
+export { TcpClient, ConnectError, type Parser, type ParseStep, type ReadOutcome, type WriteOptions } from './net/tcp-client.js';
+export { chunk, type Chunking } from './net/chunking.js';
+export { Transcript } from './net/transcript.js';
+export { LinkProxy, type LinkProxyOptions, type Direction, type Verdict } from './net/link-proxy.js';
+export { quoteBytes, escapeBytes } from './results/escape.js';
