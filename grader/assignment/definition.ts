@@ -84,6 +84,8 @@ export const AssignmentDefinition = z
     /** Limits on the student's processes (memory, processes, CPU, file size, output, build time); each has a default. */
     limits: ProgramLimits.prefault({}),
     groups: z.array(GroupDefinition).min(1),
+    /** The total the tests' points must add up to (`sockgrade validate` checks it). */
+    points: z.number().positive().optional(),
     /** Measurements to rank submissions by (Gradescope's leaderboard): what a test reports with `t.metric(name, value)`. */
     leaderboard: z
       .array(z.object({ name: z.string().min(1), test: Id, metric: z.string().min(1), order: z.enum(['asc', 'desc']).default('desc') }))

@@ -42,12 +42,27 @@ export function readDefinition(id: string): AssignmentDefinition {
   return parsed.data;
 }
 
+/**
+ * The CLI runs the compiled tests: an instructor who edited tests.ts and forgot to build would
+ * otherwise grade with the old ones, silently.
+ */
+function checkCompiledCurrent(id: string, dir: string): void {
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))) {
+    const compiled = path.join(packageRoot, 'dist', 'assignments', id, f.replace(/\.ts$/, '.js'));
+    const src = fs.statSync(path.join(dir, f));
+    const out = fs.statSync(compiled, { throwIfNoEntry: false });
+    if (!out || src.mtimeMs > out.mtimeMs + 1000)
+      throw new ConfigError(`assignments/${id}/${f} changed since it was compiled (${out ? 'dist/ holds an older copy' : 'dist/ has no copy'})`, 'Run `npm run build` in the sockgrade folder, then again.');
+  }
+}
+
 export async function loadAssignment(id: string): Promise<LoadedAssignment> {
   const definition = readDefinition(id);
   const dir = path.join(assignmentsDir, id);
   // Compiled: the tests are in dist/assignments/<id>/tests.js; from source: tests.ts beside the definition.
   const testsFile = runningCompiled ? path.join(packageRoot, 'dist', 'assignments', id, 'tests.js') : path.join(dir, 'tests.ts');
   if (!fs.existsSync(testsFile)) throw new ConfigError(`assignment "${id}" has no tests (${testsFile} is missing)`, runningCompiled ? 'Run `npm run build`.' : undefined);
+  if (runningCompiled) checkCompiledCurrent(id, dir);
   const mod = (await import(pathToFileURL(testsFile).href)) as { default?: TestSuite };
   const tests = mod.default;
   if (!tests || typeof tests !== 'object') throw new ConfigError(`${testsFile} must export default defineTests({...})`);

@@ -79,6 +79,28 @@ function program(): Command {
     });
 
   cli
+    .command('validate')
+    .description('check assignments before release: solutions score full marks, starters start and score below, every scenario fails exactly what it declares, every test is caught, points add up, the handout names every stage')
+    .argument('[ids...]', 'assignment ids (default: all)')
+    .option('-j, --jobs <n>', 'programs graded at once (default: the cores; 1 for peers assignments)')
+    .option('--only <kinds>', 'grade only these kinds: solutions, starters, scenarios, counterparts (comma-separated)')
+    .option('--json', 'print the findings as JSON')
+    .action(async (ids: string[], opts) => {
+      const { validateCommand } = await import('./validate-command.js');
+      process.exitCode = await validateCommand(ids, opts);
+    });
+
+  cli
+    .command('new')
+    .description('scaffold a new assignment: assignments/<id>/, starter/<id>/, solutions/<id>/, test/scenarios/<id>/ with a working minimal example')
+    .argument('<id>', 'the new assignment\'s id (lower-case letters, digits, dashes)')
+    .option('--title <title>', 'its title')
+    .action(async (id: string, opts: { title?: string }) => {
+      const { newCommand } = await import('./new-command.js');
+      process.exitCode = await newCommand(id, opts);
+    });
+
+  cli
     .command('doctor')
     .description('what this machine offers the grader: isolation for batches, interpreters, tools')
     .action(async () => {

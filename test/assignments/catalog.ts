@@ -1,10 +1,10 @@
-// What the project ships for each assignment, found on disk: reference solutions, starters,
-// broken scenarios, and real counterparts. The suites below run over all of it, so a new
+// What the project ships for each assignment, found on disk by `sockgrade validate`'s catalog:
+// reference solutions, starters, broken scenarios, and real counterparts. The suites below run over all of it, so a new
 // assignment is tested the moment its folders exist.
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe } from 'vitest';
 import { listAssignments } from '../../grader/assignment/load.js';
+import { catalog, type CatalogItem } from '../../grader/validate/catalog.js';
 import { at } from '../helpers.js';
 
 /**
@@ -18,39 +18,14 @@ export const assignments = allAssignments.filter((a) =>
   heavyMode === 'skip' ? a.program.role !== 'peers' : heavyMode === 'only' ? a.program.role === 'peers' : true,
 );
 
-const subdirs = (...p: string[]): string[] =>
-  fs.existsSync(at(...p)) ? fs.readdirSync(at(...p)).filter((d) => !d.startsWith('_') && fs.statSync(at(...p, d)).isDirectory()).sort() : [];
+const items = (kind: CatalogItem['kind']) => assignments.flatMap((a) => catalog(a.id).filter((i) => i.kind === kind));
 
-export const solutions = assignments.flatMap((a) => subdirs('solutions', a.id).map((lang) => ({ assignment: a.id, lang, dir: at('solutions', a.id, lang) })));
-export const starters = assignments.flatMap((a) => subdirs('starter', a.id).map((lang) => ({ assignment: a.id, lang, dir: at('starter', a.id, lang) })));
-
-export interface Scenario {
-  assignment: string;
-  name: string;
-  dir: string;
-  bug: string;
-  expectFailures: string[];
-}
-
-export const scenarios: Scenario[] = assignments.flatMap((a) =>
-  subdirs('test', 'scenarios', a.id)
-    .filter((d) => fs.existsSync(at('test', 'scenarios', a.id, d, 'scenario.json')))
-    .map((name) => {
-      const dir = at('test', 'scenarios', a.id, name);
-      const s = JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8')) as { bug: string; expectFailures: string[] };
-      return { assignment: a.id, name, dir, bug: s.bug, expectFailures: s.expectFailures };
-    }),
-);
-
-/** Real programs (redis-server, dig) graded as submissions; expected.json lists their known, documented failures. */
-export const counterparts = subdirs('test', 'counterparts').flatMap((name) => {
-  const dir = at('test', 'counterparts', name);
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')) as { assignment: string; requires?: string };
-  const expectedFile = path.join(dir, 'expected.json');
-  const expected = fs.existsSync(expectedFile) ? (JSON.parse(fs.readFileSync(expectedFile, 'utf8')) as { expectFailures: string[]; why?: Record<string, string> }) : { expectFailures: [] };
-  if (!assignments.some((a) => a.id === manifest.assignment)) return [];
-  return [{ name, dir, assignment: manifest.assignment, expectFailures: expected.expectFailures, why: expected.why ?? {} }];
-});
+/** The shipped programs, as `sockgrade validate` finds them (grader/validate/catalog.ts). */
+export const solutions = items('solution').map((i) => ({ ...i, lang: i.name }));
+export const starters = items('starter').map((i) => ({ ...i, lang: i.name }));
+export const scenarios = items('scenario').map((i) => ({ ...i, bug: i.bug!, expectFailures: i.expectFailures! }));
+export type Scenario = (typeof scenarios)[number];
+export const counterparts = items('counterpart').map((i) => ({ ...i, expectFailures: i.expectFailures!, why: i.why ?? {} }));
 
 export function testIds(assignment: string): string[] {
   return assignments.find((a) => a.id === assignment)!.groups.flatMap((g) => g.tests.map((t) => t.id));

@@ -1,22 +1,21 @@
 // Sharpness: every broken program under test/scenarios/<assignment>/ fails exactly the tests its
 // scenario.json declares — so a test that stops catching its bug is noticed — and every test of
-// every assignment is caught by at least one scenario that does not fail everything.
+// every assignment is caught by at least one scenario that does not fail everything. These are
+// `sockgrade validate`'s checks (grader/validate), run per program so they grade in parallel.
 import { describe, expect, test } from 'vitest';
-import { grade } from '../../grader/grade/grade.js';
-import { failedIds } from '../helpers.js';
-import { assignments, describeByWeight, gradeTimeout, scenarios, testIds } from './catalog.js';
+import { loadAssignment } from '../../grader/assignment/load.js';
+import { catalog } from '../../grader/validate/catalog.js';
+import { staticChecks } from '../../grader/validate/static-checks.js';
+import { validateItem } from '../../grader/validate/validate.js';
+import { assignments, describeByWeight, gradeTimeout, scenarios } from './catalog.js';
 
-describe('each assignment has scenarios that catch each test', () => {
+describe('each assignment: points add up, the handout names every stage, scenarios catch each test', () => {
   for (const a of assignments)
-    test(a.id, () => {
-      const own = scenarios.filter((s) => s.assignment === a.id);
-      const ids = testIds(a.id);
-      expect(own.length).toBeGreaterThanOrEqual(8);
-      for (const s of own) for (const id of s.expectFailures) expect(ids, `${s.name} names an unknown test`).toContain(id);
-      // A scenario that fails everything proves little about any one test.
-      const targeted = own.filter((s) => s.expectFailures.length < ids.length);
-      const caught = new Set(targeted.flatMap((s) => s.expectFailures));
-      expect(ids.filter((id) => !caught.has(id)), 'tests no targeted scenario catches').toEqual([]);
+    test(a.id, async () => {
+      const { definition, dir } = await loadAssignment(a.id);
+      const items = catalog(a.id);
+      expect(staticChecks(definition, dir, items).problems).toEqual([]);
+      expect(items.filter((i) => i.kind === 'scenario').length).toBeGreaterThanOrEqual(8);
     });
 });
 
@@ -25,8 +24,8 @@ describe('each assignment has scenarios that catch each test', () => {
 // graded one at a time.
 function scenarioTest(s: (typeof scenarios)[number]) {
   test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
-    const r = await grade({ dir: s.dir, official: true });
-    expect(failedIds(r)).toEqual([...s.expectFailures].sort());
+    const r = await validateItem(s);
+    expect(r.problems).toEqual([]);
   }, gradeTimeout(s.assignment));
 }
 

@@ -1,0 +1,82 @@
+// What the project ships for one assignment, found on disk by convention: reference solutions
+// (solutions/<id>/<lang>/), starters (starter/<id>/<lang>/), broken scenarios
+// (test/scenarios/<id>/<bug>/ with scenario.json) and real counterparts (test/counterparts/<name>/
+// whose sockgrade.json names the assignment). Folders starting with "_" hold shared code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, formatZodIssues } from '../errors.js';
+import { readManifestAssignment } from '../grade/manifest.js';
+import { packageRoot } from '../paths.js';
+
+export const ScenarioFile = z.object({
+  /** The bug, in one sentence a student would recognise. */
+  bug: z.string().min(1),
+  /** The test ids this program must fail, no more and no fewer. */
+  expectFailures: z.array(z.string()),
+  notes: z.string().optional(),
+});
+
+export const CounterpartExpectations = z.object({
+  expectFailures: z.array(z.string()),
+  /** Why the real program fails each test it fails (its documented deviation). */
+  why: z.record(z.string(), z.string()).default({}),
+});
+
+export type ItemKind = 'solution' | 'starter' | 'scenario' | 'counterpart';
+
+export interface CatalogItem {
+  kind: ItemKind;
+  assignment: string;
+  /** The language (solutions, starters) or the folder's name (scenarios, counterparts). */
+  name: string;
+  dir: string;
+  /** Scenarios and counterparts: the tests the program must fail, exactly. */
+  expectFailures?: string[];
+  /** Scenarios: the bug; counterparts: why each expected failure happens. */
+  bug?: string;
+  why?: Record<string, string>;
+  /** Folders of shared code beside it (`_base`), shown read-only to the sandboxed program. */
+  shared: string[];
+}
+
+const subdirs = (dir: string): string[] =>
+  fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.statSync(path.join(dir, d)).isDirectory()).sort() : [];
+
+function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${file} is not valid:\n${formatZodIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Programs in <parent>/<name>/ (not "_" folders), with the "_" folders beside them as shared code. */
+function programsIn(parent: string, keep: (dir: string) => boolean = () => true): Array<{ name: string; dir: string; shared: string[] }> {
+  const all = subdirs(parent);
+  const shared = all.filter((d) => d.startsWith('_')).map((d) => path.join(parent, d));
+  return all.filter((d) => !d.startsWith('_') && keep(path.join(parent, d))).map((name) => ({ name, dir: path.join(parent, name), shared }));
+}
+
+export function catalog(assignment: string, root = packageRoot): CatalogItem[] {
+  const items: CatalogItem[] = [];
+  for (const p of programsIn(path.join(root, 'solutions', assignment))) items.push({ kind: 'solution', assignment, ...p });
+  for (const p of programsIn(path.join(root, 'starter', assignment))) items.push({ kind: 'starter', assignment, ...p });
+  const scenarios = path.join(root, 'test', 'scenarios', assignment);
+  for (const p of programsIn(scenarios, (d) => fs.existsSync(path.join(d, 'scenario.json')))) {
+    const s = readJson(path.join(p.dir, 'scenario.json'), ScenarioFile);
+    items.push({ kind: 'scenario', assignment, ...p, expectFailures: s.expectFailures, bug: s.bug });
+  }
+  const counterparts = path.join(root, 'test', 'counterparts');
+  for (const p of programsIn(counterparts, (d) => fs.existsSync(path.join(d, 'sockgrade.json')))) {
+    if (readManifestAssignment(p.dir) !== assignment) continue;
+    const file = path.join(p.dir, 'expected.json');
+    const e = fs.existsSync(file) ? readJson(file, CounterpartExpectations) : { expectFailures: [], why: {} };
+    items.push({ kind: 'counterpart', assignment, ...p, expectFailures: e.expectFailures, why: e.why });
+  }
+  return items;
+}
