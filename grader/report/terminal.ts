@@ -3,7 +3,7 @@
 // decided by the caller (TTY, NO_COLOR) and passed in; without it the output is plain text.
 import type { GroupResult, Results, TestResult } from '../results/schema.js';
 import { fit, padStart, sanitizeLine, width } from './format.js';
-import { render } from './templates.js';
+import { render, templates } from './templates.js';
 import { buildView, mergeAlike, TERMINAL_LIMITS, testView, transcriptColumns, type MergedTestView, type Row, type TestView } from './view.js';
 
 export interface LineWidths {
@@ -155,6 +155,39 @@ export function renderTerminalSummary(r: Results, opts: TerminalOptions): string
     showStderr: view.anyFailed && view.program.stderrTail.length > 0,
   };
   return clean(render('terminal-summary', ctx, { color: opts.color })).replace(/^\n+/, '').replace(/\n*$/, '\n');
+}
+
+// The same lines the summary prints for a failed build and for one test's details (its
+// templates/terminal-summary.txt.hbs blocks, rendered with the same partials), on their own.
+const FIRST_FAILURE = `{{#if build}}
+{{red rule}}
+{{#if build.command}}
+  {{dim "$"}} {{build.command}}
+{{/if}}
+  {{build.exit}} after {{build.durationText}}
+  {{> term-output build.output}}
+{{else}}
+{{badge badgeColour badgeLabel}} {{bold id}} {{dim "·"}} {{title}}  {{dim (concat pointsText " points")}}
+    {{> term-test-body}}
+{{/if}}
+`;
+let firstFailureTemplate: ((ctx: unknown, o: { data: { color: boolean } }) => string) | undefined;
+
+/**
+ * What `sockgrade grade --watch` shows in full: the failed build, or else the first test that
+ * needs attention, exactly as the summary renders it. Empty when there is nothing to show.
+ */
+export function renderFirstFailure(r: Results, opts: { color: boolean }): string {
+  const view = buildView(r, TERMINAL_LIMITS);
+  let ctx: object;
+  if (view.build.failed) ctx = { build: view.build, rule: rule(view.build.status === 'timeout' ? 'Build timed out' : 'Build failed') };
+  else {
+    const first = view.groups.flatMap((g) => g.tests).find((t) => t.needsAttention);
+    if (!first) return '';
+    ctx = detailsContext({ ...first, ids: [first.id], merged: false });
+  }
+  firstFailureTemplate ??= templates().handlebars.compile(FIRST_FAILURE, { noEscape: true });
+  return clean(firstFailureTemplate(ctx, { data: { color: opts.color } })).replace(/^\n+/, '').replace(/\n*$/, '\n');
 }
 
 /** The whole terminal report at once: group headers, test lines, then the summary. */
