@@ -21,6 +21,8 @@ export interface GradeCliOptions {
   failUnder?: string;
   official?: boolean;
   sandbox: string;
+  /** Grade again whenever the submission changes, until Ctrl-C (watch.ts). */
+  watch?: boolean;
 }
 
 const FORMATS: ReportFormat[] = REPORT_FORMATS;
@@ -51,6 +53,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   const formats = parseFormats(opts.format);
   const failUnder = parseFailUnder(opts.failUnder);
   const sandbox = parseSandbox(opts.sandbox);
+  if (opts.watch && failUnder !== undefined) throw new ConfigError('--fail-under cannot go with --watch', '--watch grades until Ctrl-C and has no pass/fail exit code; use --fail-under without --watch (in CI).');
   // The grade itself runs in a network namespace of its own where the machine offers one.
   if (sandbox !== 'off') {
     const code = await rerunInOwnNetns();
@@ -59,6 +62,11 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
   const only = opts.only?.flatMap((o) => o.split(',')).map((s) => s.trim()).filter(Boolean);
   const color = useColor();
   const reportDir = path.resolve(opts.reportDir ?? path.join(dir, 'sockgrade-report'));
+  if (opts.watch) {
+    // Inside the namespace, when there is one (above): the watch runs where the grades run.
+    const { watchCommand } = await import('./watch.js');
+    return watchCommand({ dir, assignment: opts.assignment, seed: opts.seed, only, official: !!opts.official, sandbox, reportDir, formats, verbose: !!opts.verbose });
+  }
   const pc = createColors(color);
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
