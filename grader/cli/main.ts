@@ -38,6 +38,7 @@ function program(): Command {
     .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
     .option('--official', 'official grading: run the hidden tests too (course staff)')
     .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
+    .option('-w, --watch', 'grade again whenever a file of the submission changes (failing tests first), until Ctrl-C')
     .action(async (dir: string, opts) => {
       const { gradeCommand } = await import('./grade-command.js');
       process.exitCode = await gradeCommand(dir, opts);
