@@ -197,10 +197,13 @@ export function expectStatus(t: TestContext, c: TcpClient, what: string, r: Http
 /** The body must be these bytes exactly. */
 export function expectBody(t: TestContext, c: TcpClient, what: string, r: HttpResponse, expected: Buffer, hint: string): void {
   if (r.body.equals(expected)) return;
-  t.fail(`${c.name}: ${what}: the body differs from the file (${r.body.length.toLocaleString('en-US')} bytes received, ${expected.length.toLocaleString('en-US')} expected).`, {
-    hint,
-    diff: byteDiff(expected, r.body),
-  });
+  const said = header(r, 'content-length');
+  t.fail(
+    said !== undefined && Number(said) !== expected.length
+      ? `${c.name}: ${what}: the response says Content-Length: ${said}, but the file has ${expected.length.toLocaleString('en-US')} bytes.`
+      : `${c.name}: ${what}: the body differs from the file (${r.body.length.toLocaleString('en-US')} bytes received, ${expected.length.toLocaleString('en-US')} expected).`,
+    { hint, diff: byteDiff(expected, r.body) },
+  );
 }
 
 /** Content-Length must equal the file's size (for HEAD, where no body shows it). */
