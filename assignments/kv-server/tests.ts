@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { defineTests } from '../../grader/harness/define.js';
 import type { TestContext } from '../../grader/harness/context.js';
 import { atLeast, atMost, TestFailure } from '../../grader/harness/failure.js';
-import { connectResp, showCommand, type Arg, type RespConnection } from '../../grader/harness/resp.js';
+import { around, connectResp, showCommand, showValue, type Arg, type RespConnection } from '../../grader/harness/resp.js';
 import { encodeCommand, parseReply, resp, type RespValue } from '../../grader/net/resp.js';
 import { quoteBytes } from '../../grader/results/escape.js';
 
@@ -34,7 +34,7 @@ async function allClients<T>(t: TestContext, items: T[], what: string, fn: (item
 async function errorOrNothing(t: TestContext, c: RespConnection, sent: string, waitMs: number): Promise<void> {
   const out = await c.client.read(parseReply, waitMs);
   if (out.status === 'complete' && out.value.type !== 'error')
-    t.fail(`${c.name}: sent malformed input ${sent}; the server answered ${quoteBytes(out.raw, { maxBytes: 60 })}, which is not an error.`, {
+    t.fail(`${c.name}: sent malformed input ${sent}; expected an error reply or the connection closed; received ${showValue(out.value)}.`, {
       hint: 'Malformed input must never be executed as a command: reply with an error ("-ERR Protocol error ...") and/or close that connection.',
     });
 }
@@ -105,7 +105,7 @@ export default defineTests({
     });
     await slow.client.write(cmd.subarray(half));
     const what = 'the rest of ECHO "hello"';
-    slow.check(what, resp.bulk('hello'), await slow.reply(what, resp.bulk('hello'), { hint: HINT_STREAM }));
+    slow.check(what, resp.bulk('hello'), await slow.reply(what, resp.bulk('hello'), { hint: HINT_STREAM }), HINT_STREAM);
   },
 
   async 'hundred-clients'(t) {
@@ -158,15 +158,21 @@ export default defineTests({
       try {
         c.check(what, x.expect, await c.reply(what, x.expect, { hint: HINT_STREAM, timeoutMs }), HINT_STREAM);
       } catch (e) {
+        // The message already says how many replies came before (each was checked as it came).
         if (e instanceof TestFailure && i > 0) t.log(`${i} replies were right before this one`);
         throw e;
       }
     }
     // Any stray bytes after the 1,000 replies would come before the answer to this sentinel.
     const nonce = t.key('end');
-    await c.expect(['ECHO', nonce], resp.bulk(nonce), {
-      hint: 'The 1,000 replies must be followed by nothing else: extra bytes arrived before the reply to the next command.',
-    });
+    const sentinel: Arg[] = ['ECHO', nonce];
+    await c.send(sentinel);
+    const what = `${showCommand(sentinel)} after the 1,000 replies`;
+    const got = await c.reply(what, resp.bulk(nonce));
+    if (!(got.value.type === 'bulk' && got.value.value?.equals(Buffer.from(nonce))))
+      t.fail(`${c.name}: the 1,000 replies were right; then sent ${showCommand(sentinel)}; expected ${showValue(resp.bulk(nonce))}; received ${showValue(got.value)} first, a reply to no command.`, {
+        hint: 'Every command gets exactly one reply: check for a reply written twice, or a stray line (a debug print, a prompt) written to the socket.',
+      });
     t.log('1,000 replies in order, nothing extra');
   },
 
@@ -256,16 +262,19 @@ export default defineTests({
   async expiry(t) {
     const c = await connectResp(t);
     const [ex, px, cleared] = [t.key('ex'), t.key('px'), t.key('cleared')];
-    await c.expect(['SET', px, 'short', 'PX', '100'], OK, { hint: 'SET accepts PX <milliseconds>.' });
+    const setPx: Arg[] = ['SET', px, 'short', 'PX', '100'];
+    await c.expect(setPx, OK, { hint: 'SET accepts PX <milliseconds>.' });
     const tPx = performance.now();
     await c.expect(['SET', cleared, 'v1', 'PX', '100'], OK);
     const tCleared = performance.now();
     await c.expect(['SET', cleared, 'v2'], OK);
-    await c.expect(['SET', ex, 'one second', 'EX', '1'], OK, { hint: 'SET accepts EX <seconds>.' });
+    const setEx: Arg[] = ['SET', ex, 'one second', 'EX', '1'];
+    await c.expect(setEx, OK, { hint: 'SET accepts EX <seconds>.' });
     const tEx = performance.now();
     await c.expect(['GET', ex], resp.bulk('one second'), { hint: 'EX counts seconds (PX counts milliseconds): a key set with EX 1 lives for one second.' });
     // Expiry is an event in time: poll for it, within a generous bound.
-    const waitGone = async (key: string, ttlMs: number, since: number, label: string) => {
+    const waitGone = async (set: Arg[], ttlMs: number, since: number, label: string) => {
+      const [, key, value] = set;
       const bound = ttlMs + 1000;
       for (;;) {
         await c.send(['GET', key]);
@@ -275,12 +284,14 @@ export default defineTests({
           t.log(`${label} gone after ${Math.round(performance.now() - since)} ms`);
           return;
         }
-        if (r.value.type !== 'bulk') c.check(what, NIL, r);
+        // Anything but the value that was set, or nil, is wrong at once (an empty string for a
+        // missing key is the classic): say so rather than "still there".
+        if (r.value.type !== 'bulk' || !r.value.value?.equals(Buffer.from(value))) c.check(`${what} (after ${showCommand(set)})`, NIL, r);
         const still = Math.round(performance.now() - since);
         if (still > bound)
           // A key still there is a wrong answer (GET must say nil), not a slow one: the time is detail.
           t.failTiming({
-            message: `${c.name}: the key set with ${label} is still there ${still} ms later (GET returned ${quoteBytes(r.raw, { maxBytes: 40 })}).`,
+            message: `${c.name}: sent ${showCommand(set)}; ${still.toLocaleString('en-US')} ms later ${what} still returned ${showValue(r.value)}; expected nil "$-1\\r\\n" once its ${ttlMs.toLocaleString('en-US')} ms had passed.`,
             hint: 'Remember when each key expires (now + EX*1000 or + PX ms) and treat an expired key as missing when it is read.',
             measurements: [atMost(`the key set with ${label} was still there after`, still, bound, { why: `its ${ttlMs} ms to live, plus 1,000 ms` })],
             answersRight: false,
@@ -288,11 +299,11 @@ export default defineTests({
         await delay(20);
       }
     };
-    await waitGone(px, 100, tPx, 'PX 100');
+    await waitGone(setPx, 100, tPx, 'PX 100');
     const sinceCleared = performance.now() - tCleared;
     if (sinceCleared < 150) await delay(150 - sinceCleared);
     await c.expect(['GET', cleared], resp.bulk('v2'), { hint: 'A plain SET (without EX or PX) removes the expiry the key had, as in Redis.' });
-    await waitGone(ex, 1000, tEx, 'EX 1');
+    await waitGone(setEx, 1000, tEx, 'EX 1');
   },
 
   async 'nx-xx'(t) {
@@ -431,6 +442,7 @@ export default defineTests({
     const WINDOW_MS = 2000;
     const conns = await Promise.all(Array.from({ length: CLIENTS }, () => connectResp(t)));
     let done = 0;
+    const perClient = conns.map(() => 0);
     // Replies judged only to tell "too slow" from "wrong" when too few came in time (the
     // verdict stays the rate's): the first wrong one, if any.
     let wrong: string | undefined;
@@ -446,8 +458,22 @@ export default defineTests({
           const left = end - performance.now();
           if (left <= 0) return;
           const out = await c.client.read(parseReply, left);
+          const which = `${showCommand(batch[j])} (command ${sent + j + 1} of ${PER_CLIENT}, in batches of ${BATCH})`;
+          // A reply that cannot be parsed, or a closed connection, is wrong, not slow.
+          if (out.status === 'invalid')
+            t.fail(`${c.name}: sent ${which}; received ${around(out.raw, out.offset)}, not valid RESP: ${out.reason} at byte ${out.offset}.`, {
+              hint: out.reason.includes('without "\\r"') ? 'End every line of a reply with "\\r\\n", not "\\n" alone.' : HINT_STREAM,
+            });
+          if (out.status === 'closed')
+            t.fail(`${c.name}: sent ${which}; the server ${out.reset ? 'reset (RST)' : 'closed'} the connection after ${perClient[ci]} replies.`, {
+              hint: 'A connection carries many commands: keep reading from it, and answer every command of a batch, until the client closes it.',
+            });
           if (out.status !== 'complete') return;
-          if (out.value.type === 'error') t.fail(`${c.name}: ${showCommand(batch[j])} got an error: ${out.value.value}`);
+          if (out.value.type === 'error')
+            t.fail(`${c.name}: sent ${which}; received ${showValue(out.value)}.`, {
+              hint: `Pipelined SET and GET commands are valid and must each get their normal reply. ${HINT_STREAM}`,
+            });
+          perClient[ci]++;
           const n = sent + j;
           const right = n % 2 ? out.value.type === 'bulk' && out.value.value?.toString() === `v${n - 1}` : out.value.type === 'simple' && out.value.value === 'OK';
           if (!right && wrong === undefined) wrong = `${c.name}: ${showCommand(batch[j])} got ${quoteBytes(out.raw, { maxBytes: 40 })}`;
@@ -463,11 +489,20 @@ export default defineTests({
     if (done < total) {
       // Not even one batch per client answered: replies are lost, not slow.
       const lost = done < CLIENTS * BATCH;
+      // Clients that got no reply at all while others were served: one client at a time.
+      const starved = perClient.filter((n) => n === 0).length;
       t.failTiming({
-        message: `only ${done} of ${total} pipelined commands from ${CLIENTS} clients were answered within ${WINDOW_MS} ms (about ${Math.round(done / (WINDOW_MS / 1000))} commands/s; at least ${Math.round(total / (WINDOW_MS / 1000))} commands/s are needed).${wrong ? `\nSome replies were wrong, too; the first: ${wrong}.` : ''}`,
-        hint: lost
-          ? `Each client sends ${BATCH} commands in one write and most got no reply at all. ${HINT_STREAM}`
-          : 'Something in your server is slow per command: a sleep, a blocking disk write, a flush per reply, or an O(n) scan. A plain event-loop server answers more than 20,000 commands/s here.',
+        message:
+          `${CLIENTS} clients each sent ${PER_CLIENT} SET/GET commands in batches of ${BATCH}; only ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} were answered within ${WINDOW_MS.toLocaleString('en-US')} ms ` +
+          `(about ${Math.round(done / (WINDOW_MS / 1000)).toLocaleString('en-US')} commands/s; at least ${Math.round(total / (WINDOW_MS / 1000)).toLocaleString('en-US')} are needed).` +
+          (starved && starved < CLIENTS ? `\n${starved} of the ${CLIENTS} clients got no reply at all.` : '') +
+          (wrong ? `\nSome replies were wrong, too; the first: ${wrong}.` : ''),
+        hint:
+          starved && starved < CLIENTS
+            ? `Some clients were served and others not at all. ${HINT_CONCURRENT}`
+            : lost
+              ? `Each client sends ${BATCH} commands in one write and most got no reply at all. ${HINT_STREAM}`
+              : 'Something in your server is slow per command: a sleep, a blocking disk write, a flush per reply, or an O(n) scan. A plain event-loop server answers more than 20,000 commands/s here.',
         measurements: [
           atLeast('answered', Math.round(done / (WINDOW_MS / 1000)), Math.round(total / (WINDOW_MS / 1000)), {
             unit: 'commands/s',
@@ -475,7 +510,7 @@ export default defineTests({
           }),
         ],
         // Only timing when every reply that came was right and each client was being served.
-        answersRight: !lost && wrong === undefined,
+        answersRight: !lost && !starved && wrong === undefined,
       });
     }
   },

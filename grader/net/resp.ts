@@ -52,7 +52,7 @@ type Step = ParseStep<RespValue>;
 /** Find the end of the line starting at `start`: index of "\r" in "\r\n", or an error for a bare "\n". */
 function lineEnd(buf: Buffer, start: number): number | { invalid: string; offset: number } | null {
   for (let i = start; i < buf.length; i++) {
-    if (buf[i] === LF) return { invalid: 'line ends with "\\n" alone: RESP lines end with "\\r\\n"', offset: i };
+    if (buf[i] === LF) return { invalid: '"\\n" without "\\r" before it', offset: i };
     if (buf[i] === CR) {
       if (i + 1 >= buf.length) return null;
       if (buf[i + 1] !== LF) return { invalid: '"\\r" not followed by "\\n"', offset: i + 1 };

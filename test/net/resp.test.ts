@@ -28,7 +28,7 @@ describe('RESP reply parser', () => {
   });
 
   test.each([
-    ['+PONG\n', /"\\n" alone/, 5],
+    ['+PONG\n', /"\\n" without "\\r"/, 5],
     ['PONG\r\n', /must start with one of/, 0],
     ['$5\r\nhelloXY', /not followed by "\\r\\n"/, 9],
     [':abc\r\n', /not a number/, 1],
