@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { defineTests } from '../../grader/harness/define.js';
 import type { TestContext } from '../../grader/harness/context.js';
 import { atLeast, atMost } from '../../grader/harness/failure.js';
-import { describeQuery, dnsServer, expectExit, expectLines, runClient } from '../../grader/harness/dns.js';
+import { describeQuery, describeRunEnd, dnsServer, expectExit, expectLines, printedLines, runClient } from '../../grader/harness/dns.js';
 import { checkQuery, respond, type DnsQuery, type RecordSpec } from '../../grader/net/dns-server.js';
 import { malformed, responseWithPointers } from '../../grader/net/dns-wire.js';
 
@@ -44,15 +44,20 @@ async function withLag<T>(fn: () => Promise<T>): Promise<[T, number]> {
   }
 }
 
-/** One decoy before the real answer: the client must print the real one. */
-async function decoyTest(t: TestContext, label: string, decoy: (q: DnsQuery, n: string) => { bytes: Buffer; fromOtherPort?: boolean }[], hint = HINT_ACCEPT) {
+/**
+ * One decoy before the real answer: the client must print the real one. `what` says what the
+ * decoy was ("an answer with the wrong ID"), for the message.
+ */
+async function decoyTest(t: TestContext, label: string, what: string, decoy: (q: DnsQuery, n: string) => { bytes: Buffer; fromOtherPort?: boolean }[], hint = HINT_ACCEPT) {
   const n = name(t, label);
   const real = a(n, '192.0.2.10');
   const server = await dnsServer(t, (q) => (q.n === 1 ? [...decoy(q, n), { bytes: respond(q, [real]), delayMs: 60 }] : { bytes: respond(q, [real]) }));
   const r = await runClient(t, server, { name: n, timeoutMs: 1500 });
-  if (r.stdout.includes('198.51.100.66')) t.fail(`your client printed the decoy's answer (198.51.100.66), not the real one (192.0.2.10).\nIt printed:\n${r.stdout}`, { hint });
-  expectLines(r, [line(n, 'A', '192.0.2.10')], hint);
-  expectExit(r, 0, hint);
+  const situation = `the server sent ${what}, then 60 ms later the real answer (A 192.0.2.10)`;
+  if (r.stdout.includes('198.51.100.66'))
+    t.fail(`${situation}; your client printed the decoy's address 198.51.100.66:\n${printedLines(r).map((l) => `  ${JSON.stringify(l)}`).join('\n')}`, { hint });
+  expectLines(r, [line(n, 'A', '192.0.2.10')], hint, situation);
+  expectExit(r, 0, hint, situation);
 }
 
 export default defineTests({
@@ -62,13 +67,13 @@ export default defineTests({
       const server = await dnsServer(t, answerWith([]));
       const r = await runClient(t, server, { name: n, type });
       const q = server.queries[0];
-      if (!q) t.fail(`your client sent no query for ${n} ${type}; it ${r.timedOut ? 'had to be stopped' : `exited with code ${r.exitCode}`}.\n${r.stderr}`, { hint: 'Send the query as one UDP datagram to the address and port given with --server.' });
+      if (!q) t.fail(`your client sent no query for ${n} ${type}; it ${describeRunEnd(r)}.`, { hint: 'Send the query as one UDP datagram to the address and port given with --server.' });
       const problems = checkQuery(q, { name: n, type });
       if (problems.length)
-        t.fail(`the query for ${n} ${type} is not a standard query: ${problems.join('; ')}.\nIt was: ${describeQuery(q)}`, {
+        t.fail(`the query for ${n} ${type} is not a standard query: ${problems.join('; ')}.\nYour client sent: ${describeQuery(q)}`, {
           hint: 'Header: a random ID, flags 0x0100 (QR=0, OPCODE=0, RD=1), QDCOUNT=1, other counts 0. Question: the name as length-prefixed labels ending in a zero byte, then the type and class IN (1).',
         });
-      expectExit(r, 0);
+      expectExit(r, 0, 'NOERROR with an empty answer section is a success: print nothing and exit with code 0.', `the server answered ${type} ${n} with NOERROR and no records`);
     }
   },
 
@@ -170,16 +175,17 @@ export default defineTests({
     const n = name(t, 'nowhere');
     const server = await dnsServer(t, (q) => ({ bytes: respond(q, [], { rcode: 'NXDOMAIN' }) }));
     const r = await runClient(t, server, { name: n });
-    expectExit(r, 3, 'RCODE 3 (NXDOMAIN, the low four bits of the flags) means the name does not exist: exit with code 3.');
-    expectLines(r, []);
+    expectExit(r, 3, 'RCODE 3 (NXDOMAIN, the low four bits of the flags) means the name does not exist: exit with code 3.', 'the server answered NXDOMAIN (RCODE 3)');
+    expectLines(r, [], undefined, 'the server answered NXDOMAIN (RCODE 3), with no records');
   },
 
   async nodata(t) {
     const n = name(t, 'empty');
     const server = await dnsServer(t, answerWith([]));
     const r = await runClient(t, server, { name: n, type: 'AAAA' });
-    expectLines(r, []);
-    expectExit(r, 0, 'NOERROR with an empty answer section is a success: print nothing and exit with code 0.');
+    const situation = 'the server answered NOERROR with no records (the name exists, but has no AAAA)';
+    expectLines(r, [], undefined, situation);
+    expectExit(r, 0, 'NOERROR with an empty answer section is a success: print nothing and exit with code 0.', situation);
   },
 
   async servfail(t) {
@@ -188,7 +194,8 @@ export default defineTests({
       const server = await dnsServer(t, (q) => ({ bytes: respond(q, [], { rcode }) }));
       const r = await runClient(t, server, { name: n });
       t.log(`${rcode}: ${r.exitCode}`);
-      expectExit(r, 4, `RCODE ${rcode === 'SERVFAIL' ? 2 : 5} (${rcode}) is an error other than NXDOMAIN: exit with code 4.`);
+      const code = rcode === 'SERVFAIL' ? 2 : 5;
+      expectExit(r, 4, `RCODE ${code} (${rcode}) is an error other than NXDOMAIN: exit with code 4.`, `the server answered ${rcode} (RCODE ${code})`);
     }
   },
 
@@ -198,7 +205,10 @@ export default defineTests({
     const server = await dnsServer(t, (q) => (q.n === 1 ? undefined : { bytes: respond(q, [a(n, '192.0.2.5')]) }));
     const [r, lag] = await withLag(() => runClient(t, server, { name: n, timeoutMs: T, retries: 2 }));
     const [q1, q2] = server.queries;
-    if (!q2) t.fail(`your client sent ${server.queries.length} query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; after ${T} ms without an answer it must send the query again.`, { hint: 'Wait T ms for an answer; with none, retransmit (at most R times).' });
+    if (!q2)
+      t.fail(`the server dropped the first query; your client sent ${server.queries.length === 1 ? 'no other' : 'no query at all'} and ${describeRunEnd(r)}; expected the query again ${T} ms (--timeout-ms) after the first.`, {
+        hint: 'Wait T ms for an answer; with none, retransmit (at most R times).',
+      });
     // Each arrival may have been timestamped up to `lag` late: the true gap is within ± lag.
     const gap = q2.atMs - q1.atMs;
     t.log(`retransmitted after ${gap} ms (T = ${T} ms)${lag > 20 ? `; the grader lagged up to ${lag} ms, allowed either way` : ''}`);
@@ -235,10 +245,10 @@ export default defineTests({
     const after = performance.now();
     const queries = server.queries.length;
     if (queries !== 1 + R)
-      t.fail(`your client sent ${queries} queries; with --retries ${R} it must send exactly ${1 + R} (the first and ${R} retransmissions) and then give up.`, {
+      t.fail(`the server answered nothing; your client sent ${queries} ${queries === 1 ? 'query' : 'queries'}; with --retries ${R} it must send exactly ${1 + R} (the first and ${R} retransmissions) and then give up.`, {
         hint: 'Count attempts: one query, then at most R retransmissions, each after T ms of silence.',
       });
-    expectExit(r, 2, 'After 1+R attempts without an acceptable answer, give up with exit code 2.');
+    expectExit(r, 2, 'After 1+R attempts without an acceptable answer, give up with exit code 2.', `the server answered none of the ${1 + R} queries`);
     // When the client exited, as the grader can know it: no earlier than the start of the run
     // plus its duration (the start may come later than `before`), no later than the moment the
     // run returned (the exit is seen late). On a loaded machine the two can be 200 ms apart; each
@@ -276,8 +286,9 @@ export default defineTests({
     });
     const r = await runClient(t, server, { name: n, timeoutMs: T, retries: 2 });
     t.log(`${server.queries.length} queries sent`);
-    if (server.queries.length < 2) t.fail(`your client sent only one query, so the answer to it (held back until a retransmission) never came; it ${r.timedOut ? 'had to be stopped' : `exited with code ${r.exitCode}`}.`, { hint: 'With no acceptable answer after T ms, send the query again.' });
-    expectLines(r, [line(n, 'A', '192.0.2.9')], 'An answer to an earlier attempt is still the answer: keep accepting the IDs of every query this run sent.');
+    if (server.queries.length < 2)
+      t.fail(`your client sent only one query, so the answer to it (held back until a retransmission) never came; it ${describeRunEnd(r)}.`, { hint: 'With no acceptable answer after T ms, send the query again.' });
+    expectLines(r, [line(n, 'A', '192.0.2.9')], 'An answer to an earlier attempt is still the answer: keep accepting the IDs of every query this run sent.', 'the server answered the first query (with its ID) only after the second arrived');
     expectExit(r, 0);
   },
 
@@ -291,11 +302,16 @@ export default defineTests({
     );
     const [r, lag] = await withLag(() => runClient(t, server, { name: n, timeoutMs: T, retries: 2 }));
     const [q1, q2] = server.queries;
-    if (!q2) t.fail(`your client sent one query and then ${r.timedOut ? 'hung' : `exited with code ${r.exitCode}`}; with only a bogus answer after ${T} ms it must send the query again.`, { hint: HINT_ACCEPT });
+    if (!q2) {
+      const decoy = `the only reply to the first query was a decoy with the wrong ID at ${0.6 * T} ms`;
+      if (r.stdout.includes('198.51.100.66'))
+        t.fail(`${decoy}; your client accepted it: it printed the decoy's address 198.51.100.66 and ${describeRunEnd(r)}.`, { hint: HINT_ACCEPT });
+      t.fail(`${decoy}; your client sent no other query and ${describeRunEnd(r)}; expected a retransmission at ${T} ms.`, { hint: HINT_ACCEPT });
+    }
     const gap = q2.atMs - q1.atMs;
     t.log(`a decoy arrived ${0.6 * T} ms after the first query; the retransmission came ${gap} ms after it (T = ${T} ms)`);
     const answers = () => {
-      expectLines(r, [line(n, 'A', '192.0.2.12')], HINT_ACCEPT);
+      expectLines(r, [line(n, 'A', '192.0.2.12')], HINT_ACCEPT, 'the server sent a decoy with the wrong ID, then answered the retransmission');
       expectExit(r, 0);
     };
     // The true gap is within ± lag of the timestamps' (see first-query-dropped).
@@ -310,28 +326,29 @@ export default defineTests({
   },
 
   async 'wrong-id'(t) {
-    await decoyTest(t, 'spoof-id', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { id: ((q.packet?.id ?? 0) + 1) & 0xffff }) }]);
+    await decoyTest(t, 'spoof-id', 'a decoy with the wrong ID (A 198.51.100.66)', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { id: ((q.packet?.id ?? 0) + 1) & 0xffff }) }]);
   },
 
   async 'wrong-port'(t) {
-    await decoyTest(t, 'spoof-port', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')]), fromOtherPort: true }], 'Check the source address and port of every datagram (recvfrom gives them): only the server you asked may answer.');
+    await decoyTest(t, 'spoof-port', 'a decoy from another port (A 198.51.100.66)', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')]), fromOtherPort: true }], 'Check the source address and port of every datagram (recvfrom gives them): only the server you asked may answer.');
   },
 
   async 'wrong-question'(t) {
-    await decoyTest(t, 'spoof-question', (q) => {
+    await decoyTest(t, 'spoof-question', 'a decoy answering another question (A 198.51.100.66)', (q) => {
       const other = 'other.example.test';
       return [{ bytes: respond(q, [a(other, '198.51.100.66')], { question: { type: 'A', name: other, class: 'IN' } }) }];
     });
   },
 
   async 'not-a-response'(t) {
-    await decoyTest(t, 'spoof-qr', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { qr: false }) }]);
+    await decoyTest(t, 'spoof-qr', 'a decoy with QR=0, a query (A 198.51.100.66)', (q, n) => [{ bytes: respond(q, [a(n, '198.51.100.66')], { qr: false }) }]);
   },
 
   async 'malformed-answers'(t) {
     await decoyTest(
       t,
       'broken',
+      'two malformed datagrams (a cut-off header; a label past the end)',
       (q, n) => [{ bytes: malformed.truncatedHeader(q.packet?.id ?? 0) }, { bytes: malformed.labelPastEnd(q.packet?.id ?? 0, n, 'A') }],
       'A datagram that cannot be parsed is not an answer: catch the parse error, ignore the datagram and keep waiting. Check every length against the bytes that are really there.',
     );
@@ -341,6 +358,7 @@ export default defineTests({
     await decoyTest(
       t,
       'loop',
+      'a malformed answer whose compression pointer points at itself',
       (q, n) => [{ bytes: malformed.pointerLoop(q.packet?.id ?? 0, n, 'A') }],
       'A compression pointer may point at itself. Follow at most a bounded number of pointers (or only ones pointing strictly backwards); on a loop, treat the datagram as malformed and ignore it.',
     );
@@ -365,17 +383,21 @@ export default defineTests({
   async 'name-too-long'(t) {
     const label64 = `${'a'.repeat(64)}.example.test`;
     const long = Array.from({ length: 4 }, (_, i) => `${String.fromCharCode(98 + i)}`.repeat(63)).join('.') + '.test';
-    for (const [what, n] of [['a 64-byte label', label64], [`a ${long.length + 2}-byte name`, long]] as const) {
+    const cases = [
+      ['a 64-byte label', label64, 'the name has a 64-byte label (63 at most)'],
+      [`a ${long.length + 2}-byte name`, long, `the name takes ${long.length + 2} bytes on the wire (255 at most)`],
+    ] as const;
+    for (const [what, n, situation] of cases) {
       const server = await dnsServer(t, () => undefined);
       const r = await runClient(t, server, { name: n, timeoutMs: 300, retries: 0 });
       // The process has exited, so anything it sent is queued on the loopback socket: one turn of
       // the event loop (its poll phase comes before setImmediate) delivers it.
       await new Promise((resolve) => setImmediate(resolve));
       if (server.queries.length)
-        t.fail(`with ${what}, your client sent ${server.queries.length} query; such a name cannot be encoded and must be refused before anything is sent.`, {
+        t.fail(`with ${what}, your client sent ${server.queries.length === 1 ? 'a query' : `${server.queries.length} queries`}; such a name cannot be encoded and must be refused before anything is sent.`, {
           hint: 'Labels are at most 63 bytes and a whole name at most 255 bytes on the wire: check, print a usage error on stderr and exit with code 1.',
         });
-      expectExit(r, 1, 'A name the protocol cannot carry is a usage error: exit with code 1 before sending anything.');
+      expectExit(r, 1, 'A name the protocol cannot carry is a usage error: exit with code 1 before sending anything.', situation);
     }
   },
 
@@ -385,10 +407,10 @@ export default defineTests({
     const server = await dnsServer(t, (q) => ({ bytes: respond(q, all.slice(0, 1), { tc: true }) }), answerWith(all));
     const r = await runClient(t, server, { name: n });
     if (!server.queries.some((q) => q.transport === 'tcp'))
-      t.fail(`the UDP answer had TC=1 (truncated), but your client never asked again over TCP.\nIt printed:\n${r.stdout || '(nothing)'}`, {
+      t.fail(`the UDP answer had TC=1 (truncated: 1 of 12 records), but your client never asked again over TCP; it printed ${printedLines(r).length} of the 12 lines and ${describeRunEnd(r)}.`, {
         hint: 'TC=1 means the answer did not fit: open a TCP connection to the same address and port, send the query with a two-byte length prefix, and read the length-prefixed answer.',
       });
-    expectLines(r, all.map((x) => line(n, 'A', String(x.data))));
+    expectLines(r, all.map((x) => line(n, 'A', String(x.data))), undefined, 'the UDP answer had TC=1; over TCP, the server sent all 12 records');
     expectExit(r, 0);
   },
 });

@@ -49,6 +49,11 @@ export async function runClient(t: TestContext, server: ScriptedDnsServer, c: Cl
   return r;
 }
 
+/** How a run ended, to follow "your client ...": "exited with code 2 (no acceptable response)". */
+export function describeRunEnd(r: RunResult): string {
+  return exitText(r);
+}
+
 function exitText(r: RunResult): string {
   if (r.timedOut) return 'was still running and had to be stopped';
   const meaning = r.exitCode !== null && !r.signal ? EXIT_MEANING[r.exitCode] : undefined;
@@ -59,11 +64,17 @@ function stderrNote(r: RunResult): string {
   return stderrExcerpt(r.stderr.trimEnd().split('\n').filter(Boolean).slice(-6), '');
 }
 
-/** The run must have exited with `code`. */
-export function expectExit(r: RunResult, code: number, hint?: string): void {
+/** `situation` + "; " when there is one: what the grader's server did, said before the verdict. */
+const lead = (situation: string | undefined) => (situation ? `${situation}; ` : '');
+
+/**
+ * The run must have exited with `code`. `situation` says what the server did, so the student
+ * reads why that code: "the server answered NXDOMAIN (RCODE 3)".
+ */
+export function expectExit(r: RunResult, code: number, hint?: string, situation?: string): void {
   if (!r.timedOut && r.exitCode === code) return;
   const want = `exit code ${code} (${EXIT_MEANING[code]})`;
-  fail(`expected ${want}; your client ${exitText(r)}.${stderrNote(r)}`, {
+  fail(`${lead(situation)}expected ${want}; your client ${exitText(r)}.${stderrNote(r)}`, {
     ...(r.timedOut ? { timeout: true } : {}),
     hint:
       hint ??
@@ -75,29 +86,62 @@ export function expectExit(r: RunResult, code: number, hint?: string): void {
   });
 }
 
-/** Stdout must be exactly these lines (each `owner\tttl\tIN\tTYPE\trdata`). */
-export function expectLines(r: RunResult, expected: string[], hint?: string): void {
-  const got = r.stdout.replace(/\r?\n$/, '').split(/\r?\n/).filter((l, _i, all) => !(all.length === 1 && l === ''));
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Lines shown in a failure, each quoted (tabs visible as \t); a long list is cut after `max`. */
+const MAX_SHOWN = 6;
+function showLines(lines: string[], max = MAX_SHOWN): string {
+  if (!lines.length) return '  (nothing)';
+  const shown = lines.slice(0, max).map((l) => `  ${JSON.stringify(l)}`);
+  if (lines.length > max) shown.push(`  … and ${plural(lines.length - max, 'more line')}`);
+  return shown.join('\n');
+}
+
+/** Stdout as lines, without the final newline. */
+export function printedLines(r: RunResult): string[] {
+  return r.stdout.replace(/\r?\n$/, '').split(/\r?\n/).filter((l, _i, all) => !(all.length === 1 && l === ''));
+}
+
+/**
+ * Stdout must be exactly these lines (each `owner\tttl\tIN\tTYPE\trdata`). A specific diagnosis
+ * of the first differing line (a missing trailing dot, an AAAA form) beats the test's `hint`:
+ * the test's hint names what the test is about, the diagnosis what is wrong with this output.
+ */
+export function expectLines(r: RunResult, expected: string[], hint?: string, situation?: string): void {
+  const got = printedLines(r);
   const same = got.length === expected.length && got.every((l, i) => l === expected[i]);
   if (same) return;
   const i = expected.findIndex((l, k) => got[k] !== l);
   const at = i === -1 ? expected.length : i;
-  const show = (lines: string[]) => (lines.length ? lines.map((l) => `  ${JSON.stringify(l)}`).join('\n') : '  (nothing)');
-  fail(`your client printed ${got.length} line(s) (${expected.length} expected); line ${at + 1} differs.\nExpected:\n${show(expected)}\nPrinted:\n${show(got)}\nIt ${exitText(r)}.${stderrNote(r)}`, {
-    diff: byteDiff(Buffer.from(expected[at] ?? ''), Buffer.from(got[at] ?? '')),
-    hint: hint ?? lineHint(expected[at], got[at]),
+  const expectedCount = plural(expected.length, 'line');
+  const what = !got.length
+    ? `your client printed nothing (${expectedCount} expected)`
+    : got.length === expected.length
+      ? `your client printed ${expectedCount} as expected, but line ${at + 1} differs`
+      : `your client printed ${plural(got.length, 'line')} (${expectedCount} expected); line ${at + 1} differs`;
+  const specific = lineDiagnosis(expected[at], got[at]);
+  fail(`${lead(situation)}${what}.\nExpected:\n${showLines(expected)}\nPrinted:\n${showLines(got)}\nIt ${exitText(r)}.${stderrNote(r)}`, {
+    ...(expected[at] !== undefined && got[at] !== undefined ? { diff: byteDiff(Buffer.from(expected[at]), Buffer.from(got[at])) } : {}),
+    hint: specific ?? hint ?? genericLineHint(expected[at], got[at], r),
   });
 }
 
-function lineHint(expected: string | undefined, got: string | undefined): string {
-  if (got === undefined) return 'Print one line per record of the answer section, in order.';
-  if (expected === undefined) return 'Print only the records of the answer section, one per line; diagnostics go to stderr.';
+/** What is wrong with this printed line, when it can be told; undefined when it cannot. */
+function lineDiagnosis(expected: string | undefined, got: string | undefined): string | undefined {
+  if (expected === undefined || got === undefined) return undefined;
   const e = expected.split('\t');
   const g = got.split(/\t/);
   if (g.length !== 5) return 'Each line has exactly five fields separated by single tabs: owner, TTL, IN, type, rdata.';
   if (e[0] !== g[0] && e[0] === g[0] + '.') return 'Owner names (and names in rdata) are absolute: they end with a dot.';
-  if (e[4] !== g[4] && e[3] === 'AAAA') return 'AAAA addresses are printed in RFC 5952 form: lower case, no leading zeros, the longest run of zero groups (the first, on a tie; never a single group) as "::".';
-  if (e[4] !== g[4] && e[3] === 'TXT') return 'TXT rdata: each character-string in double quotes, separated by one space, with " and \\ escaped by a backslash.';
-  if (e[4] !== g[4] && /\.$/.test(e[4])) return 'Names in rdata are absolute, with a trailing dot; a compressed name must be followed through its pointers.';
-  return 'Compare your line with the expected one at the caret.';
+  if (e[4] !== g[4] && e[3] === 'AAAA' && e[3] === g[3]) return 'AAAA addresses are printed in RFC 5952 form: lower case, no leading zeros, the longest run of zero groups (the first, on a tie; never a single group) as "::".';
+  if (e[4] !== g[4] && e[3] === 'TXT' && e[3] === g[3]) return 'TXT rdata: each character-string in double quotes, separated by one space, with " and \\ escaped by a backslash.';
+  if (e[4] !== g[4] && e[4] === g[4] + '.') return 'Names in rdata are absolute: they end with a dot, like owner names.';
+  return undefined;
+}
+
+function genericLineHint(expected: string | undefined, got: string | undefined, r: RunResult): string {
+  if (got === undefined && r.timedOut) return 'Your client never finished: it must print the answer and exit, or give up after 1+R attempts of T ms each.';
+  if (got === undefined) return 'Print one line per record of the answer section, in order.';
+  if (expected === undefined) return 'Print only the records of the answer section, one per line; diagnostics go to stderr.';
+  return 'Compare your line with the expected one at the caret: names in rdata are absolute (trailing dot), and a compressed name must be followed through its pointers.';
 }

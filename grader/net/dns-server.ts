@@ -39,7 +39,7 @@ export function describeDnsMessage(raw: Buffer): { text: string; markAt?: number
   const isResponse = p.type === 'response';
   const bits = [isResponse ? 'qr' : '', flags & dnsPacket.TRUNCATED_RESPONSE ? 'tc' : '', flags & dnsPacket.RECURSION_DESIRED ? 'rd' : ''].filter(Boolean).join(' ');
   const opcode = (flags >> 11) & 0xf;
-  const head = `${isResponse ? 'response' : 'query'} id=0x${(p.id ?? 0).toString(16).padStart(4, '0')} ${bits || '-'}${opcode ? ` opcode=${opcode}` : ''}${isResponse ? ` ${RCODE_NAMES[flags & 0xf] ?? `rcode=${flags & 0xf}`}` : ''}`;
+  const head = `${isResponse ? 'response' : 'query'} id=0x${(p.id ?? 0).toString(16).padStart(4, '0')} ${bits || 'no flags'}${opcode ? ` opcode=${opcode}` : ''}${isResponse ? ` ${RCODE_NAMES[flags & 0xf] ?? `rcode=${flags & 0xf}`}` : ''}`;
   const q = (p.questions ?? []).map((x) => `${x.name}. ${x.type} ${x.class ?? 'IN'}`).join(', ');
   const an = (p.answers ?? []).map((a) => `${a.name}. ${'ttl' in a ? a.ttl : ''} ${a.type} ${rdataText(a)}`).join('; ');
   return { text: `${head} | question: ${q || '(none)'}${an ? ` | answers: ${an}` : ''}` };
