@@ -224,6 +224,36 @@ describe('sockgrade grade --watch', () => {
     }
   });
 
+  test('a save during a round stops it and starts the next with the change', async () => {
+    const dir = copyStarter();
+    // While the file "hold" exists the build waits, so the round is surely running when the
+    // student saves. (Unsandboxed: the build must see the folder itself, not a scratch copy.)
+    fs.writeFileSync(path.join(dir, 'wait-for-hold.sh'), 'while [ -e hold ]; do sleep 0.05; done\n');
+    fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'kv-server', build: 'sh wait-for-hold.sh', run: 'python3 server.py' }));
+    const w = new Watch([dir, '--watch', '--only', 'echo', '--sandbox', 'off', '--format', 'json']);
+    try {
+      await w.watching(1);
+      fs.writeFileSync(path.join(dir, 'hold'), '');
+      await w.until('round 2', (s) => s.includes('round 2 · '));
+      fs.copyFileSync(solution, path.join(dir, 'server.py'));
+      await w.until('round 3', (s) => s.includes('round 3 · '));
+      expect(w.round(2)).toMatch(/changed: hold ──/);
+      expect(w.round(2)).toContain('(round 2 stopped: changed: server.py)');
+      expect(w.round(2)).not.toMatch(/points \(/);
+      expect(w.round(3)).toMatch(/changed: server\.py ──/);
+      fs.rmSync(path.join(dir, 'hold'));
+      await w.watching(2);
+      expect(w.round(3)).toMatch(/^✓ 4\/4 points/m);
+      // The interrupted round wrote no report: the one there is round 3's.
+      const seed3 = /seed (\w+)$/m.exec(w.round(3))?.[1];
+      expect(Results.parse(JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade-report', 'results.json'), 'utf8'))).seed).toBe(seed3);
+      w.child.kill('SIGINT');
+      expect(await w.exited).toBe(130);
+    } finally {
+      if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    }
+  });
+
   test('bad input before the first round: the usual message, exit 2, no stack trace', async () => {
     const missing = new Watch([path.join(os.tmpdir(), 'sockgrade-watch-no-such-folder'), '--watch']);
     expect(await missing.exited).toBe(2);
