@@ -67,7 +67,8 @@ const UID_RANGE = { from: 200_000, count: 100_000 };
 /** More folders a program may read, for a course whose programs share a library (colon-separated absolute paths). */
 export const SANDBOX_READONLY_VAR = 'SOCKGRADE_SANDBOX_READONLY';
 
-const shellLine = (command: string) => `${command} "$@"`;
+// "$@" only when there are arguments: after a compound command ("while …; done") it is a syntax error.
+const shellLine = (command: string, args: readonly string[]) => (args.length ? `${command} "$@"` : command);
 
 function exists(p: string): fs.Stats | undefined {
   try {
@@ -264,7 +265,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
         workDir: scratch,
         plan: (command, args, env) => ({
           file: 'bwrap',
-          args: [...fixed, '/bin/sh', '-c', shellLine(command), 'sh', ...args],
+          args: [...fixed, '/bin/sh', '-c', shellLine(command, args), 'sh', ...args],
           env: { ...env0, HOME: '/tmp', TMPDIR: '/tmp', USER: 'nobody', ...env },
           extendEnv: false,
         }),
@@ -286,8 +287,8 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     limits,
     plan: (command, args, env) =>
       prlimit
-        ? { file: 'prlimit', args: [...prlimitArgs(limits, { processes: false }), '--', '/bin/sh', '-c', shellLine(command), 'sh', ...args], env, extendEnv: true }
-        : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(limits, { processes: false })} ${shellLine(command)}`, 'sh', ...args], env, extendEnv: true },
+        ? { file: 'prlimit', args: [...prlimitArgs(limits, { processes: false }), '--', '/bin/sh', '-c', shellLine(command, args), 'sh', ...args], env, extendEnv: true }
+        : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(limits, { processes: false })} ${shellLine(command, args)}`, 'sh', ...args], env, extendEnv: true },
     dispose: () => undefined,
   };
 }

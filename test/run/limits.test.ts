@@ -45,6 +45,10 @@ describe.each(modes)('limits, sandbox %s', (mode) => {
     const r = await runConfined(mode, 'cat /dev/zero');
     expect(r.end).toBe('was killed by SIGKILL (it printed more than 1 MiB on stdout and stderr (the limit) and was stopped)');
   });
+  test('a command that is a compound shell statement runs (no "$@" appended without arguments)', async () => {
+    const r = await runConfined(mode, 'for i in 1 2; do true; done');
+    expect(r.end).toBe('exited with code 0');
+  });
   test('a program within its limits ends plainly', async () => {
     const r = await runConfined(mode, 'echo fine');
     expect(r.end).toBe('exited with code 0');
