@@ -400,7 +400,7 @@ export default defineTests({
     t.log(`${N} connections open at once`);
     const files = ['hello.txt', 'style.css', 'data.json', 'docs/page.html', 'app.js'];
     await allClients(t, conns, 'clients', async (c, i) => {
-      await expectFile(t, c, `/${files[i % files.length]}`, files[i % files.length], { hint: HINT_CONCURRENT, timeoutMs: 5000 });
+      await expectFile(t, c, `/${files[i % files.length]}`, files[i % files.length], { hint: HINT_CONCURRENT, timeoutMs: 4000 });
     });
     t.log('each got its file, all at once');
   },
