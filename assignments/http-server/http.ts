@@ -61,7 +61,7 @@ export function responseParser(opts: { head?: boolean } = {}): Parser<HttpRespon
     // A response starts with its status line, "HTTP/1.x ".
     const start = buf.subarray(0, 5).toString('latin1');
     if (!'HTTP/'.startsWith(start))
-      return invalid('a response must start with a status line ("HTTP/1.1 200 OK\\r\\n"); these bytes do not', 'Write the status line first, then the headers, an empty line, and the body. Did the previous response send more body bytes than its Content-Length said (or a body after HEAD)?', 0);
+      return invalid('a response must start with a status line ("HTTP/1.1 200 OK\\r\\n"); these bytes do not', 'Write the status line first, then the headers, an empty line, and the body. If a response came before on this connection: did it send more body bytes than its Content-Length said, or a body after HEAD?', 0);
     // Every line end so far must be CRLF.
     let lineStart = 0;
     let end = -1;
@@ -152,9 +152,15 @@ export interface ReadOptions {
 const HINT_NOTHING =
   'Read until the empty line ("\\r\\n\\r\\n") that ends the request headers, then answer. One recv() may hold part of a request or several requests: keep a buffer per connection.';
 
-/** Show what came back: the head as text, the body shortened. */
+/** Show what came back: the head as text, the body only counted (it may be binary). */
 export function showReceived(raw: Buffer, max = 160): string {
-  return raw.length ? quoteBytes(raw, { maxBytes: max }) : 'nothing';
+  if (!raw.length) return 'nothing';
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const ends = [crlf >= 0 ? crlf + 4 : -1, lf >= 0 ? lf + 2 : -1].filter((i) => i > 0);
+  const head = ends.length ? Math.min(...ends) : -1;
+  if (head > 0 && head <= max && head < raw.length) return `${quoteBytes(raw.subarray(0, head))} and ${(raw.length - head).toLocaleString('en-US')} more bytes`;
+  return quoteBytes(raw, { maxBytes: max });
 }
 
 /** Read one response for `what` (e.g. "GET /hello.txt"); fail with what happened if there is none. */
