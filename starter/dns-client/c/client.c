@@ -566,7 +566,11 @@ int main(int argc, char **argv) {
     size_t nids = 0;
     struct response r;
     memset(&r, 0, sizeof r);
-    if (!ids || ask_udp(&a, ids, &nids, &r) < 0) return EXIT_NO_ANSWER;
+    if (!ids) {
+        note("out of memory for %ld retries", a.retries);
+        return EXIT_NO_ANSWER;
+    }
+    if (ask_udp(&a, ids, &nids, &r) < 0) return EXIT_NO_ANSWER;
     if (r.flags & 0x0200) { /* TC: truncated */
         free_response(&r);
         if (ask_tcp(&a, ids, &nids, &r) < 0) return EXIT_NO_ANSWER;
