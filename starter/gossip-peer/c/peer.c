@@ -535,7 +535,9 @@ int main(int argc, char **argv) {
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* inet_pton(): an address from its text form, in network byte order. (Not INADDR_LOOPBACK:
+     * macOS hides it from strictly POSIX programs like this one.) */
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, 1024) < 0) {
         fprintf(stderr, "gossip-peer: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
         return 1;

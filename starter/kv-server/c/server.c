@@ -252,12 +252,14 @@ int main(int argc, char **argv) {
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     /* bind(): give it the address 127.0.0.1:port. Ports and addresses are in network byte
-     * order (big-endian): htons(), htonl(). */
+     * order (big-endian): htons() converts the port. */
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* inet_pton(): an address from its text form, in network byte order. (Not INADDR_LOOPBACK:
+     * macOS hides it from strictly POSIX programs like this one.) */
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     /* listen(): start queuing incoming connections (up to 1024 waiting for accept()). */
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, 1024) < 0) {
         fprintf(stderr, "kv-server: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
