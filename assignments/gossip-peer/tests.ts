@@ -25,6 +25,13 @@ const BYTES_PER_LINK_PER_OP = 300;
 const QUIET_LINES_PER_LINK_PER_S = 4;
 const QUIET_BYTES_PER_LINK_PER_S = 800;
 
+/**
+ * For a convergence check before the test's own subject (a fault, a measurement): the test's
+ * hint (about quiet, crashes, ...) would blame the wrong thing if values never spread at all.
+ */
+const HINT_SPREAD = 'Every value must reach every peer: when a peer learns a new value (from a client or a neighbour), it sends it to every neighbour in --peers.';
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
 /** Run `fn` for every item at once; fail with the first failure and how many failed. */
 async function all<T>(t: TestContext, items: T[], what: string, fn: (item: T) => Promise<void>): Promise<void> {
   const results = await Promise.allSettled(items.map(fn));
@@ -34,6 +41,11 @@ async function all<T>(t: TestContext, items: T[], what: string, fn: (item: T) =>
   if (!(first instanceof TestFailure)) throw first;
   if (failed.length === 1) throw first;
   t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, first.details);
+}
+
+/** How a raw read that brought no line ended, in words: "got no reply within 5 s". */
+function gotNoReply(status: 'timeout' | 'closed' | 'invalid'): string {
+  return status === 'timeout' ? 'got no reply within 5 s' : status === 'closed' ? 'the peer closed the connection without replying' : 'got no complete line (over 8 MiB without a newline)';
 }
 
 /** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
@@ -71,7 +83,7 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
     started.push(p);
   }
   await all(t, started.map((p, i) => [p, i] as const), 'broadcasts', ([p]) => p);
-  await c.expectEveryone(values, { ...c.spreadBound(1000), hint: 'Every value must reach every peer; forward new values to all neighbours.' });
+  await c.expectEveryone(values, { ...c.spreadBound(1000), hint: HINT_SPREAD });
   // Let acknowledgements of the last values arrive (the network falls silent), then measure;
   // never longer than two link latencies and a little, so a flood is measured the same way.
   await c.awaitQuiet(2 * c.latencyMs + 100, 2 * c.latencyMs + 300);
@@ -85,11 +97,11 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
 async function warmUp(t: TestContext, c: Cluster): Promise<void> {
   const [v] = c.newValues(1);
   await c.broadcast(c.peers[0], v);
-  await c.expectEveryone([v], { ...c.spreadBound(), hint: 'Every value must reach every peer; forward new values to all neighbours.' });
+  await c.expectEveryone([v], { ...c.spreadBound(), hint: HINT_SPREAD });
   t.log('a first value reached every peer: every link is up');
 }
 
-async function expectErrorOrNothingThenWorks(t: TestContext, c: PeerClient, bad: string | Buffer, label: string): Promise<void> {
+async function expectErrorOrNothingThenWorks(t: TestContext, cluster: Cluster, c: PeerClient, bad: string | Buffer, label: string): Promise<void> {
   await c.conn.write(bad);
   const msgId = c.newMsgId();
   const req = JSON.stringify({ type: 'read', msg_id: msgId });
@@ -98,8 +110,9 @@ async function expectErrorOrNothingThenWorks(t: TestContext, c: PeerClient, bad:
   try {
     await c.awaitReply(msgId, 'read_ok', req, 5000);
   } catch (e) {
+    if (e instanceof TestFailure && c.closed) await cluster.expectAliveAfterClose(c.peer, `after ${label}, ${show(bad)}`);
     if (e instanceof TestFailure)
-      t.fail(`after ${label} ${show(bad)}, the peer did not answer the next request properly: ${e.message}`, {
+      t.fail(`sent ${label}, ${show(bad)}, then a read; expected an error object or nothing, then the read's reply; but ${e.message}`, {
         hint: 'A malformed line gets an error object or nothing; the peer keeps reading the same connection and answers the next line.',
       });
     throw e;
@@ -129,7 +142,8 @@ export default defineTests({
     await c.broadcast('n1', v);
     // read() fails on a value listed twice.
     const have = await c.read('n1');
-    if (!have.has(v) || !have.has(w)) t.fail(`peer n1's read_ok lacks ${!have.has(v) ? v : w}, which it acknowledged.`);
+    if (!have.has(v) || !have.has(w))
+      t.fail(`peer n1 acknowledged broadcasts of ${v} (three times) and ${w}, but its read_ok lacks ${!have.has(v) ? v : w}.`, { hint: 'Store the value before replying broadcast_ok; a value broadcast again is still stored (once).' });
     t.log(`${v} broadcast three times and listed once`);
   },
 
@@ -154,7 +168,12 @@ export default defineTests({
     c.noteBroadcast('n1', v1);
     const split = JSON.stringify({ type: 'broadcast', message: v1, msg_id: client.newMsgId() });
     await client.conn.write(split + '\n', { chunking: { mode: 'random', random: t.random, maxPiece: 6 }, pauseMs: 2 });
-    await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 5000);
+    try {
+      await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 5000, 'The request came in pieces of 1 to 6 bytes. TCP is a byte stream: buffer the bytes of each connection and handle a line only once its "\\n" has arrived.');
+    } catch (e) {
+      if (e instanceof TestFailure) t.fail(`a broadcast sent in pieces of 1 to 6 bytes got no proper reply: ${e.message}`, e.details);
+      throw e;
+    }
     await all(t, [1, 2, 3, 4, 5], 'clients', async () => {
       const conn = await c.connection('n1');
       const [x] = c.newValues(1);
@@ -162,9 +181,14 @@ export default defineTests({
       const line = JSON.stringify({ type: 'broadcast', message: x, msg_id: 1 });
       await conn.write(line + '\n');
       const out = await conn.read(lineParser, 5000);
-      if (out.status !== 'complete') return t.fail(`a second client sent ${show(line)} and got no reply line (${out.status}).`, { timeout: out.status === 'timeout' });
+      if (out.status !== 'complete')
+        return t.fail(`another client sent ${show(line)} and ${gotNoReply(out.status)}.`, {
+          timeout: out.status === 'timeout',
+          hint: 'Serve every client connection at once, each with its own buffer; a new client may connect while others are open.',
+        });
       const p = parseLine(out.value);
-      if (!p.ok || p.value.type !== 'broadcast_ok' || p.value.in_reply_to !== 1) t.fail(`a second client sent ${show(line)} and got ${show(out.value)}.`, { hint: HINT_FRAMING });
+      if (!p.ok || p.value.type !== 'broadcast_ok' || p.value.in_reply_to !== 1)
+        t.fail(`another client sent ${show(line)}; expected {"type":"broadcast_ok","in_reply_to":1,...}; received ${show(out.value)}.`, { hint: HINT_FRAMING });
     });
     await c.read('n1');
     t.log('20 pipelined broadcasts and a read answered; a request split into single bytes answered; 5 clients at once answered');
@@ -181,7 +205,7 @@ export default defineTests({
       ['\n', 'an empty line'],
       [Buffer.from([0xff, 0xfe, 0x7b, 0x0a]), 'a line that is not UTF-8'],
     ];
-    for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, client, b, label);
+    for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, c, client, b, label);
     // The peer still serves new connections and new values.
     const [v] = c.newValues(1);
     c.noteBroadcast('n1', v);
@@ -189,8 +213,13 @@ export default defineTests({
     const fresh = await c.connection('n1');
     await fresh.write(JSON.stringify({ type: 'broadcast', message: v, msg_id: 1 }) + '\n');
     const out = await fresh.read(lineParser, 5000);
-    if (out.status !== 'complete') return t.fail(`after the malformed lines, a new client's broadcast got no reply (${out.status}).`, { timeout: out.status === 'timeout' });
-    if (!(await c.read('n1')).has(v)) t.fail(`after the malformed lines, a new value broadcast by a new client is missing from read_ok.`);
+    if (out.status !== 'complete')
+      return t.fail(`after the malformed lines, a new client sent a broadcast and ${gotNoReply(out.status)}.`, {
+        timeout: out.status === 'timeout',
+        hint: 'Keep accepting new clients after bad input on another connection: catch errors per line and per connection.',
+      });
+    if (!(await c.read('n1')).has(v))
+      t.fail(`after the malformed lines, a new client broadcast ${v} and got broadcast_ok, but n1's read_ok lacks it.`, { hint: 'Store the value before replying broadcast_ok; read_ok lists every value the peer has.' });
     t.log(`${bad.length} malformed lines answered with ${client.unsolicited.length} error object(s) (or nothing); the peer kept working`);
   },
 
@@ -222,29 +251,34 @@ export default defineTests({
 
   async 'msgs-per-op'(t) {
     const c = await t.cluster(GRID);
-    const n = 40;
-    const tr = await c.memo('workload', () => measuredWorkload(t, c, n, 50));
-    const perOp = tr.lines / n;
+    const ops = 40;
+    const tr = await c.memo('workload', () => measuredWorkload(t, c, ops, 50));
+    const perOp = tr.lines / ops;
     const limit = LINES_PER_LINK_PER_OP * c.directedLinks;
-    t.log(`${tr.lines} peer-to-peer lines for ${n} broadcasts: ${perOp.toFixed(1)} per broadcast (limit ${limit} = ${LINES_PER_LINK_PER_OP} × ${c.directedLinks} directed links; Maelstrom's 3d target is < 30, 3e's < 20)`);
+    t.log(`${tr.lines} peer-to-peer lines for ${ops} broadcasts: ${perOp.toFixed(1)} per broadcast (limit ${limit} = ${LINES_PER_LINK_PER_OP} × ${c.directedLinks} directed links; Maelstrom's 3d target is < 30, 3e's < 20)`);
     if (perOp > limit) {
       if (tr.worstCopy) c.spotlight(`${tr.worstCopy.from}->${tr.worstCopy.to}`);
-      t.fail(`peers sent ${perOp.toFixed(1)} lines to each other per broadcast (${tr.lines} for ${n} broadcasts); the limit is ${limit} (${LINES_PER_LINK_PER_OP} per directed link). ${c.describeTraffic(tr)}`);
+      t.fail(
+        `for ${ops} broadcasts, peers sent each other ${n(tr.lines)} lines, ${perOp.toFixed(1)} per broadcast; at most ${limit} are allowed (${LINES_PER_LINK_PER_OP} per directed link × ${c.directedLinks}).\n${c.describeTraffic(tr, { totals: false })}`,
+      );
     }
   },
 
   async 'bytes-per-op'(t) {
     const c = await t.cluster(GRID);
-    const n = 40;
-    const tr = await c.memo('workload', () => measuredWorkload(t, c, n, 50));
+    const ops = 40;
+    const tr = await c.memo('workload', () => measuredWorkload(t, c, ops, 50));
     if (tr.measuredBy !== t.testId) t.log(`the workload of test "${tr.measuredBy}" on the same peers, judged for bytes`);
-    const perOp = tr.bytes / n;
+    const perOp = tr.bytes / ops;
     const limit = BYTES_PER_LINK_PER_OP * c.directedLinks;
-    t.log(`${tr.bytes} bytes between peers for ${n} broadcasts: ${Math.round(perOp)} per broadcast (limit ${limit} = ${BYTES_PER_LINK_PER_OP} × ${c.directedLinks} directed links)`);
+    t.log(`${tr.bytes} bytes between peers for ${ops} broadcasts: ${Math.round(perOp)} per broadcast (limit ${limit} = ${BYTES_PER_LINK_PER_OP} × ${c.directedLinks} directed links)`);
     if (perOp > limit) {
       const top = tr.links[0];
       c.spotlight(top.link);
-      t.fail(`peers sent ${Math.round(perOp)} bytes to each other per broadcast (${tr.bytes} bytes for ${n} broadcasts); the limit is ${limit} (${BYTES_PER_LINK_PER_OP} per directed link). The busiest link, ${top.link.replace('->', ' → ')}, carried ${top.bytes} bytes in ${top.lines} lines (${Math.round(top.bytes / Math.max(1, top.lines))} bytes per line). ${c.describeTraffic(tr)}`);
+      t.fail(
+        `for ${ops} broadcasts, peers sent each other ${n(tr.bytes)} bytes, ${n(perOp)} per broadcast; at most ${n(limit)} are allowed (${BYTES_PER_LINK_PER_OP} per directed link × ${c.directedLinks}).\n` +
+          c.describeTraffic(tr, { totals: false, perLine: true }),
+      );
     }
   },
 
@@ -252,7 +286,7 @@ export default defineTests({
     const c = await t.cluster(GRID);
     const values = c.newValues(5);
     await broadcastAll(t, c, spreadOver(t, c, values));
-    await c.expectEveryone(values, c.spreadBound());
+    await c.expectEveryone(values, { ...c.spreadBound(), hint: HINT_SPREAD });
     // Everyone knows everything: after the last acknowledgements (half a second), count for 1.5 s.
     await new Promise((r) => setTimeout(r, 500));
     c.mark();
@@ -264,7 +298,10 @@ export default defineTests({
     t.log(`after convergence: ${tr.lines} lines, ${tr.bytes} bytes between peers in ${secs.toFixed(1)} s (limits ${Math.round(maxLines)} lines, ${Math.round(maxBytes)} bytes)`);
     if (tr.lines > maxLines || tr.bytes > maxBytes) {
       c.spotlight(tr.links[0].link);
-      t.fail(`every peer already knew every value, yet in the next ${secs.toFixed(1)} s peers sent each other ${tr.lines} lines (${tr.bytes} bytes); at most ${Math.round(maxLines)} lines and ${Math.round(maxBytes)} bytes are allowed (${QUIET_LINES_PER_LINK_PER_S} lines, ${QUIET_BYTES_PER_LINK_PER_S} bytes per directed link per second). ${c.describeTraffic(tr)}`);
+      t.fail(
+        `every peer already knew every value, yet peers then sent each other ${n(tr.lines)} lines (${n(tr.bytes)} bytes) in ${secs.toFixed(1)} s; at most ${n(maxLines)} lines and ${n(maxBytes)} bytes are allowed.\n` +
+          `(${QUIET_LINES_PER_LINK_PER_S} lines and ${QUIET_BYTES_PER_LINK_PER_S} bytes per directed link per second.) ${c.describeTraffic(tr, { totals: false })}`,
+      );
     }
   },
 
@@ -285,12 +322,16 @@ export default defineTests({
     const tries = await c.connectAttempts('n1', 'n2', 3, 1500);
     t.log(`n1 tried to connect to its neighbour ${tries} time(s) while it was down`);
     c.expectAlive('while its neighbour was down');
-    if (!(await c.read('n1')).has(v)) t.fail(`n1 lost value ${v} while its neighbour was down.`);
+    if (!(await c.read('n1')).has(v))
+      t.fail(`n1 acknowledged a broadcast of ${v}, but its read_ok lacked it after its neighbour n2 had refused ${tries === 1 ? 'a connection' : `${tries} connections`}.`, {
+        hint: 'A value is stored when it is acknowledged, whatever happens to the neighbours it is to be sent to.',
+      });
     await c.start('n2');
     await c.expectEveryone([v], {
       boundMs: 3000,
       why: 'reconnecting with backoff capped near 1 s, plus slack',
       sinceMs: performance.now(),
+      sinceWhat: 'n2 started',
       hint: 'Retry a neighbour that refused or reset the connection, with backoff (e.g. 100 ms doubling to 1 s), forever; when it comes up, send it what it lacks.',
     });
   },
@@ -309,13 +350,14 @@ export default defineTests({
       ['n4', y],
     ]);
     // Each half converges on its own values while the partition lasts.
-    await c.expectEveryone([a, b], { ...c.spreadBound(), peers: left });
-    await c.expectEveryone([x, y], { ...c.spreadBound(), peers: right });
+    await c.expectEveryone([a, b], { ...c.spreadBound(), peers: left, hint: HINT_SPREAD });
+    await c.expectEveryone([x, y], { ...c.spreadBound(), peers: right, hint: HINT_SPREAD });
     c.heal();
     await c.expectEveryone([a, b, x, y], {
       boundMs: 3500,
       why: 'resending unacknowledged values within about a second, plus slack',
       sinceMs: performance.now(),
+      sinceWhat: 'the partition healed',
       hint: 'Lines sent across the partition were lost although the connection stayed open: resend what a neighbour has not acknowledged, or run a small periodic anti-entropy exchange.',
     });
   },
@@ -329,13 +371,14 @@ export default defineTests({
     await c.broadcast('n3', z);
     // n3 -> n2 still works: z reaches n2 and n1; a reaches n2 but cannot reach n3.
     await c.expectEveryone([z], { ...c.spreadBound(), peers: ['n1', 'n2'], hint: 'A link that is cut one way still carries lines the other way.' });
-    await c.expectEveryone([a], { ...c.spreadBound(), peers: ['n1', 'n2'] });
+    await c.expectEveryone([a], { ...c.spreadBound(), peers: ['n1', 'n2'], hint: HINT_SPREAD });
     c.heal();
     await c.expectEveryone([a], {
       boundMs: 3500,
       peers: ['n3'],
       why: 'resending unacknowledged values within about a second, plus slack',
       sinceMs: performance.now(),
+      sinceWhat: 'the cut link was restored',
       hint: 'n3 never acknowledged the value n2 sent while the link was cut: resend it after a timeout.',
     });
   },
@@ -344,7 +387,7 @@ export default defineTests({
     const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
     const [before] = c.newValues(1);
     await c.broadcast('n1', before);
-    await c.expectEveryone([before], c.spreadBound());
+    await c.expectEveryone([before], { ...c.spreadBound(), hint: HINT_SPREAD });
     await c.kill('n3');
     // The survivors keep answering clients promptly, and spread a new value around the broken ring.
     const [after] = c.newValues(1);
@@ -363,20 +406,21 @@ export default defineTests({
       ['n3', old[1]],
       ['n5', old[2]],
     ]);
-    await c.expectEveryone(old, c.spreadBound());
+    await c.expectEveryone(old, { ...c.spreadBound(), hint: HINT_SPREAD });
     // Every acknowledgement delivered before the crash: then only a catch-up on reconnection,
     // not a retransmission still pending when n3 died, can give the restarted n3 the old values.
     await c.awaitQuiet(2 * c.latencyMs + 100, 3000);
     await c.kill('n3');
     const [during] = c.newValues(1);
     await c.broadcast('n4', during);
-    await c.expectEveryone([during], { ...c.spreadBound(), peers: ['n1', 'n2', 'n4', 'n5'] });
+    await c.expectEveryone([during], { ...c.spreadBound(), peers: ['n1', 'n2', 'n4', 'n5'], hint: `A dead neighbour refuses connections: catch the error and keep sending to the others. ${HINT_SPREAD}` });
     await c.start('n3');
     await c.expectEveryone([...old, during], {
       boundMs: 3500,
       peers: ['n3'],
       why: 'reconnecting with backoff capped near 1 s, plus slack',
       sinceMs: performance.now(),
+      sinceWhat: 'n3 restarted',
       hint: 'A restarted peer starts empty: when a connection to a neighbour is (re)established, send it everything (or exchange what each side lacks).',
     });
   },

@@ -30,7 +30,16 @@ export function parseLine(line: Buffer): { ok: true; value: JsonObject } | { ok:
   return { ok: true, value: v as JsonObject };
 }
 
-export const show = (line: Buffer | string) => quoteBytes(typeof line === 'string' ? Buffer.from(line) : line, { maxBytes: 160 });
+/**
+ * A line as a student reads it: a printable JSON line as it is ({"type":"read","msg_id":1}, no
+ * escaped quotes to untangle); anything else (control bytes, a newline, not UTF-8) quoted and escaped.
+ */
+export const show = (line: Buffer | string) => {
+  const b = typeof line === 'string' ? Buffer.from(line) : line;
+  const text = b.toString('utf8');
+  if (b.length && b.length <= 160 && /^[\x20-\x7e]*$/.test(text)) return text;
+  return quoteBytes(b, { maxBytes: 160 });
+};
 
 export class PeerClient {
   /** Replies that arrived for a request other than the one being waited for. */
@@ -70,8 +79,11 @@ export class PeerClient {
     return this.awaitReply(msgId, expect, line, timeoutMs);
   }
 
-  /** Wait for the reply to `msgId` (the request was written by the caller). */
-  async awaitReply(msgId: number, expect: string, sent: string, timeoutMs: number): Promise<JsonObject> {
+  /**
+   * Wait for the reply to `msgId` (the request was written by the caller). `hint` replaces the
+   * generic one when no reply comes or the connection closes (the test knows the likely cause).
+   */
+  async awaitReply(msgId: number, expect: string, sent: string, timeoutMs: number, hint?: string): Promise<JsonObject> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const got = this.early.get(msgId);
@@ -83,11 +95,11 @@ export class PeerClient {
       if (out.status === 'timeout')
         fail(`peer ${this.peer}: no reply to ${show(sent)} within ${timeoutMs} ms${out.raw.length ? `; received so far, without a newline: ${show(out.raw)}` : ''}.`, {
           timeout: true,
-          hint: out.raw.length ? HINT_FRAMING : 'Answer every request at once, before (not after) gossiping: a client must never wait for the network.',
+          hint: out.raw.length ? HINT_FRAMING : (hint ?? 'Answer every request at once, before (not after) gossiping: a client must never wait for the network.'),
         });
       if (out.status === 'closed')
-        fail(`peer ${this.peer} ${out.reset ? 'reset' : 'closed'} the connection instead of answering ${show(sent)}.`, {
-          hint: 'Keep a client connection open and keep answering its requests; catch errors per request, not per connection.',
+        fail(`peer ${this.peer} ${out.reset ? 'reset (RST)' : 'closed'} the connection instead of answering ${show(sent)}.`, {
+          hint: hint ?? 'Keep a client connection open and keep answering its requests; catch errors per request, not per connection.',
         });
       if (out.status === 'invalid') fail(`peer ${this.peer}: ${out.reason} after ${show(sent)}.`, { hint: HINT_FRAMING });
       if (out.status !== 'complete') continue;

@@ -19,8 +19,8 @@ const MAX_ESCAPED_RUN = 16;
 
 /**
  * The grader's own words in a message: the student's stderr excerpts (the lines after a line
- * ending in "stderr:", indented) and quoted data ("...") are the program's, and may say
- * anything (a JavaScript program may well print "undefined").
+ * ending in "stderr:", indented), quoted data ("...") and JSON objects ({...}) are the
+ * program's, and may say anything (a JavaScript program may well print "undefined").
  */
 export function graderWords(text: string): string {
   const out: string[] = [];
@@ -28,7 +28,10 @@ export function graderWords(text: string): string {
   for (const line of text.split('\n')) {
     if (inStderr && /^\s/.test(line)) continue;
     inStderr = /stderr:\s*$/i.test(line);
-    out.push(line.replace(/"(?:[^"\\]|\\.)*"/g, '""'));
+    // Quoted bytes, and JSON objects shown as the program sent them ({"messages":null}).
+    let words = line.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    for (let before = ''; before !== words; ) [before, words] = [words, words.replace(/\{[^{}]*\}/g, '⟨json⟩')];
+    out.push(words);
   }
   return out.join('\n');
 }

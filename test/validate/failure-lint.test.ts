@@ -47,6 +47,7 @@ describe('messages that pass', () => {
         hint: 'Catch errors per connection (ECONNRESET, broken pipe, a parse error) and close just that connection; one client must never take the server down.',
       },
     ],
+    ['a JSON line of the program\'s, shown as sent', { message: 'peer n1 answered a read with {"type":"read_ok","messages":null,"in_reply_to":{"x":undefined}}: "messages" must be an array of integers.', hint: 'read_ok carries "messages": [<integers>].' }],
     ['a reply the student wrote as "undefined", quoted', { message: 'c1: sent ECHO "hi"; expected bulk string "hi"; received simple string "undefined".', hint: 'Values are sent back as bulk strings.' }],
     ['a test that did not run because the server never started: it points at that test', { status: 'error', message: 'not run: your server did not start (see test "ping")' }],
     ['a skipped test', { status: 'skipped', message: 'not run: grading was interrupted' }],
