@@ -814,15 +814,18 @@ static void add_conn(int fd) {
 /* Accept every connection waiting. Returns 0 when the process is out of file descriptors: the
  * caller then stops watching the listener for a moment (poll() would wake at once, forever). */
 static int accept_all(int lfd) {
+    static int warned; /* say it once per shortage, not every 100 ms */
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd >= 0) {
+            warned = 0;
             add_conn(fd);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            fprintf(stderr, "kv-server: accept: %s (new clients wait)\n", strerror(errno));
+            if (!warned) fprintf(stderr, "kv-server: accept: %s (new clients wait until others leave)\n", strerror(errno));
+            warned = 1;
             return 0;
         }
         return 1; /* EAGAIN: no more waiting */
