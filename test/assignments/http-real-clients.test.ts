@@ -31,6 +31,8 @@ async function freePort(): Promise<number> {
 interface Started {
   proc: ChildProcess;
   base: string;
+  /** A folder made for this start, removed afterwards. */
+  scratch?: string;
 }
 
 /** Start a solution and wait for its "serving ... on http://..." line (printed once it listens). */
@@ -64,7 +66,7 @@ const solutions: Array<{ lang: string; launch: () => Promise<Started> }> = [
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-http-ts-'));
       fs.cpSync(at('solutions', 'http-server', 'typescript'), dir, { recursive: true, filter: (p) => !p.includes(`${path.sep}dist`) });
       await run(at('node_modules', '.bin', 'tsc'), ['-p', dir, '--typeRoots', at('node_modules', '@types')]);
-      return start(process.execPath, ['dist/server.js'], dir);
+      return { ...(await start(process.execPath, ['dist/server.js'], dir)), scratch: dir };
     },
   },
 ];
@@ -79,13 +81,14 @@ describe.skipIf(heavyOnly)('http-server reference solutions, started by hand, wi
 
   describe.each(solutions)('$lang', ({ launch }) => {
     let server: Started;
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-http-curl-'));
+    let out = '';
     beforeAll(async () => {
+      out = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-http-curl-'));
       server = await launch();
     }, 60_000);
     afterAll(() => {
       server?.proc.kill('SIGTERM');
-      fs.rmSync(out, { recursive: true, force: true });
+      for (const d of [out, server?.scratch]) if (d) fs.rmSync(d, { recursive: true, force: true });
     });
 
     test('curl fetches four URLs over one reused connection, byte for byte', async () => {
