@@ -120,9 +120,10 @@ static int add_value(long long v) {
 struct neighbour {
     char host[64];
     int port;
-    /* TODO: what you need per neighbour, for example: the connection to it (an index into
-     *   conns, or -1), when to try connecting again and the current backoff, the values
-     *   queued for it, the values it is known to have, batches sent but not acknowledged. */
+    /* TODO: what you need per neighbour, for example: the connection to it (a struct conn *,
+     *   NULL when there is none; not an index into conns, which drop() reorders), when to try
+     *   connecting again and the current backoff, the values queued for it, the values it is
+     *   known to have, batches sent but not acknowledged. */
 };
 static struct neighbour *neighbours;
 static size_t nneighbours;
@@ -416,7 +417,8 @@ static struct conn *add_conn(int fd, int neighbour) {
 
 static void drop(size_t i) {
     struct conn *c = conns[i];
-    /* TODO: if c is the connection to a neighbour, note that it is gone (and when to retry). */
+    /* TODO: if c is the connection to a neighbour (c->neighbour >= 0), note that it is gone:
+     *   clear the neighbour's pointer to it, and set when to retry. */
     close(c->fd);
     free(c->in.data);
     free(c->out.data);
