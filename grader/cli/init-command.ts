@@ -16,12 +16,13 @@ export interface InitOptions {
   failUnder?: string;
 }
 
-// What a runner needs before grading, per starter language: ubuntu-latest has python3; a
+// What a runner needs before grading, per starter language: ubuntu-latest has python3 and cc; a
 // TypeScript submission installs its own typescript and @types/node for its build (npx keeps
 // sockgrade's own dependencies out of the submission's PATH).
 const INSTALL_STEPS: Record<string, string> = {
   python: ['      - name: Python', '        # python3 comes with the ubuntu-latest runner.', '        run: python3 --version'].join('\n'),
   typescript: ['      - name: Install dependencies', '        run: npm install --no-audit --no-fund'].join('\n'),
+  c: ['      - name: C compiler', '        # cc (gcc) comes with the ubuntu-latest runner; the build command in sockgrade.json uses it.', '        run: cc --version'].join('\n'),
 };
 
 function parseFailUnder(text: string | undefined): string {

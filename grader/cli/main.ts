@@ -126,7 +126,7 @@ function program(): Command {
     .description('start a submission from a starter')
     .argument('<assignment>', 'assignment id (see `sockgrade list`)')
     .argument('<dir>', 'new folder to create')
-    .addOption(new Option('-l, --lang <lang>', 'starter language').choices(['typescript', 'python']).default('python'))
+    .addOption(new Option('-l, --lang <lang>', 'starter language').choices(['python', 'typescript', 'c']).default('python'))
     .option('--fail-under <percent>', 'the GitHub Actions check written to .github/workflows/sockgrade.yml fails below this score', '100')
     .action(async (assignment: string, dir: string, opts: { lang: string; failUnder: string }) => {
       const { initCommand } = await import('./init-command.js');

@@ -74,6 +74,16 @@ describe('sockgrade init: the GitHub Actions workflow', () => {
     expect(steps[grade].run).toMatch(/--fail-under 80$/);
   });
 
+  it('c: copies the C starter (source, build command, no binary) and checks for cc before grading', () => {
+    const dir = initCommand('http-server', path.join(tmp(), 'c'), 'c');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8'));
+    expect(manifest.build).toMatch(/^cc /);
+    expect(fs.existsSync(path.join(dir, 'server.c'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'server'))).toBe(false);
+    const steps = workflow(dir).doc.jobs.grade.steps;
+    expect(steps.findIndex((s) => s.run === 'cc --version')).toBeLessThan(steps.findIndex((s) => s.name === 'Grade'));
+  });
+
   it('a bad --fail-under is a ConfigError and creates nothing', () => {
     const to = path.join(tmp(), 'bad');
     expect(() => initCommand('kv-server', to, 'python', { failUnder: '150' })).toThrow(ConfigError);
