@@ -44,11 +44,12 @@ export function submissionDir(submission: string): string {
 }
 
 /** The starter language a folder's files are written in, if any. */
-export function detectLanguage(dir: string): 'python' | 'typescript' | undefined {
+export function detectLanguage(dir: string): 'python' | 'typescript' | 'c' | undefined {
   const names = entries(dir).map((e) => e.name);
   const src = fs.existsSync(path.join(dir, 'src')) ? entries(path.join(dir, 'src')).map((e) => e.name) : [];
   if (names.includes('package.json') || names.includes('tsconfig.json') || [...names, ...src].some((n) => n.endsWith('.ts'))) return 'typescript';
   if (names.some((n) => n.endsWith('.py'))) return 'python';
+  if (names.some((n) => n.endsWith('.c'))) return 'c';
   return undefined;
 }
 
@@ -93,7 +94,7 @@ async function run(assignment: string, root: string): Promise<Outcome & { notes:
     const starter = lang && path.join(sourceRoot, 'starter', assignment, lang, MANIFEST);
     if (!lang || !starter || !fs.existsSync(starter)) {
       const found = entries(dir).map((e) => e.name + (e.isDirectory() ? '/' : '')).slice(0, 20).join(', ');
-      return { notes, failure: `Your submission has no ${MANIFEST}, and its files (${found}) are not a Python or TypeScript program I can start. Upload ${MANIFEST} with your program: it says how to build and run it.` };
+      return { notes, failure: `Your submission has no ${MANIFEST}, and its files (${found}) are not a Python, TypeScript or C program I can start. Upload ${MANIFEST} with your program: it says how to build and run it.` };
     }
     const text = fs.readFileSync(starter, 'utf8');
     fs.writeFileSync(path.join(dir, MANIFEST), text);

@@ -141,7 +141,8 @@ int main(int argc, char **argv) {
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((unsigned short)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* inet_pton, not INADDR_LOOPBACK: macOS defines that only outside strict POSIX mode. */
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     if (bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(ls, 128) < 0) {
         fprintf(stderr, "http-server: cannot listen on 127.0.0.1:%d: %s\n", port, strerror(errno));
         return 1;
