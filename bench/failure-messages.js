@@ -3,10 +3,13 @@
 // read: the message, the hint, the diff and the timing, then runs the failure lint
 // (grader/validate/failure-lint.ts) over each one. `npm run build` first: this runs dist/.
 //
-//   node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--jobs N]
-//                                  [--json <file>] [--from <file>] [--full]
+//   node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--dir <folder>]...
+//                                  [--jobs N] [--json <file>] [--from <file>] [--full]
 //
 // --scenario  only these scenarios (folder names); gossip-peer is slow (clusters of peers)
+// --dir       grade these submission folders instead (a starter, a counterpart such as
+//             test/counterparts/dig): students read their failures too; their declared
+//             failures (scenario.json, expected.json) are checked when there are any
 // --jobs      scenarios graded at once (default 1; at most 2 on a shared machine)
 // --json      save the failed tests (whole TestResults) to re-read them later without grading
 // --from      print and lint a file saved with --json instead of grading
@@ -24,7 +27,7 @@ import { listAssignments } from '../dist/grader/assignment/load.js';
 import { lintFailure } from '../dist/grader/validate/failure-lint.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--jobs N] [--json <file>] [--from <file>] [--full]';
+const USAGE = 'usage: node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--dir <folder>]... [--jobs N] [--json <file>] [--from <file>] [--full]';
 
 function usage(message) {
   console.error(`failure-messages: ${message}\n${USAGE}`);
@@ -32,7 +35,7 @@ function usage(message) {
 }
 
 function parseOptions(argv) {
-  const o = { assignments: undefined, scenarios: undefined, jobs: 1, json: undefined, from: undefined, full: false };
+  const o = { assignments: undefined, scenarios: undefined, dirs: undefined, jobs: 1, json: undefined, from: undefined, full: false };
   const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -44,6 +47,7 @@ function parseOptions(argv) {
     switch (a) {
       case '--assignment': o.assignments = [...(o.assignments ?? []), ...list(value())]; break;
       case '--scenario': o.scenarios = [...(o.scenarios ?? []), ...list(value())]; break;
+      case '--dir': o.dirs = [...(o.dirs ?? []), value()]; break;
       case '--jobs': {
         const v = value();
         if (!/^[12]$/.test(v)) usage(`--jobs: "${v}" is not 1 or 2 (the machine is shared)`);
@@ -89,7 +93,26 @@ function fastPython() {
   }
 }
 
+/** Failures a folder declares: scenario.json's expectFailures, or a counterpart's expected.json ({ "failures": { id: why } } or a list). */
+function declared(dir) {
+  const scenario = path.join(dir, 'scenario.json');
+  if (fs.existsSync(scenario)) return JSON.parse(fs.readFileSync(scenario, 'utf8')).expectFailures;
+  const expected = path.join(dir, 'expected.json');
+  if (!fs.existsSync(expected)) return undefined;
+  const e = JSON.parse(fs.readFileSync(expected, 'utf8'));
+  const f = e.expectFailures ?? e.failures ?? e;
+  return Array.isArray(f) ? f : Object.keys(f);
+}
+
 function catalog(o) {
+  if (o.dirs) {
+    return o.dirs.map((d) => {
+      const dir = path.resolve(d);
+      if (!fs.existsSync(path.join(dir, 'sockgrade.json'))) usage(`--dir: ${dir} has no sockgrade.json (not a submission folder)`);
+      const assignment = JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')).assignment;
+      return { assignment, name: path.relative(root, dir), dir, expectFailures: declared(dir) };
+    });
+  }
   const all = listAssignments().map((a) => a.id);
   const bad = (o.assignments ?? []).filter((id) => !all.includes(id));
   if (bad.length) usage(`--assignment: unknown ${bad.join(', ')} (known: ${all.join(', ')})`);
@@ -146,8 +169,9 @@ async function main() {
         const r = await grade({ dir: s.dir, official: true });
         const tests = r.groups.flatMap((g) => g.tests);
         const failed = tests.filter((t) => t.status !== 'passed' || t.pointsEarned < t.pointsPossible);
-        const extra = failed.map((t) => t.id).filter((id) => !s.expectFailures.includes(id));
-        const missed = s.expectFailures.filter((id) => !failed.some((t) => t.id === id));
+        // A folder that declares nothing (a starter) is only read, not held to a list.
+        const extra = s.expectFailures ? failed.map((t) => t.id).filter((id) => !s.expectFailures.includes(id)) : [];
+        const missed = (s.expectFailures ?? []).filter((id) => !failed.some((t) => t.id === id));
         records.push({ assignment: s.assignment, name: s.name, expectFailures: s.expectFailures, extra, missed, failed });
         console.error(`[${++done}/${total}] ${s.assignment}/${s.name}: ${failed.length} failed, ${((performance.now() - t0) / 1000).toFixed(1)} s` + (extra.length || missed.length ? ` — VERDICTS CHANGED: extra ${extra.join(',') || '-'}, missed ${missed.join(',') || '-'}` : ''));
       }
