@@ -3,6 +3,7 @@
 // 1 when something does not (each problem says what to fix), 2 on bad input, 130 on Ctrl-C.
 import { listAssignments, readDefinition } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
+import { SANDBOX_READONLY_VAR } from '../run/sandbox.js';
 import type { CatalogItem } from '../validate/catalog.js';
 import { shortDir, validateAssignment, type ItemReport, type ValidationReport } from '../validate/validate.js';
 import { EXIT } from './exit-codes.js';
@@ -32,12 +33,18 @@ function parseOptions(opts: ValidateCommandOptions): { jobs?: number; kinds?: Ca
   return { ...(jobs ? { jobs } : {}), ...(kinds ? { kinds } : {}) };
 }
 
+/** The command that grades the program again as validate did (its shared code shown to the sandbox too). */
+function replay(r: ItemReport): string {
+  const shared = r.item.shared.length ? `${SANDBOX_READONLY_VAR}=${r.item.shared.join(":")} ` : '';
+  return `${shared}sockgrade grade ${shortDir(r.item.dir)} --official --seed ${r.seed}`;
+}
+
 function itemLine(r: ItemReport, c: ReturnType<typeof colors>): string {
   const what = `${r.item.kind} ${r.item.name}`.padEnd(40);
   const score = r.score ? `${r.score.earned}/${r.score.possible}`.padStart(8) : ''.padStart(8);
   const time = `${(r.durationMs / 1000).toFixed(1)} s`.padStart(7);
   const head = `${r.problems.length ? c.red('✗') : c.green('✓')} ${what} ${score} ${time}  ${c.dim(shortDir(r.item.dir))}`;
-  return [head, ...r.problems.map((p) => `    ${c.red('→')} ${p}`), ...(r.problems.length && r.seed ? [c.dim(`    replay: sockgrade grade ${shortDir(r.item.dir)} --official --seed ${r.seed}`)] : [])].join('\n');
+  return [head, ...r.problems.map((p) => `    ${c.red('→')} ${p}`), ...(r.problems.length && r.seed ? [c.dim(`    replay: ${replay(r)}`)] : [])].join('\n');
 }
 
 function summary(v: ValidationReport, c: ReturnType<typeof colors>): string {

@@ -25,6 +25,8 @@ const DEFAULT_REPLY_MS = 2000;
  */
 const PREVIEW_BYTES = 8;
 const PREVIEW_TEXT_BYTES = 40;
+/** The most characters the quoted bytes around a bad one may take. */
+const AROUND_CHARS = 48;
 /** Arguments and values up to this size are shown whole. */
 const WHOLE_BYTES = 32;
 
@@ -103,10 +105,15 @@ function mismatchHint(expected: Expected, got: RespValue, testHint: string | und
  * The bytes around a bad one, quoted: a few before it, a few after, "…" where cut. What came
  * back may hold many replies (or a whole 512 KiB value): the place that broke is what matters.
  */
-export function around(raw: Uint8Array, offset: number): string {
-  const start = Math.max(0, offset - 16);
-  const end = Math.min(raw.length, offset + 8);
-  return `${start > 0 ? '…' : ''}${quoteBytes(raw.subarray(start, end))}${end < raw.length ? '…' : ''}`;
+export function around(raw: Uint8Array, offset: number, maxChars = AROUND_CHARS): string {
+  // Binary bytes quote to four characters each: narrow the window until the quote fits, so the
+  // message's length (and the lint's verdict on it) never depends on the random bytes of a value.
+  for (let before = 16, after = 8; ; before = Math.max(2, before - 4), after = Math.max(2, after - 2)) {
+    const start = Math.max(0, offset - before);
+    const end = Math.min(raw.length, offset + after);
+    const quoted = quoteBytes(raw.subarray(start, end));
+    if (quoted.length <= maxChars || (before === 2 && after === 2)) return `${start > 0 ? '…' : ''}${quoted}${end < raw.length ? '…' : ''}`;
+  }
 }
 
 /** The connections each test opened through connectResp, in order: to tell "one client at a time" from "no answer at all". */

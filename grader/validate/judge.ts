@@ -1,8 +1,10 @@
 // What each kind of shipped program must do when graded (official, hidden tests included):
 // a reference solution earns everything without being restarted; a starter builds, starts and
-// leaves work to do; a scenario or a real counterpart fails exactly the tests it declares.
+// leaves work to do; a scenario or a real counterpart fails exactly the tests it declares. And
+// every failure message a student would read passes the lint (failure-lint.ts).
 import type { Results, TestResult } from '../results/schema.js';
 import type { CatalogItem } from './catalog.js';
+import { lintFailure } from './failure-lint.js';
 
 const allTests = (r: Results): TestResult[] => r.groups.flatMap((g) => g.tests);
 const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0].slice(0, 200);
@@ -54,7 +56,14 @@ function judgeExactFailures(item: CatalogItem, r: Results): string[] {
   return problems;
 }
 
-export function judge(item: CatalogItem, r: Results): string[] {
+/** Every failure a student would read (a starter's, a scenario's, a counterpart's) must pass the lint. */
+function lintFailures(r: Results): string[] {
+  return allTests(r)
+    .filter((t) => t.status !== 'passed')
+    .flatMap((t) => lintFailure(t).map((p) => `the failure message of ${t.id}: ${p}`));
+}
+
+function judgeKind(item: CatalogItem, r: Results): string[] {
   switch (item.kind) {
     case 'solution':
       return judgeSolution(r);
@@ -64,4 +73,8 @@ export function judge(item: CatalogItem, r: Results): string[] {
     case 'counterpart':
       return judgeExactFailures(item, r);
   }
+}
+
+export function judge(item: CatalogItem, r: Results): string[] {
+  return [...judgeKind(item, r), ...lintFailures(r)];
 }

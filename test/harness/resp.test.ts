@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { TestContextImpl } from '../../grader/harness/context.js';
 import { TestFailure } from '../../grader/harness/failure.js';
-import { connectResp, showCommand, showValue } from '../../grader/harness/resp.js';
+import { around, connectResp, showCommand, showValue } from '../../grader/harness/resp.js';
 import { resp } from '../../grader/net/resp.js';
 import type { TestResult } from '../../grader/results/schema.js';
 import { lintFailure } from '../../grader/validate/failure-lint.js';
@@ -185,4 +185,19 @@ test('replies and commands in words', () => {
   expect(showCommand(['SET', 'k', Buffer.alloc(1000, 1)])).toBe('SET "k" "\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01"…(1,000 bytes)');
   // Text is shown longer than binary before it is cut.
   expect(showCommand(['ECHO', 'x'.repeat(100)])).toBe(`ECHO "${'x'.repeat(40)}"…(100 bytes)`);
+});
+
+describe('around: the bytes around a bad one', () => {
+  test('binary bytes are quoted in a bounded width, whatever their values', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const raw = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 7919 + seed * 104729) % 256));
+      const shown = around(raw, 100);
+      expect(shown.replaceAll('…', '').length).toBeLessThanOrEqual(48);
+      expect(shown.startsWith('…') && shown.endsWith('…')).toBe(true);
+    }
+  });
+  test('text keeps the full window: 16 bytes before the bad one, 8 after', () => {
+    const raw = Buffer.from('+OK\r\n+OK\r\n+OK\r\n+PONG\nmore text here');
+    expect(around(raw, 20)).toBe('…"\\n+OK\\r\\n+OK\\r\\n+PONG\\nmore te"…');
+  });
 });
