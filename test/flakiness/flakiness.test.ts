@@ -4,9 +4,9 @@
 // its hog bounded by its own lifetime, and refuse bad options with exit code 2.
 // It runs the compiled grader (dist/): `npm test` builds first; by hand, `npm run build` first.
 //
-// Phase: the light one (SOCKGRADE_HEAVY=skip, every test file). The check grades kv-server and
-// dns-client only, and must not run beside the gossip-peer clusters of the heavy phase, whose
-// 25 peers would then share one core with the hog.
+// Phase: the load one (SOCKGRADE_PHASE=load, after the others): its hog must not starve the
+// timing checks of the light phase's grades, nor the gossip-peer clusters of the heavy phase,
+// whose 25 peers would then share one core with it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
