@@ -37,7 +37,8 @@ function autograderRoot(fill: (submission: string, root: string) => void): strin
   }
   // Unzip as Gradescope does, keeping the Unix modes the zip stores (bin/tools/tsc runs from PATH).
   const modes = execFileSync('python3', ['-c', 'import sys, zipfile\nfor i in zipfile.ZipFile(sys.argv[1]).infolist(): print(oct(i.external_attr >> 16 & 0o777), i.filename)', writeZip()], { encoding: 'utf8' });
-  for (const [mode, name] of modes.trim().split('\n').map((l) => l.split(' '))) if (!name.endsWith('/')) fs.chmodSync(path.join(source, name), Number(mode));
+  // Split at the first space only: names may hold spaces (http-server's "hello world.txt").
+  for (const [mode, name] of modes.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)])) if (!name.endsWith('/')) fs.chmodSync(path.join(source, name), Number(mode));
   fs.symlinkSync(at('node_modules'), path.join(source, 'node_modules'));
   fs.mkdirSync(path.join(root, 'submission'));
   fill(path.join(root, 'submission'), root);

@@ -17,8 +17,9 @@ describe('templates', () => {
     const env = templates();
     const all = files(join(root, 'templates'));
     // Handlebars templates say what they render; the platform files (a workflow, setup.sh) use
-    // @NAME@ placeholders instead, since ${{ }} and $(...) clash with Handlebars.
-    for (const f of all) expect(f).toMatch(/\.(html|txt|md)\.hbs$|^(github|gradescope)\/[^/]+$/);
+    // @NAME@ placeholders instead, since ${{ }} and $(...) clash with Handlebars; so does the
+    // tree `sockgrade new` copies (code and JSON, where {{ }} is common).
+    for (const f of all) expect(f).toMatch(/\.(html|txt|md)\.hbs$|^(github|gradescope)\/[^/]+$|^new-assignment\//);
     const partials = all.filter((f) => f.startsWith('partials/')).map((f) => f.replace(/^partials\//, '').replace(/\.\w+\.hbs$/, ''));
     for (const p of partials) expect(env.handlebars.partials[p], p).toBeDefined();
     for (const f of all) {
