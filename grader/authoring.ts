@@ -6,6 +6,7 @@ export { defineTests, type TestFn, type TestSuite } from './harness/define.js';
 export type { TestContext, ProgramView, PeerProcess, PeerSpec } from './harness/context.js';
 export { TestFailure, fail, atMost, atLeast, failTiming, withTiming, type FailureDetails, type TimingFailure } from './harness/failure.js';
 export { firstDifference, byteDiff } from './harness/diff.js';
+export { allClients } from './harness/together.js';
 export { type Random, randomBuffer, randomWord } from './harness/random.js';
 export { type Cluster, type ClusterSpec, type Traffic } from './harness/cluster.js';
 export { type Topology, line, ring, grid, tree, randomConnected, neighbours, hopsFrom, diameter } from './harness/topology.js';

@@ -3,7 +3,7 @@
 // names in any case, extra headers (Date, Server, ...) allowed, any reason phrase, HTTP/1.0 or
 // HTTP/1.1 in the status line. Every request goes to the grade's own copy of files/www.
 import net from 'node:net';
-import { TestFailure, quoteBytes, defineTests, type TcpClient, type TestContext } from '../../grader/authoring.js';
+import { TestFailure, allClients, quoteBytes, defineTests, type TcpClient, type TestContext } from '../../grader/authoring.js';
 import {
   buildRequest,
   exchange,
@@ -44,16 +44,6 @@ async function getFile(t: TestContext, target: string, file: string, hint?: stri
   // tests, not by every test that happens to open a second connection.
   c.close();
   return res;
-}
-
-/** Run the checks of many clients at once; fail with the first failure and how many failed. */
-async function allClients<T>(t: TestContext, items: T[], what: string, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(items.map((it, i) => fn(it, i)));
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (!failed.length) return;
-  const first = failed[0].reason;
-  if (!(first instanceof TestFailure)) throw first;
-  t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, first.details);
 }
 
 /**

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { defineTests } from '../../grader/harness/define.js';
 import type { TestContext } from '../../grader/harness/context.js';
 import { atLeast, atMost, TestFailure } from '../../grader/harness/failure.js';
+import { allClients } from '../../grader/harness/together.js';
 import { around, connectResp, showCommand, showValue, type Arg, type RespConnection } from '../../grader/harness/resp.js';
 import { encodeCommand, parseReply, resp, type RespValue } from '../../grader/net/resp.js';
 import { quoteBytes } from '../../grader/results/escape.js';
@@ -19,16 +20,6 @@ const HINT_CONCURRENT =
   'Serve every connection at the same time (an event loop with select/poll/asyncio, Node\'s net module, or a thread per client); never wait for one client to finish before reading another.';
 const HINT_SURVIVE =
   'Catch errors per connection (ECONNRESET, broken pipe, a parse error) and close just that connection; one client must never take the server down.';
-
-/** Run the checks of many clients at once; fail with the first failure and how many failed. */
-async function allClients<T>(t: TestContext, items: T[], what: string, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(items.map((it, i) => fn(it, i)));
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (!failed.length) return;
-  const first = failed[0].reason;
-  if (!(first instanceof TestFailure)) throw first;
-  t.fail(`${failed.length} of ${items.length} ${what} failed. The first: ${first.message}`, first.details);
-}
 
 /** If the connection has a reply (or was closed), the reply must be an error. */
 async function errorOrNothing(t: TestContext, c: RespConnection, sent: string, waitMs: number): Promise<void> {
