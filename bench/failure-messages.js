@@ -18,13 +18,12 @@
 // failed other tests than it declares (verdicts must not change while messages are edited);
 // 2 bad options.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
 import { listAssignments } from '../dist/grader/assignment/load.js';
 import { lintFailure } from '../dist/grader/validate/failure-lint.js';
+import { fastPython, sharedCode } from './setup.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--dir <folder>]... [--jobs N] [--json <file>] [--from <file>] [--full]';
@@ -63,34 +62,6 @@ function parseOptions(argv) {
   }
   if (o.from && !fs.existsSync(o.from)) usage(`--from: no file ${o.from}`);
   return o;
-}
-
-/** Programs import shared code from test/scenarios/<id>/_base: show it to the sandbox (as test/setup/shared-code.ts does). */
-function sharedCode() {
-  const shared = [];
-  for (const parent of [path.join(root, 'test', 'scenarios'), path.join(root, 'test', 'fixtures')])
-    for (const group of fs.existsSync(parent) ? fs.readdirSync(parent) : [])
-      for (const name of ['_base', '_lib']) if (fs.existsSync(path.join(parent, group, name))) shared.push(path.join(parent, group, name));
-  process.env.SOCKGRADE_SANDBOX_READONLY = [process.env.SOCKGRADE_SANDBOX_READONLY, ...shared].filter(Boolean).join(path.delimiter);
-}
-
-/** The real python3 first on PATH (a pyenv shim costs ~0.3 s per start), as bench/flakiness.js does. */
-function fastPython() {
-  try {
-    const real = fs.realpathSync(execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 }).trim());
-    const dir = path.join(os.tmpdir(), `sockgrade-python-${process.getuid?.() ?? 0}`);
-    if (!real.startsWith(dir + path.sep)) {
-      fs.mkdirSync(dir, { recursive: true });
-      const link = path.join(dir, 'python3');
-      const tmp = `${link}.${process.pid}`;
-      fs.rmSync(tmp, { force: true });
-      fs.symlinkSync(real, tmp);
-      fs.renameSync(tmp, link);
-    }
-    process.env.PATH = `${dir}${path.delimiter}${process.env.PATH}`;
-  } catch {
-    /* no python3: the grades will say so */
-  }
 }
 
 /** Failures a folder declares: scenario.json's expectFailures, or a counterpart's expected.json ({ "failures": { id: why } } or a list). */

@@ -16,7 +16,7 @@
 // Exit code: 0 nothing changed and every expectation held; 1 a verdict changed, a reference
 // solution lost points, or a scenario failed other tests than it declares; 2 bad options;
 // 130 interrupted with nothing found.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
 import { listAssignments } from '../dist/grader/assignment/load.js';
 import { ConfigError } from '../dist/grader/errors.js';
+import { fastPython, sharedCode } from './setup.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rel = (p) => path.relative(root, p) || '.';
@@ -130,51 +131,6 @@ function checkTests(o, assignments) {
   const known = new Set(assignments.flatMap((a) => a.groups.flatMap((g) => [g.id, ...g.tests.map((t) => t.id)])));
   const bad = o.tests.filter((t) => !known.has(t));
   if (bad.length) throw new UsageError(`--tests: no test or stage named ${bad.map((b) => `"${b}"`).join(', ')}`);
-}
-
-/**
- * The real interpreter first on PATH, under its own name, as the project's tests do
- * (test/setup/fast-python.ts): a pyenv shim costs ~0.3 s of CPU per Python start, which would
- * measure the shim, not the grader. The link goes to the interpreter itself, never to a link
- * (a link to the link would loop), and replaces the old one in one step.
- */
-function fastPython() {
-  try {
-    const found = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 10_000 }).trim();
-    const real = fs.realpathSync(found);
-    const dir = path.join(os.tmpdir(), `sockgrade-python-${process.getuid?.() ?? 0}`);
-    if (real.startsWith(dir + path.sep)) return;
-    fs.mkdirSync(dir, { recursive: true });
-    const link = path.join(dir, 'python3');
-    let current;
-    try {
-      current = fs.readlinkSync(link);
-    } catch {
-      /* no link yet */
-    }
-    if (current !== real) {
-      const tmp = `${link}.${process.pid}`;
-      fs.rmSync(tmp, { force: true });
-      fs.symlinkSync(real, tmp);
-      fs.renameSync(tmp, link);
-    }
-    process.env.PATH = `${dir}${path.delimiter}${process.env.PATH}`;
-  } catch {
-    /* no python3: the Python programs' grades will say so */
-  }
-}
-
-/**
- * The broken scenarios import shared code from beside them (test/scenarios/<id>/_base,
- * test/fixtures/<group>/_lib): name those folders as code the sandbox may show, as the project's
- * tests do (test/setup/shared-code.ts).
- */
-function sharedCode() {
-  const shared = [];
-  for (const parent of [path.join(root, 'test', 'scenarios'), path.join(root, 'test', 'fixtures')])
-    for (const group of fs.existsSync(parent) ? fs.readdirSync(parent) : [])
-      for (const name of ['_base', '_lib']) if (fs.existsSync(path.join(parent, group, name))) shared.push(path.join(parent, group, name));
-  process.env.SOCKGRADE_SANDBOX_READONLY = [process.env.SOCKGRADE_SANDBOX_READONLY, ...shared].filter(Boolean).join(path.delimiter);
 }
 
 /**
