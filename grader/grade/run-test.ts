@@ -84,7 +84,11 @@ export async function runTest(input: RunTestInput): Promise<{ result: TestResult
     } else if (e instanceof DeadlineReached) {
       status = 'timeout';
       message = `the test did not finish within its deadline of ${input.timeoutMs} ms${extendedMs ? ` (plus ${Math.round(extendedMs)} ms for starting programs)` : ''}.`;
-      hint = 'Your server may be stuck (blocked on one client, or waiting for bytes that already arrived), or much too slow.';
+      hint = input.runProgram
+        ? 'Your program may be stuck (waiting for an answer that already came, or never exiting), or much too slow.'
+        : input.clusters
+          ? 'Your peers may be stuck (blocked on one connection, or waiting for bytes that already arrived), or much too slow.'
+          : 'Your server may be stuck (blocked on one client, or waiting for bytes that already arrived), or much too slow.';
     } else if (input.interrupt?.aborted) {
       status = 'skipped';
       message = 'grading was interrupted during this test';
