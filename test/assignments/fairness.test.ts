@@ -18,7 +18,12 @@ function solutionTest(s: (typeof solutions)[number]) {
 // Heavy assignments (clusters of peers) are graded one at a time, the rest concurrently.
 describeByWeight(solutions, { light: 'reference solutions: full marks', heavy: 'reference solutions of peers assignments: full marks' }, solutionTest);
 
-if (counterparts.length) describe.concurrent('real counterparts: everything but their documented limitations', () => {
+// One at a time: dig's expected failures are timing verdicts, judged with the grader's own
+// event-loop lag as an allowance; another grade in the same process (an HTTP server's first
+// fetch loads undici, a module compiled on first use) lags the loop enough to let dig pass.
+// A real grade runs alone in its process (the CLI, a batch worker), so this is the suite's
+// concern, not the grader's.
+if (counterparts.length) describe.sequential('real counterparts: everything but their documented limitations', () => {
   for (const c of counterparts)
     test(`${c.name} (${c.assignment}) fails exactly: ${c.expectFailures.join(', ') || 'nothing'}`, async () => {
       const r = await validateItem(c);
