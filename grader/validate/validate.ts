@@ -41,10 +41,16 @@ export interface ValidateOptions {
 }
 
 /** Grade one shipped program and judge it. A program that cannot be graded at all is a problem, not a crash. */
-export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions, 'interrupt' | 'extraJudge'> = {}): Promise<ItemReport> {
+export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions, 'interrupt' | 'extraJudge'> & { budgetMs?: number } = {}): Promise<ItemReport> {
   const t0 = performance.now();
   try {
-    const r = await grade({ dir: item.dir, official: true, readOnly: item.shared, ...(opts.interrupt ? { interrupt: opts.interrupt } : {}) });
+    const r = await grade({
+      dir: item.dir,
+      official: true,
+      readOnly: item.shared,
+      ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
+      ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
+    });
     const problems = [...judge(item, r), ...(opts.extraJudge?.(item, r) ?? [])];
     const failed = r.groups.flatMap((g) => g.tests).filter((t) => t.status !== 'passed').map((t) => t.id);
     return { item, problems, score: r.score, failed, seed: r.seed, durationMs: Math.round(performance.now() - t0) };

@@ -47,11 +47,19 @@ export function isHeavy(assignment: string): boolean {
 /**
  * Declare `declare(item)` for every item: light assignments' concurrently, heavy ones one at a
  * time, each in a describe of its own that exists only when it has tests (vitest fails an empty
- * one, and npm test runs the heavy and light assignments apart).
+ * one, and npm test runs the heavy and light assignments apart). `heavyPart` declares only every
+ * `of`-th heavy item from `index`: a suite split over files, so the two test workers share the
+ * heavy grades (one file is one worker's); `light: false` leaves the light ones to another file.
  */
-export function describeByWeight<T extends { assignment: string }>(items: T[], titles: { light: string; heavy: string }, declare: (item: T) => void): void {
-  const light = items.filter((x) => !isHeavy(x.assignment));
-  const heavy = items.filter((x) => isHeavy(x.assignment));
+export function describeByWeight<T extends { assignment: string }>(
+  items: T[],
+  titles: { light: string; heavy: string },
+  declare: (item: T) => void,
+  opts: { heavyPart?: { index: number; of: number }; light?: boolean } = {},
+): void {
+  const light = opts.light === false ? [] : items.filter((x) => !isHeavy(x.assignment));
+  const part = opts.heavyPart;
+  const heavy = items.filter((x) => isHeavy(x.assignment)).filter((_, i) => !part || i % part.of === part.index);
   if (light.length) describe.concurrent(titles.light, () => light.forEach(declare));
   if (heavy.length) describe.sequential(titles.heavy, () => heavy.forEach(declare));
 }

@@ -6,8 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { loadAssignment } from '../../grader/assignment/load.js';
 import { catalog } from '../../grader/validate/catalog.js';
 import { staticChecks } from '../../grader/validate/static-checks.js';
-import { validateItem } from '../../grader/validate/validate.js';
-import { assignments, describeByWeight, gradeTimeout, scenarios } from './catalog.js';
+import { assignments, describeByWeight, scenarios } from './catalog.js';
+import { SCENARIO_TITLES, scenarioTest } from './scenario-check.js';
 
 describe('each assignment: points add up, the handout names every stage, scenarios catch each test', () => {
   for (const a of assignments)
@@ -19,14 +19,6 @@ describe('each assignment: points add up, the handout names every stage, scenari
     });
 });
 
-// Graded concurrently (vitest's maxConcurrency bounds how many at once): most of a broken
-// program's grade is spent waiting on deadlines. Heavy assignments (clusters of peers) are
-// graded one at a time.
-function scenarioTest(s: (typeof scenarios)[number]) {
-  test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
-    const r = await validateItem(s);
-    expect(r.problems).toEqual([]);
-  }, gradeTimeout(s.assignment));
-}
-
-describeByWeight(scenarios, { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' }, scenarioTest);
+// The heavy scenarios are split with sharpness-peers.test.ts (the other half), so both test
+// workers grade them, one at a time each.
+describeByWeight(scenarios, SCENARIO_TITLES, scenarioTest, { heavyPart: { index: 0, of: 2 } });

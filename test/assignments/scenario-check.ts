@@ -1,0 +1,18 @@
+// One broken program graded and judged as `sockgrade validate` does: it must fail exactly the
+// tests its scenario.json declares. Shared by sharpness.test.ts and sharpness-peers.test.ts.
+import { expect, test } from 'vitest';
+import { validateItem } from '../../grader/validate/validate.js';
+import { gradeTimeout, type Scenario } from './catalog.js';
+
+export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' };
+
+// Graded concurrently (vitest's maxConcurrency bounds how many at once): most of a broken
+// program's grade is spent waiting on deadlines. Heavy assignments (clusters of peers) are
+// graded one at a time.
+export function scenarioTest(s: Scenario) {
+  test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
+    const r = await validateItem(s);
+    expect(r.problems).toEqual([]);
+  }, gradeTimeout(s.assignment));
+}
+
