@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
 import { listAssignments } from '../dist/grader/assignment/load.js';
 import { lintFailure } from '../dist/grader/validate/failure-lint.js';
-import { fastPython, sharedCode } from './setup.js';
+import { fastPython, sharedCode } from '../test/setup/programs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: node bench/failure-messages.js [--assignment id[,id]] [--scenario name[,name]] [--dir <folder>]... [--jobs N] [--json <file>] [--from <file>] [--full]';

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
 import { listAssignments } from '../dist/grader/assignment/load.js';
 import { ConfigError } from '../dist/grader/errors.js';
-import { fastPython, sharedCode } from './setup.js';
+import { fastPython, sharedCode } from '../test/setup/programs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rel = (p) => path.relative(root, p) || '.';

@@ -1,17 +1,18 @@
-// What the bench scripts set up before grading, as the project's tests do (test/setup/): the real
-// python3 first on PATH, and the scenarios' shared code shown to the sandbox.
+// What the project's tests (test/setup/*.ts, vitest's setup files) and the bench scripts set up
+// before grading Python programs and the broken scenarios: the real python3 first on PATH, and
+// the scenarios' shared code shown to the sandbox. Plain JavaScript, so bench/*.js can use it too.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The real interpreter first on PATH, under its own name, as the project's tests do
- * (test/setup/fast-python.ts): a pyenv shim costs ~0.3 s of CPU per Python start, which would
- * measure the shim, not the grader. The link goes to the interpreter itself, never to a link
+ * The real interpreter first on PATH, under its own name: a pyenv shim costs ~0.3 s of CPU per
+ * Python start, which would crowd the timing checks (tests) or be measured instead of the
+ * grader (bench). The link goes to the interpreter itself, never to a link
  * (a link to the link would loop), and replaces the old one in one step.
  */
 export function fastPython() {
@@ -29,6 +30,7 @@ export function fastPython() {
       /* no link yet */
     }
     if (current !== real) {
+      // Made under another name and renamed over the old one: parallel workers never see it missing.
       const tmp = `${link}.${process.pid}`;
       fs.rmSync(tmp, { force: true });
       fs.symlinkSync(real, tmp);
@@ -42,8 +44,7 @@ export function fastPython() {
 
 /**
  * The broken scenarios import shared code from beside them (test/scenarios/<id>/_base,
- * test/fixtures/<group>/_lib): name those folders as code the sandbox may show, as the project's
- * tests do (test/setup/shared-code.ts).
+ * test/fixtures/<group>/_lib): name those folders as code the sandbox may show.
  */
 export function sharedCode() {
   const shared = [];
