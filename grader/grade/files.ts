@@ -7,6 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 
+// Copies still in use: removed however the grader ends (process.exit after a second Ctrl-C too).
+const copies = new Set<string>();
+process.once('exit', () => {
+  for (const c of copies) fs.rmSync(c, { recursive: true, force: true });
+});
+
 export interface FilesCopy {
   dir: string;
   dispose(): void;
@@ -17,6 +23,7 @@ export function copyAssignmentFiles(assignmentDir: string, rel: string): FilesCo
   if (!fs.statSync(source, { throwIfNoEntry: false })?.isDirectory())
     throw new ConfigError(`the assignment's "files" folder ${source} does not exist`, 'Create it, or remove "files" from assignment.json.');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-files-'));
+  copies.add(dir);
   try {
     fs.cpSync(source, dir, { recursive: true });
     const open = (p: string) => {
@@ -28,8 +35,13 @@ export function copyAssignmentFiles(assignmentDir: string, rel: string): FilesCo
     };
     open(dir);
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    remove(dir);
     throw e;
   }
-  return { dir, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, dispose: () => remove(dir) };
+}
+
+function remove(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  copies.delete(dir);
 }
