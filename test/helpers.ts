@@ -13,12 +13,8 @@ export function allTests(r: Results): TestResult[] {
   return r.groups.flatMap((g) => g.tests);
 }
 
-export function failedIds(r: Results): string[] {
-  return allTests(r)
-    .filter((t) => t.status !== 'passed')
-    .map((t) => t.id)
-    .sort();
-}
+/** The ids of the tests that did not pass, sorted: validate's own judge (grader/validate/judge.ts). */
+export { failedIds } from '../grader/validate/judge.js';
 
 /**
  * Grade with a fresh pid folder for fixtures that record their pids, and time it. Unsandboxed

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { grade } from '../grade/grade.js';
 import type { Results } from '../results/schema.js';
 import { catalog, type CatalogItem } from './catalog.js';
-import { judge } from './judge.js';
+import { failedIds, judge } from './judge.js';
 import { staticChecks, type StaticReport } from './static-checks.js';
 
 export interface ItemReport {
@@ -52,8 +52,7 @@ export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions
       ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
     });
     const problems = [...judge(item, r), ...(opts.extraJudge?.(item, r) ?? [])];
-    const failed = r.groups.flatMap((g) => g.tests).filter((t) => t.status !== 'passed').map((t) => t.id);
-    return { item, problems, score: r.score, failed, seed: r.seed, durationMs: Math.round(performance.now() - t0) };
+    return { item, problems, score: r.score, failed: failedIds(r), seed: r.seed, durationMs: Math.round(performance.now() - t0) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return { item, problems: [`could not be graded: ${e.message}${e.fix ? ` (${e.fix})` : ''}`], durationMs: Math.round(performance.now() - t0) };

@@ -27,10 +27,6 @@ export const scenarios = items('scenario').map((i) => ({ ...i, bug: i.bug!, expe
 export type Scenario = (typeof scenarios)[number];
 export const counterparts = items('counterpart').map((i) => ({ ...i, expectFailures: i.expectFailures!, why: i.why ?? {} }));
 
-export function testIds(assignment: string): string[] {
-  return assignments.find((a) => a.id === assignment)!.groups.flatMap((g) => g.tests.map((t) => t.id));
-}
-
 /** How long a test that grades one program may take: the assignment's budget plus a margin for build and startup. */
 export function gradeTimeout(assignment: string): number {
   return Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000);
