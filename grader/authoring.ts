@@ -1,7 +1,8 @@
 // The public authoring API: everything an assignment's tests.ts needs, from one module. An
 // assignment written against this file alone (assignments/http-server is) needs no change to the
 // engine; docs/authoring.md teaches it. The protocol kits of the shipped assignments (RESP, DNS,
-// JSON lines) are public too, imported from their own modules (grader/harness/resp.js, ...).
+// JSON lines) are public too, each from its own module under grader/kits/. An assignment imports
+// nothing else of the grader: eslint.config.js enforces it in `npm test`.
 export { defineTests, type TestFn, type TestSuite } from './harness/define.js';
 export type { TestContext, ProgramView, PeerProcess, PeerSpec } from './harness/context.js';
 export { TestFailure, fail, atMost, atLeast, failTiming, withTiming, type FailureDetails, type TimingFailure } from './harness/failure.js';
@@ -15,3 +16,4 @@ export { chunk, type Chunking } from './net/chunking.js';
 export { Transcript } from './net/transcript.js';
 export { LinkProxy, type LinkProxyOptions, type Direction, type Verdict } from './net/link-proxy.js';
 export { quoteBytes, escapeBytes } from './results/escape.js';
+export type { RunResult } from './grade/client.js';

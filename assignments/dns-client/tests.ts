@@ -4,12 +4,8 @@
 // test except those needing sub-second timing and those where dig itself is lax or gives up
 // (test/counterparts/dig/expected.json lists them, each with its reason).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { defineTests } from '../../grader/harness/define.js';
-import type { TestContext } from '../../grader/harness/context.js';
-import { atLeast, atMost } from '../../grader/harness/failure.js';
-import { describeQuery, describeRunEnd, dnsServer, expectExit, expectLines, printedLines, runClient } from '../../grader/harness/dns.js';
-import { checkQuery, respond, type DnsQuery, type RecordSpec } from '../../grader/net/dns-server.js';
-import { malformed, responseWithPointers } from '../../grader/net/dns-wire.js';
+import { atLeast, atMost, defineTests, type TestContext } from '../../grader/authoring.js';
+import { checkQuery, describeQuery, describeRunEnd, dnsServer, expectExit, expectLines, malformed, printedLines, respond, responseWithPointers, runClient, type DnsQuery, type RecordSpec } from '../../grader/kits/dns.js';
 
 const TTL = 300;
 const line = (owner: string, type: string, rdata: string, ttl = TTL) => `${owner}.\t${ttl}\tIN\t${type}\t${rdata}`;

@@ -3,12 +3,8 @@
 // answer their clients (reads), as the contract states; the proxy's counts give the traffic
 // measurements. Every bound is derived from the topology (diameter, links) and the injected
 // latency, never one absolute number, with slack for a loaded machine.
-import type { Cluster } from '../../grader/harness/cluster.js';
-import type { TestContext } from '../../grader/harness/context.js';
-import { defineTests } from '../../grader/harness/define.js';
-import { TestFailure } from '../../grader/harness/failure.js';
-import { HINT_FRAMING, lineParser, parseLine, show, type PeerClient } from '../../grader/harness/json-lines.js';
-import { grid, line, randomConnected, ring } from '../../grader/harness/topology.js';
+import { defineTests, grid, line, randomConnected, ring, TestFailure, type Cluster, type TestContext } from '../../grader/authoring.js';
+import { HINT_FRAMING, lineParser, parseLine, show, type PeerClient } from '../../grader/kits/json-lines.js';
 
 const SINGLE = { topology: line(1), shared: true };
 const GRID = { topology: grid(5, 5), latencyMs: 100, shared: true };

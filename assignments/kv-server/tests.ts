@@ -2,13 +2,8 @@
 // checks behaviour the contract states — never one implementation's quirks — so real
 // redis-server passes them all, and error replies are checked for being errors, not for text.
 import { setTimeout as delay } from 'node:timers/promises';
-import { defineTests } from '../../grader/harness/define.js';
-import type { TestContext } from '../../grader/harness/context.js';
-import { atLeast, atMost, TestFailure } from '../../grader/harness/failure.js';
-import { allClients } from '../../grader/harness/together.js';
-import { around, connectResp, showCommand, showValue, type Arg, type RespConnection } from '../../grader/harness/resp.js';
-import { encodeCommand, parseReply, resp, type RespValue } from '../../grader/net/resp.js';
-import { quoteBytes } from '../../grader/results/escape.js';
+import { allClients, atLeast, atMost, defineTests, quoteBytes, TestFailure, type TestContext } from '../../grader/authoring.js';
+import { around, connectResp, encodeCommand, parseReply, resp, showCommand, showValue, type Arg, type RespConnection, type RespValue } from '../../grader/kits/resp.js';
 
 const PONG = resp.simple('PONG');
 const OK = resp.ok();

@@ -14,6 +14,16 @@ export const ScenarioFile = z.object({
   bug: z.string().min(1),
   /** The test ids this program must fail, no more and no fewer. */
   expectFailures: z.array(z.string()),
+  /**
+   * A program with several bugs at once, as real submissions have them: each bug in a sentence.
+   * Such a scenario must give a diagnosis for every test it fails.
+   */
+  bugs: z.array(z.string().min(1)).min(2).optional(),
+  /**
+   * The diagnosis: for a failed test, a word or phrase its message or hint must contain (any
+   * case), so a lost point is charged to the bug that caused it, not only to the right test.
+   */
+  diagnoses: z.record(z.string(), z.string().min(1)).default({}),
   notes: z.string().optional(),
 });
 
@@ -35,6 +45,10 @@ export interface CatalogItem {
   expectFailures?: string[];
   /** Scenarios: the bug; counterparts: why each expected failure happens. */
   bug?: string;
+  /** Multi-bug scenarios: each bug. */
+  bugs?: string[];
+  /** Scenarios: per failed test, a phrase its message or hint must contain. */
+  diagnoses?: Record<string, string>;
   why?: Record<string, string>;
   /** Folders of shared code beside it (`_base`), shown read-only to the sandboxed program. */
   shared: string[];
@@ -69,7 +83,7 @@ export function catalog(assignment: string, root = packageRoot): CatalogItem[] {
   const scenarios = path.join(root, 'test', 'scenarios', assignment);
   for (const p of programsIn(scenarios, (d) => fs.existsSync(path.join(d, 'scenario.json')))) {
     const s = readJson(path.join(p.dir, 'scenario.json'), ScenarioFile);
-    items.push({ kind: 'scenario', assignment, ...p, expectFailures: s.expectFailures, bug: s.bug });
+    items.push({ kind: 'scenario', assignment, ...p, expectFailures: s.expectFailures, bug: s.bug, ...(s.bugs ? { bugs: s.bugs } : {}), diagnoses: s.diagnoses });
   }
   const counterparts = path.join(root, 'test', 'counterparts');
   for (const p of programsIn(counterparts, (d) => fs.existsSync(path.join(d, 'sockgrade.json')))) {

@@ -53,6 +53,13 @@ function judgeExactFailures(item: CatalogItem, r: Results): string[] {
   const extra = failed.filter((id) => !expected.includes(id));
   if (missed.length) problems.push(`declared to fail, but passed: ${missed.join(', ')}${item.kind === 'scenario' ? ' (the test no longer catches this bug)' : ''}`);
   if (extra.length) problems.push(`failed, but not declared: ${extra.map((id) => show(tests.get(id)!)).join('; ')}`);
+  // The diagnosis: a failure must name the bug that caused it, not only happen in the right test.
+  for (const [id, phrase] of Object.entries(item.diagnoses ?? {})) {
+    const t = tests.get(id);
+    if (!t || t.status === 'passed') continue;
+    const text = `${t.message ?? ''}\n${t.hint ?? ''}`.toLowerCase();
+    if (!text.includes(phrase.toLowerCase())) problems.push(`${id} failed, but its message and hint do not say "${phrase}" (the declared diagnosis): ${firstLine(t.message)} | hint: ${firstLine(t.hint)}`);
+  }
   return problems;
 }
 

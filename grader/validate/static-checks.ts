@@ -48,6 +48,13 @@ export function staticChecks(def: AssignmentDefinition, assignmentDir: string, i
   const scenarios = kinds('scenario');
   for (const s of [...scenarios, ...kinds('counterpart')])
     for (const id of s.expectFailures ?? []) if (!ids.includes(id)) problems.push(`${s.kind} ${s.name}: expects a failure of "${id}", which is not a test of ${def.id}`);
+  for (const s of scenarios) {
+    for (const id of Object.keys(s.diagnoses ?? {}))
+      if (!(s.expectFailures ?? []).includes(id)) problems.push(`scenario ${s.name}: gives a diagnosis for "${id}", which it does not declare to fail`);
+    // Several bugs at once: every lost point must be charged to one of them, by name.
+    const undiagnosed = s.bugs ? (s.expectFailures ?? []).filter((id) => !s.diagnoses?.[id]) : [];
+    if (undiagnosed.length) problems.push(`scenario ${s.name}: has several bugs, so it must give a diagnosis (in "diagnoses") for each test it fails; none for ${undiagnosed.join(', ')}`);
+  }
   for (const c of kinds('counterpart'))
     for (const id of c.expectFailures ?? []) if (!c.why?.[id]) problems.push(`counterpart ${c.name}: expected.json must say why it fails "${id}" (in "why")`);
   // A scenario that fails everything (it does not start) proves little about any one test.
