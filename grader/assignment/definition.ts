@@ -27,12 +27,28 @@ export const GroupDefinition = z.object({
 });
 export type GroupDefinition = z.infer<typeof GroupDefinition>;
 
+/**
+ * How the grader checks, before each test, that a program is still healthy: a fresh connection
+ * and the protocol's cheapest request; any reply in time means alive. A program that refuses,
+ * closes without a word, says nothing in time, or is stopped is restarted before the next test.
+ */
+export const Liveness = z.object({
+  /** The request, sent as is (escapes as in JSON: "*1\r\n$4\r\nPING\r\n"). Omitted: an accepted connection is enough. */
+  send: z.string().min(1).optional(),
+  /** What the request is called in the report ("PING", "HEAD /"). */
+  name: z.string().min(1).default('a request'),
+  /** How long a healthy program may take to answer (tried twice before it counts as hung). */
+  timeoutMs: z.number().int().positive().max(10_000).default(500),
+});
+export type Liveness = z.infer<typeof Liveness>;
+
 export const ServerProgram = z.object({
   /** server: started once by the grader (restarted if it dies) and tested over the network. */
   role: z.literal('server'),
   /** Arguments appended to the student's run command; "{port}" is replaced by the port. */
   args: z.array(z.string()),
   startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+  liveness: Liveness.prefault({}),
 });
 
 export const ClientProgram = z.object({

@@ -20,6 +20,7 @@ export interface GradeCliOptions {
   verbose?: boolean;
   failUnder?: string;
   official?: boolean;
+  isolate?: boolean;
   sandbox: string;
   /** Grade again whenever the submission changes, until Ctrl-C (watch.ts). */
   watch?: boolean;
@@ -81,6 +82,7 @@ export async function gradeCommand(dir: string, opts: GradeCliOptions): Promise<
       seed: opts.seed,
       only,
       official: !!opts.official,
+      ...(opts.isolate ? { isolate: true } : {}),
       sandbox,
       privateDirs: [reportDir],
       interrupt: interrupt.signal,

@@ -37,6 +37,7 @@ function program(): Command {
     .option('-v, --verbose', 'show the transcript of passing tests too')
     .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
     .option('--official', 'official grading: run the hidden tests too (course staff)')
+    .option('--isolate', 'run every test on a freshly started program, as if each were graded alone with --only')
     .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
     .option('-w, --watch', 'grade again whenever a file of the submission changes (failing tests first), until Ctrl-C')
     .action(async (dir: string, opts) => {
@@ -86,6 +87,7 @@ function program(): Command {
     .option('-j, --jobs <n>', 'programs graded at once (default: the cores; 1 for peers assignments)')
     .option('--only <kinds>', 'grade only these kinds: solutions, starters, scenarios, counterparts (comma-separated)')
     .option('--json', 'print the findings as JSON')
+    .option('--no-alone', 'skip grading each program a second time with every test on a fresh program (the check that no verdict depends on an earlier test)')
     .action(async (ids: string[], opts) => {
       const { validateCommand } = await import('./validate-command.js');
       process.exitCode = await validateCommand(ids, opts);

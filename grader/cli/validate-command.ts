@@ -15,6 +15,8 @@ export interface ValidateCommandOptions {
   jobs?: string;
   only?: string;
   json?: boolean;
+  /** commander's --no-alone: false skips the alone-vs-full check. */
+  alone?: boolean;
 }
 
 function parseOptions(opts: ValidateCommandOptions): { jobs?: number; kinds?: CatalogItem['kind'][] } {
@@ -70,7 +72,7 @@ export async function validateCommand(ids: string[], opts: ValidateCommandOption
   try {
     for (const id of chosen) {
       if (!opts.json) process.stdout.write(`${c.bold(`validating ${id}`)}\n`);
-      const v = await validateAssignment(id, { ...o, interrupt: interrupt.signal, onItem: (r) => !opts.json && process.stdout.write(itemLine(r, c) + '\n') });
+      const v = await validateAssignment(id, { ...o, aloneVsFull: opts.alone !== false, interrupt: interrupt.signal, onItem: (r) => !opts.json && process.stdout.write(itemLine(r, c) + '\n') });
       reports.push(v);
       if (!opts.json) process.stdout.write(summary(v, c) + '\n\n');
       if (interrupt.signal.aborted) break;
@@ -81,7 +83,7 @@ export async function validateCommand(ids: string[], opts: ValidateCommandOption
   if (opts.json)
     process.stdout.write(
       JSON.stringify(
-        reports.map((v) => ({ ...v, items: v.items.map((i) => ({ kind: i.item.kind, name: i.item.name, dir: i.item.dir, problems: i.problems, score: i.score, failed: i.failed, seed: i.seed, durationMs: i.durationMs })) })),
+        reports.map((v) => ({ ...v, items: v.items.map((i) => ({ kind: i.item.kind, name: i.item.name, dir: i.item.dir, problems: i.problems, score: i.score, failed: i.failed, seed: i.seed, durationMs: i.durationMs, disagreements: i.disagreements ?? [] })) })),
         null,
         2,
       ) + '\n',

@@ -1,7 +1,8 @@
 // The student's program as a client: each test runs it with its own arguments and reads its
 // exit code, output and timing. Every run is recorded for the report, and a run that does not
 // exit in time is stopped (SIGTERM, then SIGKILL) and says so.
-import type { ProgramStart } from '../results/schema.js';
+import type { ProgramStart, TestResult } from '../results/schema.js';
+import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 import { HeadTail } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
 import { commandLine, RunningProcess } from '../run/process.js';
@@ -29,7 +30,10 @@ export interface ClientOptions {
   confinement?: Confinement;
 }
 
-export class ClientRunner {
+// Every check runs a new process: there is no history to carry from one test to the next, so
+// getting ready and finishing are no-ops.
+export class ClientRunner implements ProgramUnderTest {
+  readonly role = 'client' as const;
   /** Everything every run printed, for the report's program section. */
   readonly stdout = new HeadTail();
   readonly stderr = new HeadTail();
@@ -70,5 +74,21 @@ export class ClientRunner {
       stdout: stdout.droppedBytes ? `${stdout.head}\n… ${stdout.droppedBytes} bytes dropped …\n${stdout.tail}` : stdout.head + stdout.tail,
       stderr: stderr.droppedBytes ? `${stderr.head}\n… ${stderr.droppedBytes} bytes dropped …\n${stderr.tail}` : stderr.head + stderr.tail,
     };
+  }
+
+  async prepare(): Promise<Readiness> {
+    return { ok: true };
+  }
+
+  contextFor(testId: string): { runProgram: (args: string[], timeoutMs?: number) => Promise<RunResult> } {
+    return { runProgram: (args, timeoutMs) => this.run(args, testId, timeoutMs) };
+  }
+
+  async finish(_result: TestResult): Promise<Aftermath> {
+    return {};
+  }
+
+  async stop(): Promise<void> {
+    /* each run was stopped when it ended */
   }
 }

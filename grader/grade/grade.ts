@@ -10,8 +10,7 @@ import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
 import { packageVersion, toolsBin, typescriptTools, wrappersBin } from '../paths.js';
 import { Results, SCHEMA_VERSION, type BuildResult, type GroupResult, type TestResult } from '../results/schema.js';
-import { stderrExcerpt } from '../run/output.js';
-import { describeExit, shellQuote } from '../run/process.js';
+import { shellQuote } from '../run/process.js';
 import { confine, type Confinement, type SandboxMode } from '../run/sandbox.js';
 import { runBuild } from './build.js';
 import { copyAssignmentFiles, type FilesCopy } from './files.js';
@@ -19,9 +18,9 @@ import { checkSubmissionDir, readManifest } from './manifest.js';
 import { checkCommand, checkLinksStayInside } from './command-check.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
+import type { ProgramUnderTest, Readiness } from './program.js';
 import { ServerUnderTest } from './server.js';
-import { PeerRunner } from './peers.js';
-import { ClusterPool } from '../harness/cluster.js';
+import { PeersUnderTest } from './peers.js';
 
 export interface GradeEvents {
   /** Before anything runs: what will be graded. */
@@ -56,9 +55,14 @@ export interface GradeOptions {
   privateDirs?: string[];
   /** Folders the program may read besides its own (a course library it imports). */
   readOnly?: string[];
+  /**
+   * Isolated grading: every test on a fresh program, as if each were graded alone with --only
+   * (`sockgrade validate` compares the two to prove no verdict depends on an earlier test).
+   */
+  isolate?: boolean;
+  /** false: no liveness probe after each test (only to measure what the probes cost). */
+  probe?: boolean;
 }
-
-const STDERR_LINES_IN_MESSAGE = 8;
 
 function programEnv(dir: string): Record<string, string> {
   // The submission's own tools first, then the grader's (tsc, with its @types, for TypeScript
@@ -73,6 +77,7 @@ function replayCommand(opts: GradeOptions, dir: string, seed: string): string {
   if (opts.assignment) parts.push('--assignment', opts.assignment);
   if (opts.only?.length) parts.push('--only', opts.only.join(','));
   if (opts.official) parts.push('--official');
+  if (opts.isolate) parts.push('--isolate');
   return parts.join(' ');
 }
 
@@ -191,16 +196,13 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   if (!buildFailure) checkCommand('run', manifest.run, confinement.workDir ?? dir, env.PATH, dir);
 
   const prog = definition.program;
-  const server =
+  const common = { command: manifest.run, cwd: dir, env, t0, confinement };
+  const program: ProgramUnderTest =
     prog.role === 'server'
-      ? new ServerUnderTest({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement, files: files?.dir })
-      : undefined;
-  const client = prog.role === 'client' ? new ClientRunner({ command: manifest.run, cwd: dir, env, runTimeoutMs: prog.runTimeoutMs, t0, confinement }) : undefined;
-  const peers =
-    prog.role === 'peers'
-      ? new PeerRunner({ command: manifest.run, args: prog.args, cwd: dir, env, startupTimeoutMs: prog.startupTimeoutMs, t0, confinement, files: files?.dir })
-      : undefined;
-  const clusters = peers ? new ClusterPool(peers.start) : undefined;
+      ? new ServerUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, liveness: opts.probe === false ? false : prog.liveness, files: files?.dir })
+      : prog.role === 'client'
+        ? new ClientRunner({ ...common, runTimeoutMs: prog.runTimeoutMs })
+        : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir });
   const groups: GroupResult[] = [];
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
@@ -222,6 +224,34 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
     if (reason instanceof Error && (reason.name === 'TestFailure' || reason.name === 'AbortError')) return;
     note(`internal: a test left an error behind after it ended (please report it): ${reason instanceof Error ? reason.message : String(reason)}`);
   };
+  /** The program could not be (re)started: every test from here on says so. */
+  const cannotStart = (ready: Extract<Readiness, { ok: false }>, testId: string) => {
+    stopReason = {
+      status: 'error',
+      message: ready.first ? `not run: ${ready.message}` : `not run: your server could not be restarted: ${ready.message}`,
+      hint: ready.hint,
+      // The full story once; the tests after it point back to it.
+      repeat: `not run: your server ${ready.first ? 'did not start' : 'could not be restarted'} (see test "${testId}")`,
+    };
+    if (opts.interrupt?.aborted) {
+      completeness = 'interrupted';
+      stopReason = interrupted;
+    }
+  };
+  const runOnce = async (def: TestDefinition, groupId: string): Promise<{ result: TestResult; suspect?: string }> => {
+    const ran = await runTest({
+      def,
+      groupId,
+      fn: tests[def.id],
+      seed,
+      ...program.contextFor(def.id),
+      ...(files ? { files: files.dir } : {}),
+      timeoutMs: def.timeoutMs,
+      interrupt: opts.interrupt,
+    });
+    const after = await program.finish(ran.result, ran);
+    return { result: ran.result, ...(after.suspect ? { suspect: after.suspect } : {}) };
+  };
   process.on('unhandledRejection', stray);
   try {
     for (const g of selected) {
@@ -239,61 +269,41 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
           completeness = 'budget-exceeded';
           stopReason = { status: 'skipped', message: `not run: the time budget for the whole run (${budgetMs / 1000} s) was used up` };
         }
-        if (!stopReason && server && !server.running) {
-          const first = server.startNumber === 0;
-          if (!first) {
-            const last = server.starts[server.starts.length - 1];
-            const how = last.exit ? describeExit(last.exit) : 'stopped';
-            note(`Your server ${how}${last.exit?.duringTest ? ` during test "${last.exit.duringTest}"` : ''}; it was restarted for test "${def.id}".`);
-          }
-          const started = await server.start(def.id, opts.interrupt);
-          if (!started.ok) {
-            stopReason = {
-              status: 'error',
-              message: first ? `not run: ${started.message}` : `not run: your server could not be restarted: ${started.message}`,
-              hint: started.hint,
-              // The full story once; the tests after it point back to it.
-              repeat: `not run: your server ${first ? 'did not start' : 'could not be restarted'} (see test "${def.id}")`,
-            };
-            if (opts.interrupt?.aborted) {
-              completeness = 'interrupted';
-              stopReason = interrupted;
-            }
-          }
+        // Healthy before every test: dead, hung or stopped programs are started afresh (and
+        // every test gets a fresh one in isolated grading).
+        if (!stopReason) {
+          const ready = await program.prepare(def.id, { fresh: !!opts.isolate, signal: opts.interrupt });
+          if (!ready.ok) cannotStart(ready, def.id);
+          else if (ready.restarted) note(ready.restarted);
         }
         let result: TestResult;
         if (stopReason) {
           result = skipped(def, g.id, stopReason.status, stopReason.message, stopReason.hint);
           if (stopReason.repeat) stopReason = { status: stopReason.status, message: stopReason.repeat };
         } else {
-          const startNumber = server?.startNumber;
-          if (peers) peers.currentTest = def.id;
-          const ran = await runTest({
-            def,
-            groupId: g.id,
-            fn: tests[def.id],
-            seed,
-            ...(server ? { server: { target: { host: '127.0.0.1', port: server.port }, program: server } } : {}),
-            ...(client ? { runProgram: (args: string[], timeoutMs?: number) => client.run(args, def.id, timeoutMs) } : {}),
-            ...(clusters ? { clusters } : {}),
-            ...(files ? { files: files.dir } : {}),
-            timeoutMs: def.timeoutMs,
-            interrupt: opts.interrupt,
-          });
-          result = ran.result;
-          if (server) {
-            // A server that is dying (printing its traceback) still holds its port for a moment:
-            // when a failed test lost connections, let it finish, so the crash is blamed on this
-            // test and the next one starts with a fresh server.
-            if (result.status !== 'passed' && ran.connectionLost) await server.settle(2000);
-            if (server.startNumber === startNumber && !server.running) blameExit(result, server);
-          }
-          if (peers && clusters) {
-            // Peers are stopped after their test (unless the next test shares them); one that
-            // died by itself is blamed on this test.
-            await clusters.release(result.status === 'timeout' || result.status === 'error' || result.status === 'skipped');
-            blamePeerExits(result, peers);
-            peers.collect();
+          const first = await runOnce(def, g.id);
+          result = first.result;
+          // The program died or hung under this failed test after serving earlier ones: the
+          // failure may be the history's (a crash set up by an earlier test). Its verdict is the
+          // one a fresh program gives, as with --only — never a charge for what came before.
+          if (first.suspect && !opts.interrupt?.aborted) {
+            if (budgetEnd - performance.now() < def.timeoutMs) {
+              note(`Under test "${def.id}" your server ${first.suspect.replace(/^it /, '')}, after it had served earlier tests; no time was left in the budget to run it again on a fresh server, so its failure stands.`);
+            } else {
+              const why = `test "${def.id}" failed and ${first.suspect.replace(/^it /, 'the server ')}, on a server that had run earlier tests`;
+              const again = await program.prepare(def.id, { fresh: true, why, signal: opts.interrupt });
+              if (!again.ok) cannotStart(again, def.id);
+              else {
+                const second = await runOnce(def, g.id);
+                result = second.result;
+                result.firstRun = { status: first.result.status, ...(first.result.message ? { message: first.result.message } : {}), why };
+                const again = { failed: 'failed again', timeout: 'timed out again', error: 'could not run', skipped: 'was not run' } as const;
+                note(
+                  `Under test "${def.id}" your server ${first.suspect.replace(/^it /, '')}, after it had served earlier tests, so "${def.id}" was run again on a fresh server: ` +
+                    (result.status === 'passed' ? 'it passed. What broke your server was left behind by an earlier test, and is not charged to this one.' : `it ${again[result.status]} there, so the failure is its own.`),
+                );
+              }
+            }
           }
           if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
         }
@@ -302,12 +312,10 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       }
     }
   } finally {
-    await server?.stop();
-    await clusters?.release(true);
-    await peers?.stopAll();
+    await program.stop();
     process.off('unhandledRejection', stray);
   }
-  const runs = server ?? client ?? peers!;
+  const runs = program;
   for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
   // A limit is said once, plainly, even when the tests it broke said something else.
   const limits = [...new Set(runs.starts.flatMap((s) => (s.exit?.limit ? [s.exit.limit] : [])))];
@@ -346,40 +354,4 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-/** Peers that died by themselves during this test: say so (and fail it if it had passed). */
-function blamePeerExits(result: TestResult, peers: PeerRunner): void {
-  const exits = peers.unexpectedExits(result.id);
-  if (!exits.length) return;
-  const first = exits[0];
-  const sentence = `Peer ${exits.map((e) => `${e.peer} ${e.how}`).join(', ')} during this test.${first.stderr ? ` ${first.peer}'s stderr:${first.stderr.replace(/^\nLast lines of its stderr:/, '')}` : ''}`;
-  if (result.message?.includes(`peer ${first.peer} exited`) || result.message?.includes(`peer ${first.peer} was killed`)) return;
-  if (result.status === 'passed') {
-    result.status = 'failed';
-    result.pointsEarned = 0;
-    result.message = `the answers were right, but ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
-    result.hint = 'A peer must survive whatever its neighbours and clients do. Look at the stderr above for the exception.';
-  } else {
-    result.message = `${result.message ?? ''}\n${sentence}`.trim();
-    result.hint ??= 'Look at the stderr above for the exception that ended your peer.';
-  }
-}
-
-/** The server died during this test: say so in the test's result (and fail it if it had passed). */
-function blameExit(result: TestResult, server: ServerUnderTest): void {
-  const exit = server.exitDuring(result.id);
-  if (!exit) return;
-  const how = describeExit(exit);
-  const stderr = stderrExcerpt(server.stderr.lastLines(STDERR_LINES_IN_MESSAGE));
-  const sentence = `Your server ${how} during this test.${stderr}`;
-  if (result.status === 'passed') {
-    result.status = 'failed';
-    result.pointsEarned = 0;
-    result.message = `the replies were right, but your server ${how} during this test.${stderr}`;
-    result.hint = 'A server must survive every client. Look at the stderr above for the exception.';
-  } else {
-    result.message = `${result.message ?? ''}\n${sentence}`.trim();
-    result.hint ??= 'Look at the stderr above for the exception that ended your server.';
-  }
 }

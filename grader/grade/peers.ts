@@ -3,7 +3,9 @@
 // restarted on the same port when a test says so, and stopped when the test is done. Every
 // start is recorded for the report, and an exit nobody asked for is blamed on its test.
 import type { PeerProcess, PeerSpec, StartPeer } from '../harness/context.js';
-import type { ProgramStart } from '../results/schema.js';
+import type { ProgramStart, TestResult } from '../results/schema.js';
+import { ClusterPool } from '../harness/cluster.js';
+import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
@@ -95,8 +97,8 @@ export class PeerRunner {
     const handle = new PeerHandle(spec.id, spec.port, proc, record, err);
     this.live.set(record, { handle, out, err });
     void proc.exited.then((e) => {
-      record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.isStopping, atMs: Math.round(e.atMs - this.opts.t0) };
-      if (!proc.isStopping) record.exit.duringTest = this.currentTest;
+      record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.stoppedByGrader, atMs: Math.round(e.atMs - this.opts.t0) };
+      if (!proc.stoppedByGrader) record.exit.duringTest = this.currentTest;
     });
     const ready = await waitForPort(proc, spec.port, this.opts.startupTimeoutMs, signal);
     if (ready.status === 'ready') {
@@ -161,5 +163,70 @@ export class PeerRunner {
   async stopAll(): Promise<void> {
     await Promise.all([...this.live.values()].map(({ handle }) => handle.stop()));
     this.collect();
+  }
+}
+
+/**
+ * Peers as the program under test: the tests start them (in clusters), so getting ready is
+ * naming the test; a cluster is stopped after its test unless the next test shares it (never in
+ * isolated grading), and a peer that died by itself is charged to the test it died in.
+ */
+export class PeersUnderTest implements ProgramUnderTest {
+  readonly role = 'peers' as const;
+  private readonly runner: PeerRunner;
+  private readonly clusters: ClusterPool;
+
+  constructor(opts: PeersOptions) {
+    this.runner = new PeerRunner(opts);
+    this.clusters = new ClusterPool(this.runner.start);
+  }
+  get starts() {
+    return this.runner.starts;
+  }
+  get stdout() {
+    return this.runner.stdout;
+  }
+  get stderr() {
+    return this.runner.stderr;
+  }
+
+  async prepare(testId: string, opts: { fresh: boolean }): Promise<Readiness> {
+    this.runner.currentTest = testId;
+    if (opts.fresh) await this.clusters.release(true);
+    return { ok: true };
+  }
+
+  contextFor(): { clusters: ClusterPool } {
+    return { clusters: this.clusters };
+  }
+
+  async finish(result: TestResult): Promise<Aftermath> {
+    await this.clusters.release(result.status === 'timeout' || result.status === 'error' || result.status === 'skipped');
+    blamePeerExits(result, this.runner);
+    this.runner.collect();
+    return {};
+  }
+
+  async stop(): Promise<void> {
+    await this.clusters.release(true);
+    await this.runner.stopAll();
+  }
+}
+
+/** Peers that died by themselves during this test: say so (and fail it if it had passed). */
+function blamePeerExits(result: TestResult, peers: PeerRunner): void {
+  const exits = peers.unexpectedExits(result.id);
+  if (!exits.length) return;
+  const first = exits[0];
+  const sentence = `Peer ${exits.map((e) => `${e.peer} ${e.how}`).join(', ')} during this test.${first.stderr ? ` ${first.peer}'s stderr:${first.stderr.replace(/^\nLast lines of its stderr:/, '')}` : ''}`;
+  if (result.message?.includes(`peer ${first.peer} exited`) || result.message?.includes(`peer ${first.peer} was killed`)) return;
+  if (result.status === 'passed') {
+    result.status = 'failed';
+    result.pointsEarned = 0;
+    result.message = `the answers were right, but ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
+    result.hint = 'A peer must survive whatever its neighbours and clients do. Look at the stderr above for the exception.';
+  } else {
+    result.message = `${result.message ?? ''}\n${sentence}`.trim();
+    result.hint ??= 'Look at the stderr above for the exception that ended your peer.';
   }
 }

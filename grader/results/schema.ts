@@ -177,6 +177,12 @@ export const TestResult = z.object({
   metrics: z.record(z.string(), z.number()).optional(),
   /** A failure that compared a measured time or rate against a bound: the numbers, and whether only time was off. */
   timing: Timing.optional(),
+  /**
+   * The test first ran on a program with a history (earlier tests) that died or stopped
+   * answering during it; this result is from a second run on a fresh program, as `--only`
+   * would give. What the first run saw is kept here.
+   */
+  firstRun: z.object({ status: TestStatus, message: z.string().optional(), why: z.string() }).optional(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 
@@ -216,6 +222,19 @@ export const ProgramStart = z.object({
   startedAtMs: z.number(),
   /** Test during which it was started (undefined: before the first test). */
   startedForTest: z.string().optional(),
+  /**
+   * Why the grader started it again (servers): the last one died or stopped answering
+   * (`afterTest`: in or right after that test), a test was run again on a fresh program, or
+   * every test gets a fresh one (isolated grading).
+   */
+  restart: z
+    .object({
+      reason: z.enum(['exited', 'unresponsive', 'stopped', 'rerun', 'isolated']),
+      afterTest: z.string().optional(),
+      /** One sentence: what the probe or the exit showed. */
+      detail: z.string(),
+    })
+    .optional(),
   ready: z.boolean(),
   exit: z
     .object({

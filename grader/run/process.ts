@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { limitFromExit, outputLimitSentence, processLimitSentence } from './limits.js';
 import { HeadTail } from './output.js';
-import { processesOfRun } from './procfs.js';
+import { processesOfRun, processState } from './procfs.js';
 import type { Confinement } from './sandbox.js';
 
 export const MARKER_VAR = 'SOCKGRADE_RUN';
@@ -82,6 +82,8 @@ export class RunningProcess {
   /** Resolves when its stdout and stderr have ended (all writers gone): what it printed last has been read. */
   private readonly outputEnded: Promise<unknown>;
   private stopping = false;
+  /** It had died (a zombie not yet reaped) when the grader came to stop it: its exit is its own. */
+  private deadBeforeStop = false;
   private printed = 0;
   private outputLimited = false;
   /** Processes of the run found when it was stopped (a fork bomb is told by their number). */
@@ -201,7 +203,10 @@ export class RunningProcess {
    * alive after `graceMs`; then check that nothing is left.
    */
   async stop(graceMs = 2000, first: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<StopReport> {
-    const alreadyExited = !this.running;
+    // Dead but not yet reaped (its exit event not seen yet): the exit is the program's own, and
+    // must not be recorded as the grader's SIGTERM.
+    if (this.running && !this.stopping && processState(this.pid) === 'Z') this.deadBeforeStop = true;
+    const alreadyExited = !this.running || this.deadBeforeStop;
     this.stopping = true;
     // Counted only where there is a process limit (limitHit): a /proc scan per stop otherwise.
     if (this.confinement?.kind === 'bubblewrap') this.processesAtStop = Math.max(this.processesAtStop, processesOfRun(this.marker, this.pid, true)?.length ?? 0);
@@ -251,6 +256,11 @@ export class RunningProcess {
 
   get isStopping(): boolean {
     return this.stopping;
+  }
+
+  /** The grader ended it (it was alive when asked to stop); false for an exit of its own. */
+  get stoppedByGrader(): boolean {
+    return this.stopping && !this.deadBeforeStop;
   }
 }
 

@@ -12,6 +12,11 @@ export interface ProcInfo {
   command: string;
 }
 
+/** A process's state letter (R, S, T, Z, ...), or undefined when it is gone or there is no /proc. */
+export function processState(pid: number): string | undefined {
+  return hasProcfs ? readStat(pid)?.state : undefined;
+}
+
 function readStat(pid: number): ProcInfo | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');

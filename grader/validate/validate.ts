@@ -20,6 +20,8 @@ export interface ItemReport {
   failed?: string[];
   seed?: string;
   durationMs: number;
+  /** Tests whose verdict differs between the full run and isolated grading (checked unless turned off). */
+  disagreements?: Disagreement[];
 }
 
 export interface ValidationReport {
@@ -38,21 +40,60 @@ export interface ValidateOptions {
   onItem?: (r: ItemReport) => void;
   /** Extra judgement of a grade (the project's own tests add the lint of failure messages here). */
   extraJudge?: (item: CatalogItem, r: Results) => string[];
+  /**
+   * Also grade every program with each test on a fresh program (as `--only <test>` would, same
+   * seed) and report every test whose verdict differs from the full run (default: on).
+   */
+  aloneVsFull?: boolean;
+}
+
+/** A test whose verdict depends on what ran before it: the full run's and the isolated run's results. */
+export interface Disagreement {
+  test: string;
+  full: { status: string; message?: string };
+  alone: { status: string; message?: string };
+}
+
+const verdict = (s: string) => (s === 'passed' ? 'passed' : 'did not pass');
+const headline = (m: string | undefined) => (m ?? '').split('\n')[0].slice(0, 160);
+
+/** Tests graded in both runs whose verdicts differ (pass vs not). */
+export function disagreements(full: Results, alone: Results): Disagreement[] {
+  const isolated = new Map(alone.groups.flatMap((g) => g.tests).map((t) => [t.id, t]));
+  const out: Disagreement[] = [];
+  for (const t of full.groups.flatMap((g) => g.tests)) {
+    const a = isolated.get(t.id);
+    if (!a || t.status === 'skipped' || a.status === 'skipped' || verdict(t.status) === verdict(a.status)) continue;
+    out.push({ test: t.id, full: { status: t.status, ...(t.message ? { message: t.message } : {}) }, alone: { status: a.status, ...(a.message ? { message: a.message } : {}) } });
+  }
+  return out;
+}
+
+export function describeDisagreement(d: Disagreement): string {
+  return `verdict depends on earlier tests: ${d.test} ${d.full.status} in the full run (${headline(d.full.message) || 'no message'}) but ${d.alone.status} alone on a fresh program (${headline(d.alone.message) || 'no message'})`;
 }
 
 /** Grade one shipped program and judge it. A program that cannot be graded at all is a problem, not a crash. */
-export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions, 'interrupt' | 'extraJudge'> & { budgetMs?: number } = {}): Promise<ItemReport> {
+export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions, 'interrupt' | 'extraJudge' | 'aloneVsFull'> & { budgetMs?: number } = {}): Promise<ItemReport> {
   const t0 = performance.now();
   try {
-    const r = await grade({
+    const base = {
       dir: item.dir,
       official: true,
       readOnly: item.shared,
       ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
       ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
-    });
+    };
+    const r = await grade(base);
     const problems = [...judge(item, r), ...(opts.extraJudge?.(item, r) ?? [])];
-    return { item, problems, score: r.score, failed: failedIds(r), seed: r.seed, durationMs: Math.round(performance.now() - t0) };
+    // A client is a new process for every check already: there is no history to isolate from.
+    let disagree: Disagreement[] | undefined;
+    if (opts.aloneVsFull !== false && r.program.role !== 'client' && r.build.status !== 'failed' && r.build.status !== 'timeout' && !opts.interrupt?.aborted) {
+      const alone = await grade({ ...base, seed: r.seed, isolate: true });
+      disagree = disagreements(r, alone);
+      problems.push(...disagree.map(describeDisagreement));
+    }
+    return { item, problems, score: r.score, failed: failedIds(r), seed: r.seed, durationMs: Math.round(performance.now() - t0), ...(disagree ? { disagreements: disagree } : {}) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return { item, problems: [`could not be graded: ${e.message}${e.fix ? ` (${e.fix})` : ''}`], durationMs: Math.round(performance.now() - t0) };

@@ -34,15 +34,19 @@ describe('engine: misbehaving programs', () => {
     expect(ms).toBeLessThan(4000);
   });
 
-  test('a program that crashes mid-test: that test fails naming the crash, and it is restarted for the next', async () => {
+  test('a program that crashes mid-test: that test fails naming the crash, confirmed on a fresh program', async () => {
     const { results, pidDir } = await gradeTimed(fixture('crashes-mid-test'), { only: ['ping-many', 'ping'] });
     const [ping, many] = allTests(results);
     expect(ping.status).toBe('passed');
     expect(many.status).toBe('failed');
     expect(many.message).toMatch(/exited with code 3 during this test/);
     expect(many.message).toContain('the third command broke me');
-    expect(results.program.starts.length).toBe(1);
+    // It had served "ping" first, so "ping-many" ran again on a fresh server, and failed there too.
+    expect(many.firstRun).toMatchObject({ status: 'failed' });
+    expect(results.program.starts.length).toBe(2);
     expect(results.program.starts[0].exit).toMatchObject({ code: 3, stoppedByGrader: false, duringTest: 'ping-many' });
+    expect(results.program.starts[1]).toMatchObject({ startedForTest: 'ping-many', restart: { reason: 'rerun' } });
+    expect(results.program.starts[1].exit).toMatchObject({ code: 3, stoppedByGrader: false, duringTest: 'ping-many' });
     expectNothingLeft(pidDir, ['server']);
   });
 

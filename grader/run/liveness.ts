@@ -1,0 +1,69 @@
+// Is the program still healthy? A fresh connection and the protocol's cheapest request (the
+// assignment's "liveness"): any reply in time means alive. Refused, closed without a word,
+// silent (tried twice, so one slow moment on a loaded machine is not a hang), or stopped by a
+// signal means it must be restarted before the next test. The probe never reaches a test's
+// transcript: it is the grader's own check, not part of what the student is graded on.
+import net from 'node:net';
+import type { Liveness } from '../assignment/definition.js';
+import type { RunningProcess } from './process.js';
+import { processesOfRun } from './procfs.js';
+
+export type Health =
+  | { healthy: true; ms: number }
+  | { healthy: false; reason: 'exited' | 'unresponsive' | 'stopped'; detail: string };
+
+type Attempt = { ok: true; ms: number } | { ok: false; why: string };
+
+function attempt(port: number, l: Liveness, signal?: AbortSignal): Promise<Attempt> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    let settled = false;
+    const done = (a: Attempt) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      s.destroy();
+      resolve(a);
+    };
+    const onAbort = () => done({ ok: true, ms: 0 });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => done({ ok: false, why: `it gave no reply to ${l.name} within ${l.timeoutMs} ms` }), l.timeoutMs);
+    s.once('connect', () => {
+      if (!l.send) return done({ ok: true, ms: performance.now() - t0 });
+      s.write(l.send);
+    });
+    s.on('data', () => done({ ok: true, ms: performance.now() - t0 }));
+    s.once('end', () => done({ ok: false, why: `it closed the connection without answering ${l.name}` }));
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      done({ ok: false, why: e.code === 'ECONNREFUSED' ? 'it refused new connections' : e.code === 'ECONNRESET' ? `it reset the connection instead of answering ${l.name}` : `connecting to it failed (${e.code ?? e.message})` }),
+    );
+  });
+}
+
+/** Does a just-started program answer the liveness request at all (one try)? */
+export async function answersOnce(port: number, l: Liveness): Promise<boolean> {
+  return (await attempt(port, l)).ok;
+}
+
+/** Processes of the run stopped by a signal (SIGSTOP, SIGTSTP): they answer nothing, ever. */
+function stopped(proc: RunningProcess): boolean {
+  return (processesOfRun(proc.marker, proc.pid) ?? []).some((p) => p.state === 'T' || p.state === 't');
+}
+
+export async function probeHealth(proc: RunningProcess, port: number, l: Liveness, signal?: AbortSignal): Promise<Health> {
+  let why = '';
+  for (let i = 0; i < 2; i++) {
+    if (!proc.running) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
+    const a = await attempt(port, l, signal);
+    if (a.ok) return { healthy: true, ms: a.ms };
+    // A program that died while being probed is dead, not silent: let its exit be seen.
+    if (!proc.running || (await Promise.race([proc.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))]))) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
+    if (stopped(proc)) return { healthy: false, reason: 'stopped', detail: 'it was stopped by a signal (SIGSTOP) and answers nothing' };
+    why = a.why;
+    // Refused or closed is a fact, not a slow moment: no second try needed.
+    if (!a.why.startsWith('it gave no reply')) break;
+  }
+  return { healthy: false, reason: 'unresponsive', detail: why === `it gave no reply to ${l.name} within ${l.timeoutMs} ms` ? `${why}, twice` : why };
+}
