@@ -19,6 +19,12 @@ export interface HttpResponse {
   /** The status line and headers, up to and including the empty line. */
   head: Buffer;
   body: Buffer;
+  /**
+   * The Content-Length it announced; undefined when it had none. Such a response is still read
+   * (its status is judged first, its framing by the tests about Content-Length): its body is what
+   * came after the head until the connection went quiet or the next status line began.
+   */
+  contentLength: number | undefined;
 }
 
 /** The first header of that name (case-insensitive), or undefined. */
@@ -94,14 +100,17 @@ export function responseParser(opts: { head?: boolean } = {}): Parser<HttpRespon
       off += line.length + 2;
     }
     const status = Number(m[3]);
-    const r: HttpResponse = { version: `HTTP/${m[1]}.${m[2]}`, status, reason: m[4] ?? '', headers, head: Buffer.from(buf.subarray(0, end)), body: Buffer.alloc(0) };
+    const r: HttpResponse = { version: `HTTP/${m[1]}.${m[2]}`, status, reason: m[4] ?? '', headers, head: Buffer.from(buf.subarray(0, end)), body: Buffer.alloc(0), contentLength: undefined };
     const lengths = headers.filter(([k]) => k.toLowerCase() === 'content-length').map(([, v]) => v);
     if (headers.some(([k]) => k.toLowerCase() === 'transfer-encoding'))
       return invalid('the response has a Transfer-Encoding header; this assignment\'s responses carry a Content-Length instead', HINT_LENGTH, 0);
-    if (!lengths.length) return invalid(`the ${status} response has no Content-Length header`, HINT_LENGTH, end);
+    // No Content-Length: the head is the response as far as framing goes; the status is judged
+    // before the missing header (readResponse collects what body there is).
+    if (!lengths.length) return { status: 'complete', value: r, length: end };
     if (!lengths.every((v) => /^\d{1,15}$/.test(v)) || new Set(lengths).size > 1)
       return invalid(`Content-Length ${lengths.map((v) => JSON.stringify(v)).join(', ')} is not one number of bytes`, HINT_LENGTH, end);
     const length = Number(lengths[0]);
+    r.contentLength = length;
     // HEAD, 1xx, 204 and 304 have no body whatever Content-Length says.
     if (opts.head || status < 200 || status === 204 || status === 304) return { status: 'complete', value: r, length: end };
     if (buf.length < end + length) return { status: 'incomplete' };
@@ -120,12 +129,14 @@ export interface RequestSpec {
   /** Extra headers; Host is added for HTTP/1.1 unless given. */
   headers?: Array<[string, string]>;
   body?: string | Buffer;
+  /** HTTP/1.1 without a Host header (the handout does not require one). */
+  noHost?: boolean;
 }
 
 export function buildRequest(t: TestContext, r: RequestSpec): Buffer {
   const version = r.version ?? 'HTTP/1.1';
   const headers = [...(r.headers ?? [])];
-  if (version === 'HTTP/1.1' && !headers.some(([k]) => k.toLowerCase() === 'host')) headers.unshift(['Host', `${t.target.host}:${t.target.port}`]);
+  if (version === 'HTTP/1.1' && !r.noHost && !headers.some(([k]) => k.toLowerCase() === 'host')) headers.unshift(['Host', `${t.target.host}:${t.target.port}`]);
   const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body);
   if (body.length && !headers.some(([k]) => k.toLowerCase() === 'content-length')) headers.push(['Content-Length', String(body.length)]);
   const head = `${r.method ?? 'GET'} ${r.target} ${version}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
@@ -163,11 +174,23 @@ export function showReceived(raw: Buffer, max = 160): string {
   return quoteBytes(raw, { maxBytes: max });
 }
 
+/** How long the bytes after a response without Content-Length may take to come: its body, as far as anyone can tell. */
+const UNFRAMED_QUIET_MS = 150;
+
+/** A server that exited says so: the hint for a closed connection or a refused one. */
+export function exitedNote(t: TestContext): string {
+  return t.program.running ? '' : ' Your server exited (see its output in the report): a crash, not a protocol choice.';
+}
+
 /** Read one response for `what` (e.g. "GET /hello.txt"); fail with what happened if there is none. */
 export async function readResponse(t: TestContext, c: TcpClient, what: string, opts: ReadOptions = {}): Promise<HttpResponse> {
   const timeoutMs = Math.max(1, Math.min(opts.timeoutMs ?? 3000, t.remainingMs() - 150));
   const out: ReadOutcome<HttpResponse> = await c.read(responseParser({ head: opts.head }), timeoutMs);
-  if (out.status === 'complete') return out.value;
+  if (out.status === 'complete') {
+    const r = out.value;
+    if (r.contentLength === undefined && !opts.head && r.status >= 200 && r.status !== 204 && r.status !== 304) r.body = await unframedBody(c);
+    return r;
+  }
   const hint = opts.hint ?? HINT_NOTHING;
   if (out.status === 'timeout')
     return fail(
@@ -176,14 +199,32 @@ export async function readResponse(t: TestContext, c: TcpClient, what: string, o
         : `${c.name}: ${what}: no response within ${timeoutMs.toLocaleString('en-US')} ms.`,
       { hint: out.raw.length ? incompleteHint(out.raw, opts.head) : hint, timeout: true },
     );
-  if (out.status === 'closed')
+  if (out.status === 'closed') {
+    const exited = exitedNote(t);
     return fail(
-      `${c.name}: ${what}: the server ${out.reset ? 'reset' : 'closed'} the connection ${out.raw.length ? 'in the middle of the response' : 'without answering'}.${out.raw.length ? `\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}` : ''}`,
-      { hint: out.raw.length ? incompleteHint(out.raw, opts.head) : `${hint} Did your server crash (see its stderr below), or close the connection before writing the response?` },
+      `${c.name}: ${what}: the server ${out.reset ? 'reset' : 'closed'} the connection ${out.raw.length ? 'in the middle of the response' : 'without answering'}${exited ? ', and its process exited' : ''}.${out.raw.length ? `\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}` : ''}`,
+      { hint: exited ? `${exited.trim()} Catch errors per connection so that one request never takes the server down.` : out.raw.length ? incompleteHint(out.raw, opts.head) : `${hint} Did your server close the connection before writing the response?` },
     );
+  }
   return fail(`${c.name}: ${what}: the response is not valid HTTP: ${out.reason}.\nReceived: ${showReceived(out.raw)}`, {
     hint: invalidHints.get(out.reason) ?? HINT_CRLF,
   });
+}
+
+/**
+ * The body of a response that has no Content-Length: the bytes up to the next status line, or
+ * until the connection closes or stays quiet (no client can know better; the tests about
+ * Content-Length charge the missing header).
+ */
+async function unframedBody(c: TcpClient): Promise<Buffer> {
+  const untilNext: Parser<Buffer> = (buf) => {
+    const i = buf.indexOf('HTTP/1.');
+    return i >= 0 ? { status: 'complete', value: Buffer.from(buf.subarray(0, i)), length: i } : { status: 'incomplete' };
+  };
+  const out = await c.read(untilNext, UNFRAMED_QUIET_MS);
+  if (out.status === 'complete') return out.value;
+  const all = await c.read<Buffer>((buf) => ({ status: 'complete', value: Buffer.from(buf), length: buf.length }), 0);
+  return all.status === 'complete' ? all.value : Buffer.alloc(0);
 }
 
 function incompleteHint(raw: Buffer, head?: boolean): string {
@@ -202,6 +243,7 @@ export function expectStatus(t: TestContext, c: TcpClient, what: string, r: Http
 
 /** The body must be these bytes exactly. */
 export function expectBody(t: TestContext, c: TcpClient, what: string, r: HttpResponse, expected: Buffer, hint: string): void {
+  expectFramed(t, c, what, r);
   if (r.body.equals(expected)) return;
   const said = header(r, 'content-length');
   t.fail(
@@ -209,6 +251,15 @@ export function expectBody(t: TestContext, c: TcpClient, what: string, r: HttpRe
       ? `${c.name}: ${what}: the response says Content-Length: ${said}, but the file has ${expected.length.toLocaleString('en-US')} bytes.`
       : `${c.name}: ${what}: the body differs from the file (${r.body.length.toLocaleString('en-US')} bytes received, ${expected.length.toLocaleString('en-US')} expected).`,
     { hint, diff: byteDiff(expected, r.body) },
+  );
+}
+
+/** The response must carry a Content-Length (judged after its status, by the tests about it). */
+export function expectFramed(t: TestContext, c: TcpClient, what: string, r: HttpResponse): void {
+  if (r.contentLength !== undefined) return;
+  t.fail(
+    `${c.name}: ${what}: the ${r.status} response has no Content-Length header${r.body.length ? ` (${r.body.length.toLocaleString('en-US')} bytes of body followed its headers)` : ''}.\nHeaders received: ${showReceived(r.head, 200)}`,
+    { hint: HINT_LENGTH },
   );
 }
 
@@ -234,10 +285,60 @@ export async function exchange(t: TestContext, c: TcpClient, req: RequestSpec | 
   return { res, what };
 }
 
+/** What to look at when a file that exists was answered with this status (a diagnosis of the answer). */
+export function fileStatusHint(target: string, file: string, r: HttpResponse): string {
+  const where = `${target} is the file www/${file}`;
+  if (r.status === 404 || r.status === 403) {
+    if (/%[0-9a-f]{2}/i.test(target.split('?')[0])) return `${where}: decode the %XX escapes of the path ("%20" is a space, "%68" is "h") before looking the file up.`;
+    if (target.includes('?')) return `${where}: cut off the query ("?" and everything after it) before looking the file up.`;
+    if (target.endsWith('/')) return `${where}: a folder is served as its index.html.`;
+    return `${where}: join the path onto the document root (--root) and answer 200 with the file's bytes.`;
+  }
+  if (r.status === 400) return `${where}, and this request is well-formed: did your server parse only part of it, or take bytes of an earlier request for a new one?`;
+  if (r.status === 405 || r.status === 501) return `${where}: GET and HEAD are the two methods a server must answer with the file.`;
+  if (r.status >= 300 && r.status < 400) return `${where}: answer it directly with 200 (only a folder named without its slash may be redirected).`;
+  return `${where}: answer 200 with its contents.`;
+}
+
+export interface FileCheck {
+  /** What to look at when no response (or not all of it) comes: the test's own diagnosis. */
+  hint?: string;
+  /** What to look at when the body is wrong. */
+  bodyHint?: string;
+  /**
+   * The test is about the connection (keep-alive, pipelining, concurrency), not about serving
+   * this file: a wrong answer is first compared with the same request on a connection of its
+   * own, and if that is wrong the same way, the file tests charge it and this test says so.
+   */
+  kept?: string;
+}
+
+/** Check a response to a GET or HEAD of a file that exists: status 200, Content-Length, the bytes. */
+export async function expectFileResponse(t: TestContext, c: TcpClient, what: string, req: RequestSpec, res: HttpResponse, file: string, opts: FileCheck = {}): Promise<void> {
+  const bytes = fileBytes(t, path.join('www', file));
+  const head = req.method === 'HEAD';
+  if (res.status === 200 && res.contentLength !== undefined && (head ? res.contentLength === bytes.length : res.body.equals(bytes))) return;
+  let alone: HttpResponse | undefined;
+  if (opts.kept) {
+    const fresh = await t.connect();
+    alone = await exchange(t, fresh, req).then((x) => x.res, () => undefined);
+    fresh.close();
+    if (alone && alone.status === res.status && alone.contentLength === res.contentLength && alone.body.equals(res.body)) {
+      t.log(`${c.name}: ${what}: answered "${statusLine(res)}"${res.contentLength === undefined ? ' without a Content-Length' : ''}, not the file; the same request on a connection of its own gets the same answer, so the tests of serving files charge it, not ${opts.kept}`);
+      return;
+    }
+  }
+  const aloneRight = alone ? ' (The same request on a connection of its own is answered right.)' : '';
+  expectStatus(t, c, what, res, 200, opts.kept && opts.hint ? `${opts.hint}${aloneRight}` : fileStatusHint(req.target, file, res));
+  expectFramed(t, c, what, res);
+  if (head) expectLength(t, c, what, res, bytes.length, `HEAD gets the Content-Length GET would get (the file's size in bytes), and no body.${aloneRight}`);
+  else expectBody(t, c, what, res, bytes, `${(opts.kept ? opts.hint : undefined) ?? opts.bodyHint ?? 'Send the file\'s bytes exactly as they are on disk (binary mode, no newline conversion, nothing added).'}${aloneRight}`);
+}
+
 /** GET a file on `c` and check status 200, the body byte for byte (and so Content-Length). */
-export async function expectFile(t: TestContext, c: TcpClient, target: string, file: string, opts: { hint?: string; req?: Partial<RequestSpec>; timeoutMs?: number } = {}): Promise<HttpResponse> {
-  const { res, what } = await exchange(t, c, { target, ...opts.req }, { timeoutMs: opts.timeoutMs, hint: opts.hint });
-  expectStatus(t, c, what, res, 200, opts.hint ?? `${target} is the file www/${file}: answer 200 with its contents.`);
-  expectBody(t, c, what, res, fileBytes(t, path.join('www', file)), opts.hint ?? 'Send the file\'s bytes exactly as they are on disk (binary mode, no newline conversion, nothing added).');
+export async function expectFile(t: TestContext, c: TcpClient, target: string, file: string, opts: FileCheck & { req?: Partial<RequestSpec>; timeoutMs?: number } = {}): Promise<HttpResponse> {
+  const req: RequestSpec = { target, ...opts.req };
+  const { res, what } = await exchange(t, c, req, { timeoutMs: opts.timeoutMs, hint: opts.hint });
+  await expectFileResponse(t, c, what, req, res, file, opts);
   return res;
 }
