@@ -79,7 +79,7 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
     started.push(p);
   }
   await all(t, started.map((p, i) => [p, i] as const), 'broadcasts', ([p]) => p);
-  await c.expectEveryone(values, { ...c.spreadBound(1000), hint: HINT_SPREAD });
+  await beforeSubject(t, c, 'counting the traffic', () => c.expectEveryone(values, { ...c.spreadBound(1000), hint: HINT_SPREAD }));
   // Let acknowledgements of the last values arrive (the network falls silent), then measure;
   // never longer than two link latencies and a little, so a flood is measured the same way.
   await c.awaitQuiet(2 * c.latencyMs + 100, 2 * c.latencyMs + 300);
@@ -90,11 +90,58 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
  * One value to everyone before a fault: every link is up and in use, so what a cut drops was
  * really sent (a link still connecting when the cut comes would hide a peer that never resends).
  */
-async function warmUp(t: TestContext, c: Cluster): Promise<void> {
+async function warmUp(t: TestContext, c: Cluster, fault: string): Promise<void> {
   const [v] = c.newValues(1);
   await c.broadcast(c.peers[0], v);
-  await c.expectEveryone([v], { ...c.spreadBound(), hint: HINT_SPREAD });
+  await beforeSubject(t, c, fault, () => c.expectEveryone([v], { ...c.spreadBound(), hint: HINT_SPREAD }));
   t.log('a first value reached every peer: every link is up');
+}
+
+/**
+ * A check on the way to the test's own subject: values spread before a fault or a measurement.
+ * Spreading is the subject of line-5, random-graph and grid-convergence; when it fails here, the
+ * message says that this test stopped there, before its own subject (a peer that died says so
+ * itself, as it is).
+ */
+async function beforeSubject<T>(t: TestContext, c: Cluster, subject: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof TestFailure && !c.deadPeers().length)
+      t.fail(`before ${subject}, values did not reach every peer in time (the spread tests check that on their own), so this test stopped there:\n${e.message}`, e.details);
+    throw e;
+  }
+}
+
+/**
+ * After a failure once a neighbour was killed: a survivor that is dying is the diagnosis ("peer
+ * n2 exited after ..."), not what the test saw of it (a refused connect, a closed connection).
+ * An exit is seen a moment after it happens: each survivor is watched for up to a second.
+ */
+async function expectSurvivorsAlive(c: Cluster, survivors: string[], when: string): Promise<void> {
+  await Promise.all(survivors.map((p) => c.expectAliveAfterClose(p, when).catch(() => undefined)));
+  c.expectAlive(when);
+}
+
+/** Connections `from` has opened to `to` so far, in all (through the link proxy). */
+const connectionsSoFar = (c: Cluster, from: string, to: string) => c.connectAttempts(from, to, 0, 0);
+
+/**
+ * After values failed to spread: were some never passed on at all by the peer that acknowledged
+ * them (they are at their origin alone)? That is a value lost between the acknowledgement and
+ * the forwarding, whatever the network did: said first, before who lacks what.
+ */
+async function expectValuesLeftOrigin(t: TestContext, c: Cluster, plan: Array<[string, number]>, e: TestFailure): Promise<void> {
+  const have = new Map<string, Set<number>>();
+  for (const p of c.peers) have.set(p, await c.read(p));
+  const stuck = plan.filter(([origin, v]) => c.peers.every((p) => p === origin || !have.get(p)!.has(v)));
+  if (!stuck.length) return;
+  const [origin, v] = stuck[0];
+  const at = new Set(stuck.map(([p]) => p)).size;
+  t.fail(`${stuck.length} of the ${plan.length} values never left the peer they were broadcast at (at ${at} ${at === 1 ? 'peer' : 'peers'}; e.g. ${v}, acknowledged by ${origin} and known to no other peer).\n${e.message}`, {
+    ...e.details,
+    hint: 'A value acknowledged to a client must be queued for every neighbour: a single slot or a buffer that the next broadcast overwrites loses all but the last of values that arrive close together.',
+  });
 }
 
 async function expectErrorOrNothingThenWorks(t: TestContext, cluster: Cluster, c: PeerClient, bad: string | Buffer, label: string): Promise<void> {
@@ -107,12 +154,29 @@ async function expectErrorOrNothingThenWorks(t: TestContext, cluster: Cluster, c
     await c.awaitReply(msgId, 'read_ok', req, 5000);
   } catch (e) {
     if (e instanceof TestFailure && c.closed) await cluster.expectAliveAfterClose(c.peer, `after ${label}, ${show(bad)}`);
+    if (e instanceof TestFailure && e.timeout) await expectAnswersElsewhere(t, cluster, c.peer, bad, label);
     if (e instanceof TestFailure)
       t.fail(`sent ${label}, ${show(bad)}, then a read; expected an error object or nothing, then the read's reply; but ${e.message}`, {
         hint: 'A malformed line gets an error object or nothing; the peer keeps reading the same connection and answers the next line.',
       });
     throw e;
   }
+}
+
+/**
+ * After a bad line, the read on the same connection got no reply: does the peer still answer a
+ * new connection? If not, the whole peer hangs (a lock left held, a blocking call): say so.
+ */
+async function expectAnswersElsewhere(t: TestContext, cluster: Cluster, peer: string, bad: string | Buffer, label: string): Promise<void> {
+  const probe = await cluster.connection(peer);
+  await probe.write(JSON.stringify({ type: 'read', msg_id: 1 }) + '\n');
+  const out = await probe.read(lineParser, 2000);
+  if (out.status === 'complete') return;
+  cluster.expectAlive(`after ${label}, ${show(bad)}`);
+  t.fail(`after ${label}, ${show(bad)}, peer ${peer} stopped answering: a read on the same connection got no reply within 5 s, nor one on a new connection within 2 s (the process is still running).`, {
+    timeout: true,
+    hint: 'Something blocks for good after a bad line: a lock not released on the error path (use `with lock:` or try/finally), or a call waiting for input that never comes. Handle the bad line and go on.',
+  });
 }
 
 export default defineTests({
@@ -167,6 +231,16 @@ export default defineTests({
     try {
       await client.awaitReply(JSON.parse(split).msg_id, 'broadcast_ok', split, 5000, 'The request came in pieces of 1 to 6 bytes. TCP is a byte stream: buffer the bytes of each connection and handle a line only once its "\\n" has arrived.');
     } catch (e) {
+      if (e instanceof TestFailure && client.closed)
+        try {
+          await c.expectAliveAfterClose('n1', 'when a broadcast arrived in pieces of 1 to 6 bytes');
+        } catch (dead) {
+          if (dead instanceof TestFailure)
+            t.fail(dead.message, {
+              hint: 'It died on a piece of a line: buffer the bytes of each connection and handle a line only once its "\\n" has arrived; and catch the error a bad line raises instead of exiting.',
+            });
+          throw dead;
+        }
       if (e instanceof TestFailure) t.fail(`a broadcast sent in pieces of 1 to 6 bytes got no proper reply: ${e.message}`, e.details);
       throw e;
     }
@@ -282,7 +356,7 @@ export default defineTests({
     const c = await t.cluster(GRID);
     const values = c.newValues(5);
     await broadcastAll(t, c, spreadOver(t, c, values));
-    await c.expectEveryone(values, { ...c.spreadBound(), hint: HINT_SPREAD });
+    await beforeSubject(t, c, 'listening for quiet', () => c.expectEveryone(values, { ...c.spreadBound(), hint: HINT_SPREAD }));
     // Everyone knows everything: after the last acknowledgements (half a second), count for 1.5 s.
     await new Promise((r) => setTimeout(r, 500));
     c.mark();
@@ -305,8 +379,14 @@ export default defineTests({
     const c = await t.cluster(GRID);
     const values = c.newValues(100);
     // Four values at each peer, all peers at once: 100 broadcasts in flight together.
-    await broadcastAll(t, c, c.peers.flatMap((p, i) => values.slice(i * 4, i * 4 + 4).map((v) => [p, v] as [string, number])));
-    await c.expectEveryone(values, { ...c.spreadBound(1500), hint: 'None of many values arriving at once may be lost between receiving and forwarding it.' });
+    const plan = c.peers.flatMap((p, i) => values.slice(i * 4, i * 4 + 4).map((v) => [p, v] as [string, number]));
+    await broadcastAll(t, c, plan);
+    try {
+      await c.expectEveryone(values, { ...c.spreadBound(1500), hint: 'None of many values arriving at once may be lost between receiving and forwarding it.' });
+    } catch (e) {
+      if (e instanceof TestFailure && !c.deadPeers().length) await expectValuesLeftOrigin(t, c, plan, e);
+      throw e;
+    }
   },
 
   async 'late-neighbour'(t) {
@@ -322,19 +402,27 @@ export default defineTests({
       t.fail(`n1 acknowledged a broadcast of ${v}, but its read_ok lacked it after its neighbour n2 had refused ${tries === 1 ? 'a connection' : `${tries} connections`}.`, {
         hint: 'A value is stored when it is acknowledged, whatever happens to the neighbours it is to be sent to.',
       });
+    const triedBefore = await connectionsSoFar(c, 'n1', 'n2');
     await c.start('n2');
-    await c.expectEveryone([v], {
-      boundMs: 3000,
-      why: 'reconnecting with backoff capped near 1 s, plus slack',
-      sinceMs: performance.now(),
-      sinceWhat: 'n2 started',
-      hint: 'Retry a neighbour that refused or reset the connection, with backoff (e.g. 100 ms doubling to 1 s), forever; when it comes up, send it what it lacks.',
-    });
+    try {
+      await c.expectEveryone([v], {
+        boundMs: 3000,
+        why: 'reconnecting with backoff capped near 1 s, plus slack',
+        sinceMs: performance.now(),
+        sinceWhat: 'n2 started',
+        hint: 'Retry a neighbour that refused or reset the connection, with backoff (e.g. 100 ms doubling to 1 s), forever; when it comes up, send it what it lacks.',
+      });
+    } catch (e) {
+      // What n1 did: gave up connecting, or connected and sent nothing.
+      if (e instanceof TestFailure && !c.deadPeers().length && (await connectionsSoFar(c, 'n1', 'n2')) === triedBefore)
+        t.fail(`n1 never connected to n2 again once n2 was up: it stopped trying after ${triedBefore === 1 ? 'one refused attempt' : `${triedBefore} refused attempts`}.\n${e.message}`, e.details);
+      throw e;
+    }
   },
 
   async 'partition-heal'(t) {
     const c = await t.cluster({ topology: ring(4), latencyMs: 20 });
-    await warmUp(t, c);
+    await warmUp(t, c, 'the partition');
     const left = ['n1', 'n2'];
     const right = ['n3', 'n4'];
     c.partition(left, right);
@@ -360,7 +448,7 @@ export default defineTests({
 
   async 'one-way-cut'(t) {
     const c = await t.cluster({ topology: line(3), latencyMs: 20 });
-    await warmUp(t, c);
+    await warmUp(t, c, 'the cut');
     c.cut('n2', 'n3');
     const [a, z] = c.newValues(2);
     await c.broadcast('n1', a);
@@ -383,15 +471,20 @@ export default defineTests({
     const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
     const [before] = c.newValues(1);
     await c.broadcast('n1', before);
-    await c.expectEveryone([before], { ...c.spreadBound(), hint: HINT_SPREAD });
+    await beforeSubject(t, c, 'killing n3', () => c.expectEveryone([before], { ...c.spreadBound(), hint: HINT_SPREAD }));
     await c.kill('n3');
     // The survivors keep answering clients promptly, and spread a new value around the broken ring.
-    const [after] = c.newValues(1);
-    await c.broadcast('n2', after, 5000);
     const survivors = ['n1', 'n2', 'n4', 'n5'];
-    for (const p of survivors) await c.read(p, 5000);
-    await c.expectEveryone([after], { ...c.spreadBound(1000), peers: survivors, hint: 'A dead neighbour refuses connections: catch the error, keep serving clients and the other neighbours, retry it later.' });
-    c.expectAlive('after a neighbour was killed');
+    try {
+      const [after] = c.newValues(1);
+      await c.broadcast('n2', after, 5000);
+      for (const p of survivors) await c.read(p, 5000);
+      await c.expectEveryone([after], { ...c.spreadBound(1000), peers: survivors, hint: 'A dead neighbour refuses connections: catch the error, keep serving clients and the other neighbours, retry it later.' });
+    } catch (e) {
+      if (e instanceof TestFailure) await expectSurvivorsAlive(c, survivors, 'after its neighbour n3 was killed');
+      throw e;
+    }
+    c.expectAlive('after its neighbour n3 was killed');
   },
 
   async 'crash-catch-up'(t) {
@@ -402,22 +495,43 @@ export default defineTests({
       ['n3', old[1]],
       ['n5', old[2]],
     ]);
-    await c.expectEveryone(old, { ...c.spreadBound(), hint: HINT_SPREAD });
+    await beforeSubject(t, c, 'killing n3', () => c.expectEveryone(old, { ...c.spreadBound(), hint: HINT_SPREAD }));
     // Every acknowledgement delivered before the crash: then only a catch-up on reconnection,
     // not a retransmission still pending when n3 died, can give the restarted n3 the old values.
     await c.awaitQuiet(2 * c.latencyMs + 100, 3000);
     await c.kill('n3');
-    const [during] = c.newValues(1);
-    await c.broadcast('n4', during);
-    await c.expectEveryone([during], { ...c.spreadBound(), peers: ['n1', 'n2', 'n4', 'n5'], hint: `A dead neighbour refuses connections: catch the error and keep sending to the others. ${HINT_SPREAD}` });
+    const survivors = ['n1', 'n2', 'n4', 'n5'];
+    try {
+      const [during] = c.newValues(1);
+      old.push(during);
+      await c.broadcast('n4', during);
+      await c.expectEveryone([during], { ...c.spreadBound(), peers: survivors, hint: `A dead neighbour refuses connections: catch the error and keep sending to the others. ${HINT_SPREAD}` });
+    } catch (e) {
+      // Dying with a neighbour is crash-survivors' subject: named as such, before n3's restart.
+      if (e instanceof TestFailure) await expectSurvivorsAlive(c, survivors, 'after its neighbour n3 was killed (what crash-survivors checks), before the test could restart n3');
+      throw e;
+    }
+    const [n2Before, n4Before] = [await connectionsSoFar(c, 'n2', 'n3'), await connectionsSoFar(c, 'n4', 'n3')];
     await c.start('n3');
-    await c.expectEveryone([...old, during], {
-      boundMs: 3500,
-      peers: ['n3'],
-      why: 'reconnecting with backoff capped near 1 s, plus slack',
-      sinceMs: performance.now(),
-      sinceWhat: 'n3 restarted',
-      hint: 'A restarted peer starts empty: when a connection to a neighbour is (re)established, send it everything (or exchange what each side lacks).',
-    });
+    try {
+      await c.expectEveryone(old, {
+        boundMs: 3500,
+        peers: ['n3'],
+        why: 'reconnecting with backoff capped near 1 s, plus slack',
+        sinceMs: performance.now(),
+        sinceWhat: 'n3 restarted',
+        hint: 'A restarted peer starts empty: when a connection to a neighbour is (re)established, send it everything (or exchange what each side lacks).',
+      });
+    } catch (e) {
+      if (!(e instanceof TestFailure)) throw e;
+      if (c.deadPeers().length) c.expectAlive('after n3 restarted');
+      // What its neighbours did: never came back to n3, or came back and sent nothing it lacked.
+      if ((await connectionsSoFar(c, 'n2', 'n3')) === n2Before && (await connectionsSoFar(c, 'n4', 'n3')) === n4Before)
+        t.fail(`neither n2 nor n4 connected to n3 again after it restarted, so n3 still lacks values they have.\n${e.message}`, {
+          ...e.details,
+          hint: 'A neighbour that died is down only for a while: keep retrying it with backoff (e.g. 100 ms doubling to 1 s), forever, and send it what it lacks once it is back.',
+        });
+      throw e;
+    }
   },
 });
