@@ -7,7 +7,10 @@
 // (the gossip-peer runs only), --only proxy (the 50-peer run only), --only batch (the batch run
 // only: 40 kv-server submissions at --jobs 1 and at --jobs 8; target: at least 4x faster at 8),
 // --only sandbox (what the sandbox costs a student's run: the CLI on kv-server with --sandbox on
-// and off, alternating; its own network namespace, a second Node start, the scratch copy).
+// and off, alternating; its own network namespace, a second Node start, the scratch copy),
+// --only probes (what the liveness probe after every test costs a correct kv-server grade, and
+// what a fresh server for every test would cost: probes on, off and isolated, alternating;
+// target: the probes add at most 10%).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -25,7 +28,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox';
+const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox' || only === 'probes';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -81,6 +84,37 @@ if (only === 'batch') {
 if (only === 'sandbox') {
   await sandboxBench();
   process.exit(0);
+}
+if (only === 'probes' || !only) await probeBench();
+if (only === 'probes') process.exit(0);
+
+/**
+ * The health policy's cost on a correct kv-server (no restart ever happens there): the tests'
+ * time with the probe after every test, without it, and with a fresh server for every test
+ * (isolated grading, what CodeCrafters does per stage). Alternating, so load hits all alike.
+ */
+async function probeBench() {
+  for (const [label, sub] of [
+    ['Python', 'solutions/kv-server/python'],
+    ['TypeScript', 'solutions/kv-server/typescript'],
+  ]) {
+    const dir = path.join(root, sub);
+    const modes = { probes: { probe: true }, 'no probes': { probe: false }, isolated: { isolate: true } };
+    const times = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
+    for (let i = 0; i < runs; i++)
+      for (const [m, o] of Object.entries(modes)) {
+        const r = await grade({ dir, ...o });
+        if (r.score.percent !== 100) throw new Error(`kv-server ${label} (${m}): expected full marks, got ${r.score.percent}% (seed ${r.seed})`);
+        times[m].push(r.durationMs - r.build.durationMs);
+      }
+    const base = median(times['no probes']);
+    console.log(`\nhealth checks: kv-server, ${label} reference solution, ${runs} runs each, medians of the tests' time`);
+    console.log(`  no probes                 ${ms(base)}`);
+    const probes = median(times.probes);
+    console.log(`  a probe after every test  ${ms(probes)}  (${((probes / base - 1) * 100).toFixed(1)}%; target: at most 10% → ${probes <= base * 1.1 ? 'met' : 'NOT met'})`);
+    const iso = median(times.isolated);
+    console.log(`  a fresh server per test   ${ms(iso)}  (${((iso / base - 1) * 100).toFixed(1)}%; isolated grading, as validate's alone-vs-full check runs it)`);
+  }
 }
 if (only !== 'proxy') {
   await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));

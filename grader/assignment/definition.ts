@@ -67,6 +67,8 @@ export const PeersProgram = z.object({
   /** Arguments appended to the run command: "{id}", "{port}" and "{peers}" (host:port,...) are replaced. */
   args: z.array(z.string()),
   startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
+  /** Asked of every peer of a cluster that the next test would share (a hung peer is not handed on). */
+  liveness: Liveness.optional(),
 });
 
 export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram, PeersProgram]);

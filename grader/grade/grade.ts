@@ -202,7 +202,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       ? new ServerUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, liveness: opts.probe === false ? false : prog.liveness, files: files?.dir })
       : prog.role === 'client'
         ? new ClientRunner({ ...common, runTimeoutMs: prog.runTimeoutMs })
-        : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir });
+        : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir, ...(prog.liveness && opts.probe !== false ? { liveness: prog.liveness } : {}) });
   const groups: GroupResult[] = [];
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */
@@ -216,7 +216,10 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   }
   // The budget is for the tests (startup included); the build has its own deadline.
   const budgetMs = opts.budgetMs ?? definition.budgetMs;
-  const budgetEnd = performance.now() + budgetMs;
+  // Time the grader spends for its own fairness (a fresh program per test when isolated, a
+  // test run again on a fresh program) is added to the budget: never the student's to lose.
+  // Bounded all the same: each test runs at most twice.
+  let budgetEnd = performance.now() + budgetMs;
 
   // A test may leave a promise behind that fails after the test ended (a request still in
   // flight at its deadline). It belongs to a finished test: it must not end the grade.
@@ -272,7 +275,9 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
         // Healthy before every test: dead, hung or stopped programs are started afresh (and
         // every test gets a fresh one in isolated grading).
         if (!stopReason) {
+          const t = performance.now();
           const ready = await program.prepare(def.id, { fresh: !!opts.isolate, signal: opts.interrupt });
+          if (opts.isolate) budgetEnd += performance.now() - t;
           if (!ready.ok) cannotStart(ready, def.id);
           else if (ready.restarted) note(ready.restarted);
         }
@@ -290,11 +295,13 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
             if (budgetEnd - performance.now() < def.timeoutMs) {
               note(`Under test "${def.id}" your server ${first.suspect.replace(/^it /, '')}, after it had served earlier tests; no time was left in the budget to run it again on a fresh server, so its failure stands.`);
             } else {
+              const t = performance.now();
               const why = `test "${def.id}" failed and ${first.suspect.replace(/^it /, 'the server ')}, on a server that had run earlier tests`;
               const again = await program.prepare(def.id, { fresh: true, why, signal: opts.interrupt });
               if (!again.ok) cannotStart(again, def.id);
               else {
                 const second = await runOnce(def, g.id);
+                budgetEnd += performance.now() - t;
                 result = second.result;
                 result.firstRun = { status: first.result.status, ...(first.result.message ? { message: first.result.message } : {}), why };
                 const again = { failed: 'failed again', timeout: 'timed out again', error: 'could not run', skipped: 'was not run' } as const;

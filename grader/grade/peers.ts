@@ -4,7 +4,9 @@
 // start is recorded for the report, and an exit nobody asked for is blamed on its test.
 import type { PeerProcess, PeerSpec, StartPeer } from '../harness/context.js';
 import type { ProgramStart, TestResult } from '../results/schema.js';
+import type { Liveness } from '../assignment/definition.js';
 import { ClusterPool } from '../harness/cluster.js';
+import { answersOnce } from '../run/liveness.js';
 import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
@@ -176,9 +178,11 @@ export class PeersUnderTest implements ProgramUnderTest {
   private readonly runner: PeerRunner;
   private readonly clusters: ClusterPool;
 
-  constructor(opts: PeersOptions) {
+  constructor(opts: PeersOptions & { liveness?: Liveness }) {
     this.runner = new PeerRunner(opts);
-    this.clusters = new ClusterPool(this.runner.start);
+    const l = opts.liveness;
+    // Twice, as for servers: one slow moment on a loaded machine is not a hang.
+    this.clusters = new ClusterPool(this.runner.start, l ? async (port) => (await answersOnce(port, l)) || answersOnce(port, l) : undefined);
   }
   get starts() {
     return this.runner.starts;

@@ -165,6 +165,11 @@ export class Cluster {
     return this.topology.peers;
   }
 
+  /** The ports of the peers running now (for the grader's liveness check between tests). */
+  runningPorts(): number[] {
+    return [...this.procs.values()].filter((p) => p.running).map((p) => p.port);
+  }
+
   get diameter(): number {
     return diameter(this.topology);
   }
@@ -783,15 +788,24 @@ export class Cluster {
 export class ClusterPool {
   private current: Cluster | undefined;
 
-  constructor(private readonly startPeer: StartPeer) {}
+  /** `answers(port)`: does the peer on this port answer the liveness request (a shared cluster is handed on only if every peer does)? */
+  constructor(
+    private readonly startPeer: StartPeer,
+    private readonly answers?: (port: number) => Promise<boolean>,
+  ) {}
 
   async acquire(spec: ClusterSpec, t: TestContext): Promise<Cluster> {
     const c = this.current;
     const key = `${spec.topology.name}|${spec.latencyMs ?? 0}`;
     if (c && spec.shared && c.shared && c.ready && !c.tainted && c.key === key && !c.deadPeers().length) {
-      c.bind(t);
-      t.log(`${spec.topology.name}: the same ${c.peers.length} peers as the test before (values from earlier tests are still there)`);
-      return c;
+      // A peer that hung in the test before must not be handed on: this test would fail for it.
+      const silent = this.answers ? (await Promise.all(c.runningPorts().map((p) => this.answers!(p)))).filter((ok) => !ok).length : 0;
+      if (!silent) {
+        c.bind(t);
+        t.log(`${spec.topology.name}: the same ${c.peers.length} peers as the test before (values from earlier tests are still there)`);
+        return c;
+      }
+      t.log(`${spec.topology.name}: ${silent} of the peers from the test before did not answer the grader's liveness check; fresh peers were started`);
     }
     await this.release(true);
     const fresh = await Cluster.create(spec, this.startPeer, t);
