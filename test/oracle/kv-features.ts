@@ -1,0 +1,486 @@
+// The kv-server oracle's features: for each test of assignments/kv-server that the oracle can
+// judge, the random scripts that exercise the behaviour that test checks (its "what it does" in
+// the handout, sampled wider than the test's own fixed cases). A program must fail the test
+// exactly when it answers some script of its feature differently from redis-server.
+//
+// A feature varies its own behaviour widely and keeps everything else to the most basic form, as
+// the tests' own collateral checks do (DESIGN.md: never charge again a bug another test charges):
+// one command per connection outside ping-many's and pipelined-1000's features, one outstanding
+// command per connection outside pipelined-1000's, a GET of a missing key (nil) only in the
+// features whose tests check nil (set-get, del-exists, expiry, nx-xx, set-option-errors).
+//
+// | test id                    | the feature's scripts (seeded, fast-check)                                            |
+// | -------------------------- | ------------------------------------------------------------------------------------- |
+// | ping                       | a fresh connection, one PING                                                          |
+// | ping-many                  | 2-40 PINGs on one connection, each answered before the next                            |
+// | echo                       | ECHO w and PING w, w random printable ASCII (also empty)                               |
+// | case-insensitive           | PING, ECHO, SET, GET (of keys set) with names in random letter case                    |
+// | interleaved-clients        | 2-4 open connections, one command outstanding on each at most, sent and read in a     |
+// |                            | seeded interleaving (ECHO, each its own key's SET/GET); a SET on one seen on another  |
+// | idle-client-does-not-block | one connection sends part of a command; 1-4 others are served (one command each);     |
+// |                            | then the rest is sent and answered                                                    |
+// | hundred-clients            | 10-100 connections open at once, each a SET and GET of its own key, in seeded order   |
+// | split-commands             | SET/GET (of keys set), each written in random pieces (or a byte per write), 1 ms apart |
+// | pipelined-1000             | 2-1000 SET/GET (of keys set)/INCR/PING in one write, then every reply                   |
+// | set-get                    | SET (no options) and GET of a few keys, printable values, also empty                   |
+// | binary-values              | SET and GET (of keys set) with random binary keys (0-20 bytes), values (0-300 bytes)   |
+// | large-value                | SET and GET of 64-512 KiB of random bytes                                              |
+// | del-exists                 | SET, DEL and EXISTS of several keys with repeats; GET of keys known to be missing      |
+// | incr                       | SET of integers (int64 edges) and non-integers the contract names, INCR, GET (of keys  |
+// |                            | that exist)                                                                             |
+// | expiry                     | SET with EX 1 / PX 300 / long TTLs / none, GET and EXISTS of every key at ~0, 700, 1500 ms|
+// | nx-xx                      | SET with NX or XX, with and without PX/EX, options in random case and order; GET      |
+// | set-option-errors          | SET with one invalid option (the contract's list) among valid ones; GET; PING          |
+// | unknown-command            | unknown command names (also holding \r\n) with arguments, PING between them and after |
+// | wrong-arity                | the contract's wrong argument counts with random arguments; PING between them          |
+// | malformed-protocol         | malformed RESP on one connection (error, close or nothing accepted there), while       |
+// |                            | another open one and a new one are served                                                |
+// | half-close                 | PING and FIN at once on a fresh connection: the reply still comes                      |
+//
+// Not judged by the oracle (no scripts): abrupt-disconnect and still-alive, because whether a
+// client's RST reaches the server as an error or as a plain end of input depends on when the data
+// and the RST arrive (test/scenarios/kv-server/crashes-on-reset/scenario.json measured it), so an
+// observation would not repeat; throughput, because it judges speed, which redis's answers do not
+// define. Expiry is judged with wide margins (reads at least 300 ms from any deadline).
+import fc from 'fast-check';
+import { cmd, roundTrip, show, type Arg, type Script, type Step } from './resp-script.js';
+
+export interface Feature {
+  test: string;
+  /** How many scripts per feature. */
+  runs: number;
+  scripts(seed: number, prefix: string): Script[];
+}
+
+/** A small seeded PRNG for bulk choices inside one script (fast-check picks its seed). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function feature<T>(test: string, runs: number, arb: fc.Arbitrary<T>, build: (x: T, key: (k: string | number) => string) => Script['steps'] | Omit<Script, 'feature'>): Feature {
+  return {
+    test,
+    runs,
+    scripts: (seed, prefix) =>
+      fc.sample(arb, { seed, numRuns: runs }).map((x, i) => {
+        const out = build(x, (k) => `${prefix}${test}:${i}:${k}`);
+        return Array.isArray(out) ? { feature: test, steps: out } : { feature: test, ...out };
+      }),
+  };
+}
+
+const text = (max = 16) => fc.string({ unit: 'grapheme-ascii', maxLength: max });
+const open = (c: number): Step => ({ op: 'open', c });
+const mixCase = (word: string, mask: boolean[]) => [...word].map((ch, i) => (mask[i % mask.length] ? ch.toUpperCase() : ch.toLowerCase())).join('');
+const mask = fc.array(fc.boolean(), { minLength: 1, maxLength: 8 });
+
+/** Words the contract calls unknown options, never one of redis's own SET options. */
+const SET_WORDS = new Set(['ex', 'px', 'nx', 'xx', 'get', 'keepttl', 'exat', 'pxat']);
+const unknownWord = fc.stringMatching(/^[a-zA-Z]{1,8}$/).filter((w) => !SET_WORDS.has(w.toLowerCase()));
+
+export const FEATURES: Feature[] = [
+  feature('ping', 1, fc.constant(null), () => [open(0), ...roundTrip(0, ['PING'])]),
+
+  feature('ping-many', 2, fc.integer({ min: 2, max: 40 }), (n) => [open(0), ...Array.from({ length: n }, () => roundTrip(0, ['PING'])).flat()]),
+
+  feature('echo', 3, fc.array(fc.tuple(fc.constantFrom('ECHO', 'PING'), text()), { minLength: 1, maxLength: 8 }), (ops) => [
+    open(0),
+    ...ops.flatMap(([name, w]) => roundTrip(0, [name, w])),
+  ]),
+
+  feature(
+    'case-insensitive',
+    3,
+    fc.array(fc.tuple(fc.constantFrom('PING', 'ECHO', 'SET', 'GET'), mask, fc.integer({ min: 0, max: 2 }), text(10)), { minLength: 1, maxLength: 8 }),
+    (ops, key) => {
+      const set = new Set<number>();
+      return [
+        open(0),
+        ...ops.flatMap(([name, m, k, v]) => {
+          if (name === 'GET' && !set.has(k)) return [];
+          if (name === 'SET') set.add(k);
+          const args: Arg[] = name === 'PING' ? [] : name === 'ECHO' ? [v] : name === 'SET' ? [key(k), v] : [key(k)];
+          return roundTrip(0, [mixCase(name, m), ...args]);
+        }),
+      ];
+    },
+  ),
+
+  feature(
+    'interleaved-clients',
+    3,
+    fc.record({
+      conns: fc.integer({ min: 2, max: 4 }),
+      actions: fc.array(fc.tuple(fc.nat(3), fc.constantFrom('echo', 'set', 'get', 'read', 'read', 'shared'), text(10), fc.nat(3)), { minLength: 4, maxLength: 16 }),
+      order: fc.integer(),
+    }),
+    ({ conns, actions, order }, key) => {
+      const steps: Step[] = Array.from({ length: conns }, (_, c) => open(c));
+      // Sent but unread, per connection: at most one (two would be pipelining, pipelined-1000's
+      // feature), and a key only its own connection touches while unread, so the replies do not
+      // depend on which connection the server reads first.
+      const pending: string[][] = Array.from({ length: conns }, () => []);
+      const readOne = (c: number) => steps.push({ op: 'read', c, what: pending[c].shift()! });
+      const readAll = () => pending.forEach((p, c) => p.slice().forEach(() => readOne(c)));
+      const ownSet = new Set<number>();
+      for (const [ci, kind, v, cj] of actions) {
+        const c = ci % conns;
+        if (kind === 'read') {
+          const from = [c, ...Array.from({ length: conns }, (_, i) => i)].find((i) => pending[i].length);
+          if (from !== undefined) readOne(from);
+        } else if (kind === 'shared') {
+          readAll();
+          steps.push(...roundTrip(c, ['SET', key('shared'), v]), ...roundTrip(cj % conns, ['GET', key('shared')]));
+        } else {
+          if (pending[c].length) readOne(c);
+          if (kind === 'get' && !ownSet.has(c)) continue;
+          if (kind === 'set') ownSet.add(c);
+          const args: Arg[] = kind === 'echo' ? ['ECHO', v] : kind === 'set' ? ['SET', key(`own${c}`), v] : ['GET', key(`own${c}`)];
+          steps.push({ op: 'write', c, bytes: cmd(args), what: show(args) });
+          pending[c].push(show(args));
+        }
+      }
+      // The rest read in a seeded order of connections (the test reads c1, c2, c3 after sending c3, c2, c1).
+      const rnd = prng(order);
+      const rest = pending.flatMap((p, c) => p.map(() => c)).sort(() => rnd() - 0.5);
+      for (const c of rest) readOne(c);
+      return steps;
+    },
+  ),
+
+  feature(
+    'idle-client-does-not-block',
+    3,
+    fc.record({
+      slow: fc.oneof(fc.tuple(fc.constant('ECHO'), text(12)), fc.tuple(fc.constant('SET'), text(12))),
+      cut: fc.double({ min: 0, max: 1, noNaN: true }),
+      others: fc.array(fc.tuple(fc.constantFrom('PING', 'ECHO', 'SET'), text(8)), { minLength: 1, maxLength: 4 }),
+    }),
+    ({ slow, cut, others }, key) => {
+      const args: Arg[] = slow[0] === 'ECHO' ? ['ECHO', slow[1]] : ['SET', key('slow'), slow[1]];
+      const bytes = cmd(args);
+      const at = 1 + Math.floor(cut * (bytes.length - 2));
+      const steps: Step[] = [open(0), { op: 'write', c: 0, bytes: bytes.subarray(0, at), what: `the first ${at} bytes of ${show(args)}` }];
+      // One command per other connection: many on one connection is ping-many's feature.
+      others.forEach(([name, v], i) => {
+        const c = i + 1;
+        steps.push(open(c), ...roundTrip(c, name === 'PING' ? ['PING'] : name === 'ECHO' ? ['ECHO', v] : ['SET', key(`o${c}`), v]));
+      });
+      steps.push({ op: 'write', c: 0, bytes: bytes.subarray(at), what: `the rest of ${show(args)}` }, { op: 'read', c: 0, what: show(args) });
+      return steps;
+    },
+  ),
+
+  feature('hundred-clients', 2, fc.tuple(fc.integer({ min: 10, max: 100 }), fc.integer(), text(8)), ([n, seed, v], key) => {
+    const rnd = prng(seed);
+    // Each client's SET before its GET; otherwise the clients take turns in a seeded order.
+    const order = Array.from({ length: 2 * n }, (_, i) => ({ c: i >> 1, r: rnd() })).sort((a, b) => a.r - b.r).map((x) => x.c);
+    const done = new Set<number>();
+    const steps: Step[] = Array.from({ length: n }, (_, c) => open(c));
+    for (const c of order) {
+      steps.push(...roundTrip(c, done.has(c) ? ['GET', key(c)] : ['SET', key(c), `${v} ${c}`]));
+      done.add(c);
+    }
+    return steps;
+  }),
+
+  feature(
+    'split-commands',
+    3,
+    fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2 }), text(12), fc.oneof(fc.constant('bytes' as const), fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 6 }))), {
+      minLength: 1,
+      maxLength: 6,
+    }),
+    (ops, key) => {
+      const set = new Set<number>();
+      return [
+      open(0),
+      ...ops.flatMap(([isSet, k, v, cuts]) => {
+        if (!isSet && !set.has(k)) return [];
+        set.add(k);
+        const args: Arg[] = isSet ? ['SET', key(k), v] : ['GET', key(k)];
+        const len = cmd(args).length;
+        return roundTrip(0, args, { cuts: cuts === 'bytes' ? Array.from({ length: len - 1 }, (_, i) => i + 1) : cuts, pauseMs: 1 });
+      }),
+      ];
+    },
+  ),
+
+  feature('pipelined-1000', 2, fc.tuple(fc.integer({ min: 2, max: 1000 }), fc.integer()), ([n, seed], key) => {
+    const rnd = prng(seed);
+    const set = new Set<string>();
+    const cmds: Arg[][] = Array.from({ length: n }, (_, i) => {
+      const k = key(`p${Math.floor(rnd() * 8)}`);
+      switch (Math.floor(rnd() * 4)) {
+        case 0: set.add(k); return ['SET', k, `v${i}`];
+        case 1: return set.has(k) ? ['GET', k] : (set.add(k), ['SET', k, `v${i}`]);
+        // Counters no SET touches: INCR's own errors belong to the incr feature.
+        case 2: return ['INCR', key(`n${Math.floor(rnd() * 3)}`)];
+        default: return ['PING'];
+      }
+    });
+    return [
+      open(0),
+      { op: 'write', c: 0, bytes: Buffer.concat(cmds.map(cmd)), what: `${n} commands in one write` },
+      // The first reply may wait for the whole batch (a slow server is judged by throughput, not here).
+      ...cmds.map((a, i): Step => ({ op: 'read', c: 0, what: `#${i + 1} ${show(a)}`, ...(i === 0 ? { timeoutMs: 6000 } : { timeoutMs: 2000 }) })),
+    ];
+  }),
+
+  feature('set-get', 3, fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 2 }), text()), { minLength: 1, maxLength: 15 }), (ops, key) => [
+    open(0),
+    ...ops.flatMap(([isSet, k, v]) => roundTrip(0, isSet ? ['SET', key(k), v] : ['GET', key(k)])),
+  ]),
+
+  feature(
+    'binary-values',
+    3,
+    fc.tuple(
+      fc.array(fc.uint8Array({ maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+      fc.array(fc.tuple(fc.boolean(), fc.nat(2), fc.uint8Array({ maxLength: 300 })), { minLength: 1, maxLength: 10 }),
+    ),
+    ([keys, ops], key) => {
+      const k = (i: number) => Buffer.concat([Buffer.from(key('')), Buffer.from(keys[i % keys.length])]);
+      const set = new Set<number>();
+      return [
+        open(0),
+        ...ops.flatMap(([isSet, i, v]) => {
+          const j = i % keys.length;
+          if (!isSet && !set.has(j)) return [];
+          set.add(j);
+          return roundTrip(0, isSet ? ['SET', k(j), Buffer.from(v)] : ['GET', k(j)]);
+        }),
+      ];
+    },
+  ),
+
+  feature('large-value', 2, fc.tuple(fc.integer({ min: 64 * 1024, max: 512 * 1024 }), fc.integer()), ([size, seed], key) => {
+    const rnd = prng(seed);
+    const value = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) value[i] = Math.floor(rnd() * 256);
+    return [open(0), ...roundTrip(0, ['SET', key('large'), value], { timeoutMs: 4000 }), ...roundTrip(0, ['GET', key('large')], { timeoutMs: 4000 })];
+  }),
+
+  feature(
+    'del-exists',
+    3,
+    fc.array(fc.tuple(fc.constantFrom('SET', 'DEL', 'EXISTS', 'GET'), fc.array(fc.nat(3), { minLength: 1, maxLength: 4 }), text(8)), { minLength: 1, maxLength: 15 }),
+    (ops, key) => {
+      const exists = new Set<number>();
+      const steps: Step[] = [open(0)];
+      for (const [name, ks, v] of ops) {
+        if (name === 'SET') {
+          steps.push(...roundTrip(0, ['SET', key(ks[0]), v]));
+          exists.add(ks[0]);
+        } else if (name === 'GET') {
+          // Only keys that do not exist: a GET of a value belongs to set-get.
+          const missing = ks.find((k) => !exists.has(k));
+          if (missing !== undefined) steps.push(...roundTrip(0, ['GET', key(missing)]));
+        } else {
+          steps.push(...roundTrip(0, [name, ...ks.map(key)]));
+          if (name === 'DEL') ks.forEach((k) => exists.delete(k));
+        }
+      }
+      return steps;
+    },
+  ),
+
+  feature(
+    'incr',
+    3,
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('SET', 'INCR', 'INCR', 'GET'),
+        fc.nat(2),
+        fc.oneof(
+          fc.integer({ min: -100, max: 100 }).map(String),
+          fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+          fc.constantFrom('9223372036854775806', '9223372036854775807', '-9223372036854775808'),
+          // What the contract calls not an integer.
+          fc.constantFrom('abc', '1.5', '99999999999999999999', ' 1', '+1', '01', '', '1 '),
+        ),
+      ),
+      { minLength: 1, maxLength: 12 },
+    ),
+    (ops, key) => {
+      const exists = new Set<number>();
+      return [
+        open(0),
+        ...ops.flatMap(([name, k, v]) => {
+          if (name === 'GET' && !exists.has(k)) return [];
+          exists.add(k);
+          return roundTrip(0, name === 'SET' ? ['SET', key(k), v] : [name, key(k)]);
+        }),
+      ];
+    },
+  ),
+
+  feature(
+    'expiry',
+    2,
+    fc.tuple(
+      ...[0, 1, 2].map((phase) =>
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('SET', 'GET', 'EXISTS'),
+            fc.nat(3),
+            // EX 1 only in the first phase: read at ~700 ms (there) and ~1500 ms (gone).
+            fc.constantFrom(...(phase === 0 ? [[], ['EX', '1'], ['EX', '1'], ['PX', '300'], ['EX', '100'], ['PX', '100000']] : [[], ['PX', '300'], ['EX', '100'], ['PX', '100000']])),
+            text(8),
+          ),
+          { minLength: 1, maxLength: phase === 2 ? 4 : 6 },
+        ),
+      ),
+    ),
+    (phases, key) => {
+      const steps: Step[] = [open(0)];
+      phases.forEach((ops, phase) => {
+        if (phase) steps.push({ op: 'until', ms: phase === 1 ? 700 : 1500 });
+        for (const [name, k, ttl, v] of ops)
+          // Phase 3 only reads: a PX 300 set at 1500 ms would be read just after.
+          steps.push(...roundTrip(0, name === 'SET' && phase < 2 ? ['SET', key(k), v, ...ttl] : [name === 'EXISTS' ? 'EXISTS' : 'GET', key(k)]));
+        // Then every key, so each expiry set is seen both before and after its deadline.
+        for (let k = 0; k < 4; k++) steps.push(...roundTrip(0, ['GET', key(k)]), ...roundTrip(0, ['EXISTS', key(k)]));
+      });
+      return steps;
+    },
+  ),
+
+  feature(
+    'nx-xx',
+    3,
+    fc.array(
+      fc.tuple(fc.constantFrom('SET', 'SET', 'GET'), fc.nat(2), fc.constantFrom([], ['NX'], ['XX'], ['NX'], ['XX']), fc.constantFrom([], [], ['PX', '100000'], ['EX', '1000']), fc.boolean(), mask, text(8)),
+      { minLength: 1, maxLength: 10 },
+    ),
+    (ops, key) => [
+      open(0),
+      ...ops.flatMap(([name, k, cond, ttl, swap, m, v]) => {
+        const opts = (swap ? [...ttl, ...cond] : [...cond, ...ttl]).map((w) => (/^[A-Z]+$/.test(w) ? mixCase(w, m) : w));
+        return roundTrip(0, name === 'SET' ? ['SET', key(k), v, ...opts] : ['GET', key(k)]);
+      }),
+    ],
+  ),
+
+  feature(
+    'set-option-errors',
+    3,
+    fc.array(
+      fc.tuple(
+        fc.oneof(
+          fc.tuple(fc.constantFrom('EX', 'PX'), fc.oneof(fc.constantFrom('0', '-5'), fc.integer({ min: -1000, max: 0 }).map(String), fc.constantFrom('abc', '1.5', '', ' 5', '5x'))),
+          fc.constant(['EX']),
+          fc.constant(['NX', 'XX']),
+          fc.constant(['EX', '100', 'PX', '100000']),
+          unknownWord.map((w) => [w]),
+        ),
+        fc.constantFrom([], ['NX'], ['XX']),
+        fc.boolean(),
+        mask,
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+    (ops, key) => {
+      const k = key('opt');
+      const steps: Step[] = [open(0)];
+      for (const [bad, valid, first, m] of ops) {
+        // One invalid element beside a valid option or none; an EX missing its number comes last.
+        const words = first || (bad.length === 1 && bad[0] === 'EX') ? [...valid, ...bad] : [...bad, ...valid];
+        steps.push(...roundTrip(0, ['SET', k, 'v', ...words.map((w) => (SET_WORDS.has(w.toLowerCase()) ? mixCase(w, m) : w))]));
+      }
+      // Nothing was stored, and the connection still works.
+      steps.push(...roundTrip(0, ['GET', k]), ...roundTrip(0, ['PING']));
+      return steps;
+    },
+  ),
+
+  feature(
+    'unknown-command',
+    3,
+    fc.array(
+      fc.tuple(
+        fc.boolean(),
+        // Names of any bytes, "\r\n" too: the error's text must stay one line (the handout: scrub it).
+        fc.oneof(fc.stringMatching(/^[A-Za-z0-9]{1,10}$/), fc.array(fc.constantFrom('A', 'b', '\r', '\n', '\r\n', ' ', "'", '"', '\x00'), { minLength: 1, maxLength: 6 }).map((x) => x.join(''))),
+        fc.array(text(6), { maxLength: 2 }),
+      ),
+      { minLength: 1, maxLength: 8 },
+    ),
+    (ops) => [
+      open(0),
+      // "ZZ" starts no redis command, so the name is unknown to redis too; PING (the most basic
+      // request) shows the connection still works.
+      ...ops.flatMap(([ping, name, args]) => roundTrip(0, ping ? ['PING'] : [`ZZ${name}`, ...args])),
+      ...roundTrip(0, ['PING']),
+    ],
+  ),
+
+  feature(
+    'wrong-arity',
+    3,
+    fc.array(
+      fc.tuple(
+        fc.constantFrom('GET', 'GET+', 'SET', 'SET1', 'ECHO', 'ECHO+', 'INCR', 'INCR+', 'DEL', 'EXISTS', 'PING+', 'PING'),
+        fc.array(text(6), { minLength: 2, maxLength: 4 }),
+      ),
+      { minLength: 1, maxLength: 10 },
+    ),
+    (ops) => [
+      open(0),
+      ...ops.flatMap(([form, args]) => {
+        const name = form.replace(/[+1]$/, '');
+        // "+": two or more arguments where fewer are allowed; "1": SET with a key and no value.
+        const a = form === 'PING' ? [] : form.endsWith('+') ? args : form === 'SET1' ? args.slice(0, 1) : [];
+        return roundTrip(0, [name, ...a]);
+      }),
+      ...roundTrip(0, ['PING']),
+    ],
+  ),
+
+  feature(
+    'malformed-protocol',
+    4,
+    fc.tuple(
+      fc.boolean(),
+      fc.oneof(
+        fc.constantFrom('abc', '1x', 'x', '-x', ' 1').map((g) => `*${g}\r\n`),
+        fc.tuple(fc.boolean(), fc.constantFrom(':5', '+OK', '-ERR x', '*1')).map(([lead, el]) => (lead ? `*2\r\n$3\r\nGET\r\n${el}\r\n` : `*1\r\n${el}\r\n`)),
+        fc.constantFrom('abc', '-1x').map((g) => `*1\r\n$${g}\r\n`),
+      ),
+    ),
+    ([pingFirst, garbage]) => ({
+      noEndCheck: [0],
+      steps: [
+        open(0),
+        ...(pingFirst ? roundTrip(0, ['PING']) : []),
+        { op: 'write', c: 0, bytes: Buffer.from(garbage), what: JSON.stringify(garbage) },
+        open(1),
+        ...roundTrip(1, ['PING']),
+        { op: 'read-error-or-nothing', c: 0, what: `after ${JSON.stringify(garbage)}` },
+        ...roundTrip(1, ['PING']),
+        open(2),
+        ...roundTrip(2, ['PING']),
+      ],
+    }),
+  ),
+
+  feature('half-close', 1, fc.constant(null), () => ({
+    // The reply to what was sent is judged; stray copies after it are another test's.
+    noEndCheck: [0],
+    steps: [open(0), { op: 'write', c: 0, bytes: cmd(['PING']), what: 'PING' }, { op: 'fin', c: 0 }, { op: 'read', c: 0, what: 'PING, then FIN' }],
+  })),
+];
+
+/** The tests the oracle does not judge, and why (see the top of this file). */
+export const NOT_JUDGED: Record<string, string> = {
+  'abrupt-disconnect': 'whether an RST reaches the server as an error depends on timing',
+  'still-alive': 'its abuse includes RSTs (timing), and it judges the process never restarted',
+  throughput: 'it judges speed, not answers',
+};
