@@ -27,9 +27,13 @@ export const scenarios = items('scenario').map((i) => ({ ...i, bug: i.bug!, expe
 export type Scenario = (typeof scenarios)[number];
 export const counterparts = items('counterpart').map((i) => ({ ...i, expectFailures: i.expectFailures!, why: i.why ?? {} }));
 
-/** How long a test that grades one program may take: the assignment's budget plus a margin for build and startup. */
+/**
+ * How long a test that grades one program may take: twice (the full run, then every test on a
+ * fresh program: validate's alone-vs-full check) the assignment's budget plus a margin for build
+ * and startup.
+ */
 export function gradeTimeout(assignment: string): number {
-  return Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000);
+  return 2 * Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000);
 }
 
 /**

@@ -29,7 +29,7 @@ if (counterparts.length) describe.sequential('real counterparts: everything but 
     test(`${c.name} (${c.assignment}) fails exactly: ${c.expectFailures.join(', ') || 'nothing'}`, async () => {
       const r = await validateItem(c);
       expect(r.problems).toEqual([]);
-    });
+    }, gradeTimeout(c.assignment));
 });
 
 /** This course's policy for its starters, beyond validate's (builds, starts, below full marks). */
@@ -51,7 +51,7 @@ const PEERS_STARTER_BUDGET_MS = 30_000;
 
 function starterTest(s: (typeof starters)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
-    const r = await validateItem(s, { extraJudge: starterPolicy, ...(isHeavy(s.assignment) ? { budgetMs: PEERS_STARTER_BUDGET_MS } : {}) });
+    const r = await validateItem(s, { extraJudge: starterPolicy, ...(isHeavy(s.assignment) ? { budgetMs: PEERS_STARTER_BUDGET_MS, aloneVsFull: false } : {}) });
     expect(r.problems).toEqual([]);
   }, gradeTimeout(s.assignment));
 }

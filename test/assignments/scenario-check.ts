@@ -1,8 +1,12 @@
 // One broken program graded and judged as `sockgrade validate` does: it must fail exactly the
-// tests its scenario.json declares. Shared by sharpness.test.ts and sharpness-peers.test.ts.
+// tests its scenario.json declares, with its declared diagnoses, and (light assignments) give
+// every test the same verdict graded alone on a fresh program as in the full run. Shared by
+// sharpness.test.ts and sharpness-peers.test.ts. A peers assignment's scenarios skip the
+// alone-vs-full grade here (25-peer clusters twice over would double CI's longest phase);
+// `sockgrade validate` does it, and its reference solutions do it in fairness.test.ts.
 import { expect, test } from 'vitest';
 import { validateItem } from '../../grader/validate/validate.js';
-import { gradeTimeout, type Scenario } from './catalog.js';
+import { gradeTimeout, isHeavy, type Scenario } from './catalog.js';
 
 export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' };
 
@@ -11,7 +15,7 @@ export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it dec
 // graded one at a time.
 export function scenarioTest(s: Scenario) {
   test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
-    const r = await validateItem(s);
+    const r = await validateItem(s, { aloneVsFull: !isHeavy(s.assignment) });
     expect(r.problems).toEqual([]);
   }, gradeTimeout(s.assignment));
 }
