@@ -207,7 +207,17 @@ export interface StartView {
   /** A server that exited by itself, or a client that had to be stopped or died of a signal. */
   abnormal: boolean;
   cleanup?: string;
+  /** Why the grader started it again (the last one died, hung or was stopped; a rerun; isolated grading). */
+  restart?: string;
 }
+
+const RESTART_WHY: Record<NonNullable<Results['program']['starts'][number]['restart']>['reason'], string> = {
+  exited: 'restarted: the last one exited',
+  unresponsive: 'restarted: the last one stopped answering',
+  stopped: 'restarted: the last one was stopped by a signal',
+  rerun: 'a fresh one, to run the test again',
+  isolated: 'a fresh one for every test (isolated grading)',
+};
 
 export interface SkippedView {
   reason: string;
@@ -557,6 +567,9 @@ export function buildView(r: Results, limits: Limits): ReportView {
     exit: exitText(s, r.program.role),
     abnormal: abnormalExit(s, r.program.role),
     cleanup: s.cleanup ? sanitizeLine(s.cleanup) : undefined,
+    ...(s.restart
+      ? { restart: sanitizeLine(`${RESTART_WHY[s.restart.reason]}${s.restart.afterTest && s.restart.reason !== 'isolated' ? ` (after ${s.restart.afterTest})` : ''}: ${s.restart.detail}`) }
+      : {}),
   }));
   const tail = lastLines(r.program.stderr, limits.outputTailLines);
   const b = r.build;
