@@ -216,9 +216,10 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   }
   // The budget is for the tests (startup included); the build has its own deadline.
   const budgetMs = opts.budgetMs ?? definition.budgetMs;
-  // Time the grader spends for its own fairness (a fresh program per test when isolated, a
-  // test run again on a fresh program) is added to the budget: never the student's to lose.
-  // Bounded all the same: each test runs at most twice.
+  // Time the grader spends keeping verdicts about their own tests (a health check that found the
+  // program broken, a restart, a fresh program per test when isolated, a test run again on a
+  // fresh program) is added to the budget: a hang in one test must not leave later tests "not
+  // run". Bounded all the same: one restart and at most two runs per test.
   let budgetEnd = performance.now() + budgetMs;
 
   // A test may leave a promise behind that fails after the test ended (a request still in
@@ -252,7 +253,9 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       timeoutMs: def.timeoutMs,
       interrupt: opts.interrupt,
     });
+    const t = performance.now();
     const after = await program.finish(ran.result, ran);
+    if (after.unhealthy) budgetEnd += performance.now() - t;
     return { result: ran.result, ...(after.suspect ? { suspect: after.suspect } : {}) };
   };
   process.on('unhandledRejection', stray);
@@ -277,7 +280,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
         if (!stopReason) {
           const t = performance.now();
           const ready = await program.prepare(def.id, { fresh: !!opts.isolate, signal: opts.interrupt });
-          if (opts.isolate) budgetEnd += performance.now() - t;
+          if (opts.isolate || (ready.ok && ready.restarted)) budgetEnd += performance.now() - t;
           if (!ready.ok) cannotStart(ready, def.id);
           else if (ready.restarted) note(ready.restarted);
         }

@@ -19,6 +19,8 @@ export interface Aftermath {
    * verdict is the test's own.
    */
   suspect?: string;
+  /** The health check after the test found the program dead, hung or stopped (its time is the grader's, not the test's). */
+  unhealthy?: boolean;
 }
 
 export interface ProgramUnderTest {

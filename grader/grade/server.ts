@@ -220,8 +220,8 @@ export class ServerUnderTest implements ProgramUnderTest {
     // The program had served earlier tests: a death or a hang under this failed test may be the
     // history's doing (a crash set up earlier, a leak), so its verdict is not yet its own.
     const hadHistory = current?.startedForTest !== result.id;
-    if (result.status !== 'passed' && !this.health.healthy && hadHistory) return { suspect: this.health.detail };
-    return {};
+    if (result.status !== 'passed' && !this.health.healthy && hadHistory) return { suspect: this.health.detail, unhealthy: true };
+    return this.health.healthy ? {} : { unhealthy: true };
   }
 }
 
