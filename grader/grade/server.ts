@@ -246,7 +246,8 @@ function blameExit(result: TestResult, server: ServerUnderTest): void {
     result.hint = 'A server must survive every client. Look at the output above for the error that ended it.';
   } else {
     result.message = `${result.message ?? ''}\nYour server ${how} during this test.${words}`.trim();
-    result.hint ??= 'Look at the output above for the error that ended your server.';
+    // The crash is the diagnosis: what the test saw (a closed connection, no reply) was its symptom.
+    result.hint = 'Your server died during this test: look at the output above for the error that ended it, and at what the test sent just before.';
   }
 }
 
