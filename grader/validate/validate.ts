@@ -57,13 +57,18 @@ export interface Disagreement {
 const verdict = (s: string) => (s === 'passed' ? 'passed' : 'did not pass');
 const headline = (m: string | undefined) => (m ?? '').split('\n')[0].slice(0, 160);
 
-/** Tests graded in both runs whose verdicts differ (pass vs not). */
+/**
+ * Tests whose verdicts differ (pass vs not) between the two runs. A test the full run never ran
+ * because earlier tests used up the time budget counts too: "not run" costs its points, and it
+ * is the earlier tests' doing. Only an interrupted run is left out.
+ */
 export function disagreements(full: Results, alone: Results): Disagreement[] {
+  if (full.completeness === 'interrupted' || alone.completeness === 'interrupted') return [];
   const isolated = new Map(alone.groups.flatMap((g) => g.tests).map((t) => [t.id, t]));
   const out: Disagreement[] = [];
   for (const t of full.groups.flatMap((g) => g.tests)) {
     const a = isolated.get(t.id);
-    if (!a || t.status === 'skipped' || a.status === 'skipped' || verdict(t.status) === verdict(a.status)) continue;
+    if (!a || verdict(t.status) === verdict(a.status)) continue;
     out.push({ test: t.id, full: { status: t.status, ...(t.message ? { message: t.message } : {}) }, alone: { status: a.status, ...(a.message ? { message: a.message } : {}) } });
   }
   return out;
