@@ -182,6 +182,35 @@ export function exitedNote(t: TestContext): string {
   return t.program.running ? '' : ' Your server exited (see its output in the report): a crash, not a protocol choice.';
 }
 
+/**
+ * After a connection closed without an answer: did the process exit? The kernel closes a dead
+ * process's sockets a moment before the grader hears of the exit, so wait a little for it.
+ */
+export async function exitedAfterClose(t: TestContext): Promise<string> {
+  for (let i = 0; i < 20 && t.program.running; i++) await new Promise((r) => setTimeout(r, 10));
+  return exitedNote(t);
+}
+
+/**
+ * After a request got no answer at all: does the server still answer anyone? A new connection's
+ * HEAD / (any reply counts) tells a server stuck as a whole (a loop that never ends, a blocking
+ * call) from one that only dropped this request.
+ */
+export async function answersOthers(t: TestContext): Promise<boolean | undefined> {
+  const ms = Math.min(500, t.remainingMs() - 200);
+  if (ms < 100) return undefined;
+  let c: TcpClient;
+  try {
+    c = await t.connect({ timeoutMs: ms });
+  } catch {
+    return false;
+  }
+  await c.write(`HEAD / HTTP/1.1\r\nHost: ${t.target.host}:${t.target.port}\r\n\r\n`);
+  const out = await c.read((buf) => ({ status: 'complete' as const, value: buf, length: buf.length }), ms);
+  c.close();
+  return out.status === 'complete';
+}
+
 /** Read one response for `what` (e.g. "GET /hello.txt"); fail with what happened if there is none. */
 export async function readResponse(t: TestContext, c: TcpClient, what: string, opts: ReadOptions = {}): Promise<HttpResponse> {
   const timeoutMs = Math.max(1, Math.min(opts.timeoutMs ?? 3000, t.remainingMs() - 150));
@@ -192,15 +221,19 @@ export async function readResponse(t: TestContext, c: TcpClient, what: string, o
     return r;
   }
   const hint = opts.hint ?? HINT_NOTHING;
-  if (out.status === 'timeout')
+  if (out.status === 'timeout') {
+    if (out.raw.length)
+      return fail(`${c.name}: ${what}: the response was incomplete after ${timeoutMs.toLocaleString('en-US')} ms.\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}`, { hint: incompleteHint(out.raw, opts.head), timeout: true });
+    const others = await answersOthers(t);
     return fail(
-      out.raw.length
-        ? `${c.name}: ${what}: the response was incomplete after ${timeoutMs.toLocaleString('en-US')} ms.\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}`
-        : `${c.name}: ${what}: no response within ${timeoutMs.toLocaleString('en-US')} ms.`,
-      { hint: out.raw.length ? incompleteHint(out.raw, opts.head) : hint, timeout: true },
+      `${c.name}: ${what}: no response within ${timeoutMs.toLocaleString('en-US')} ms.${
+        others === false ? ' A new connection\'s HEAD / got no answer either: the whole server is stuck.' : others ? ' A new connection\'s HEAD / is answered: the server is alive, but did not answer this request.' : ''
+      }`,
+      { hint: others === false ? stuckHint(hint) : hint, timeout: true },
     );
+  }
   if (out.status === 'closed') {
-    const exited = exitedNote(t);
+    const exited = out.raw.length ? exitedNote(t) : await exitedAfterClose(t);
     return fail(
       `${c.name}: ${what}: the server ${out.reset ? 'reset' : 'closed'} the connection ${out.raw.length ? 'in the middle of the response' : 'without answering'}${exited ? ', and its process exited' : ''}.${out.raw.length ? `\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}` : ''}`,
       { hint: exited ? `${exited.trim()} Catch errors per connection so that one request never takes the server down.` : out.raw.length ? incompleteHint(out.raw, opts.head) : `${hint} Did your server close the connection before writing the response?` },
@@ -209,6 +242,12 @@ export async function readResponse(t: TestContext, c: TcpClient, what: string, o
   return fail(`${c.name}: ${what}: the response is not valid HTTP: ${out.reason}.\nReceived: ${showReceived(out.raw)}`, {
     hint: invalidHints.get(out.reason) ?? HINT_CRLF,
   });
+}
+
+/** A server that answers no one: say so first, then the test's own hint if it fits. */
+function stuckHint(hint: string): string {
+  const stuck = 'Since this request your server answers no one: a loop that never ends, a blocking call, or one connection at a time?';
+  return stuck.length + 1 + hint.length <= 400 ? `${stuck} ${hint}` : stuck;
 }
 
 /**
@@ -321,7 +360,8 @@ export async function expectFileResponse(t: TestContext, c: TcpClient, what: str
   let alone: HttpResponse | undefined;
   if (opts.kept) {
     const fresh = await t.connect();
-    alone = await exchange(t, fresh, req).then((x) => x.res, () => undefined);
+    // Briefly: a server that serves one connection at a time does not answer it while c is open.
+    alone = await exchange(t, fresh, req, { timeoutMs: 1000 }).then((x) => x.res, () => undefined);
     fresh.close();
     if (alone && alone.status === res.status && alone.contentLength === res.contentLength && alone.body.equals(res.body)) {
       t.log(`${c.name}: ${what}: answered "${statusLine(res)}"${res.contentLength === undefined ? ' without a Content-Length' : ''}, not the file; the same request on a connection of its own gets the same answer, so the tests of serving files charge it, not ${opts.kept}`);

@@ -194,10 +194,19 @@ export default defineTests({
   async head(t) {
     const hint = 'HEAD is GET without the body: the same status and headers (Content-Length is the size of the file), then nothing.';
     for (const [target, file] of [['/hello.txt', 'hello.txt'], ['/data.bin', 'data.bin']] as const) {
+      // "The same headers as GET": the Content-Type GET gives (whether that one is right is
+      // content-type's to judge), asked first on a connection of its own, closed before the HEAD.
+      const g = await t.connect();
+      const got = await exchange(t, g, { target }).then((x) => x.res, () => undefined);
+      g.close();
       const c = await t.connect();
       const req: RequestSpec = { method: 'HEAD', target };
       const { res, what } = await exchange(t, c, req, { hint });
       await expectFileResponse(t, c, what, req, res, file);
+      if (got && mediaType(got) !== mediaType(res))
+        t.fail(`${c.name}: ${what}: ${header(res, 'content-type') === undefined ? 'no Content-Type' : `Content-Type: ${header(res, 'content-type')}`}, but GET ${target} gets ${header(got, 'content-type') === undefined ? 'none' : `Content-Type: ${header(got, 'content-type')}`}.`, {
+          hint: 'A response to HEAD has the headers the GET would have, Content-Type included: build the headers the same way, then leave out the body.',
+        });
       await expectNothingAfter(t, c, what);
       c.close();
     }
@@ -232,7 +241,7 @@ export default defineTests({
 
   async 'bad-request'(t) {
     const before = t.program.startNumber;
-    const hint = 'A request line that is not "METHOD /path HTTP/1.x" (three parts, one space apart) or a header line without a colon is malformed: answer "400 Bad Request" (with a Content-Length) and close that connection.';
+    const hint = 'A request line that is not "METHOD /path HTTP/1.x" (three parts) or a header line without a colon is malformed: answer "400 Bad Request" (with a Content-Length) and close that connection.';
     const bad: Array<[string, Buffer]> = [
       ['one word', Buffer.from('HELLO\r\n\r\n')],
       ['four parts', Buffer.from('GET /index.html HTTP/1.1 extra\r\nHost: x\r\n\r\n')],
@@ -427,7 +436,7 @@ export default defineTests({
         // The wrong status itself is charged by not-found or method-not-allowed: what this test
         // judges is whether the connection carries on after it.
         const alone = await t.connect();
-        const again = await exchange(t, alone, s.req).then((x) => x.res, () => undefined);
+        const again = await exchange(t, alone, s.req, { timeoutMs: 1000 }).then((x) => x.res, () => undefined);
         alone.close();
         if (again?.status === res.status) t.log(`${after}: answered ${res.status}, not ${s.status}, as on a connection of its own: charged by ${s.status === 404 ? 'not-found' : 'method-not-allowed'}, not here`);
         else expectStatus(t, c, after, res, s.status, `${hint} (On a connection of its own the same request gets ${again ? again.status : 'no answer'}.)`);
@@ -505,10 +514,20 @@ export default defineTests({
       const c = await t.connect();
       await expectFile(t, c, `/${f}`, f, {
         kept: 'slow-reader',
-        hint: 'Another client asked for 24 MiB and is not reading it: a blocking write (sendall, write) to it never returns once the kernel\'s buffers are full. Write without blocking (asyncio with drain per client, Node\'s \'drain\' event, poll() for writability) or give each client its own thread.',
+        hint: 'Another client asked for 24 MiB and is not reading: a blocking write to it (sendall, write) never returns once the kernel\'s buffers are full. Write without blocking (asyncio drain, Node\'s \'drain\', poll()) or use a thread per client.',
       });
     }
     t.log('3 other clients served while the hog was not reading');
+    // Then the hog leaves without reading the rest, as a closed browser tab does (a reset): the
+    // server's pending writes to it fail (ECONNRESET, EPIPE; SIGPIPE in C unless ignored), and it
+    // must carry on. The crash that follows a reset comes within a moment; 100 ms covers a busy
+    // machine's scheduling (there is no event to await for something that must not happen).
+    const before = t.program.startNumber;
+    if (hog.destroyed || hog.writableEnded) hog.destroy();
+    else hog.resetAndDestroy();
+    t.log('hog: reset its connection, with most of its 24 MiB unread');
+    await new Promise((r) => setTimeout(r, 100));
+    await expectAlive(t, 'the reset of a connection with unsent responses', before);
   },
 
   // ------------------------------------------------------------------------------------------
@@ -564,7 +583,7 @@ export default defineTests({
       let problem: string;
       let hint: string;
       try {
-        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, AbortSignal.timeout(Math.max(1, Math.min(3000, t.remainingMs() - 2500)))]) });
+        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, AbortSignal.timeout(Math.max(1, Math.floor(Math.min(3000, t.remainingMs() - 2500))))]) });
         const body = Buffer.from(await res.arrayBuffer());
         const p = judge(k, res.status, res.headers.get('content-length'), res.headers.get('content-type') ?? undefined, body);
         if (!p) {
@@ -601,7 +620,8 @@ export default defineTests({
         return;
       }
       if (alone.kind === 'none') hint = `Neither fetch nor a plain request on a connection of its own got an answer while fetch's connections were open: a server that serves one connection at a time, or that hung, answers no one else. ${HINT_CONCURRENT}${exitedNote(t)}`;
-      t.fail(`${what}: ${problem}.\nThe same request on a plain connection of its own got ${alone.what}.`, { hint, timeout: problem.startsWith('no complete response') });
+      const both = alone.kind === 'none' ? ' Neither was answered while fetch\'s connections were open: does your server serve one connection at a time, or did it hang?' : '';
+      t.fail(`${what}: ${problem}.\nThe same request on a plain connection of its own got ${alone.what}.${both}`, { hint, timeout: problem.startsWith('no complete response') });
     };
     // Two requests in flight at a time, as a browser loads a page: each of the two kept-alive
     // connections carries several requests in turn.
