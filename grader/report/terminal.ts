@@ -59,8 +59,9 @@ function lineContext(v: TestView, status: TestResult['status'], widths: LineWidt
     titleCol: fit(v.title, widths.title),
     pointsCol: padStart(v.pointsText, POINTS_WIDTH),
     durationCol: padStart(status === 'skipped' ? '' : v.durationText, DURATION_WIDTH),
-    // A failure on time alone says so on its line: "too slow" is not "wrong".
-    tag: v.timing?.onlyTiming && status === 'failed' ? v.timing.tag : TAGS[status],
+    // A failure on time alone says so on its line: "too slow" is not "wrong". A test run again
+    // on a fresh server says so too (the notes say why).
+    tag: [v.timing?.onlyTiming && status === 'failed' ? v.timing.tag : TAGS[status], v.rerun ? 'RERUN ON A FRESH SERVER' : undefined].filter(Boolean).join(' · ') || undefined,
   };
 }
 

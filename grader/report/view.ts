@@ -139,6 +139,8 @@ export interface TestView {
   figureCount: number;
   /** A failure on timing: the measured values against their bounds. */
   timing?: TimingView;
+  /** It ran again on a fresh program after the program died or hung under it (this is that run's result). */
+  rerun?: { firstStatus: string; why: string };
 }
 
 export interface TimingRow {
@@ -456,6 +458,7 @@ export function testView(t: TestResult, limits: Limits, anchor = 'test-' + slug(
     figureCount: t.figures?.length ?? 0,
     // Only a test that did not pass carries its timing (a pass was within every bound).
     ...(t.timing && t.status !== 'passed' && t.status !== 'skipped' ? { timing: timingView(t.timing) } : {}),
+    ...(t.firstRun ? { rerun: { firstStatus: t.firstRun.status, why: sanitizeLine(t.firstRun.why) } } : {}),
   };
 }
 
