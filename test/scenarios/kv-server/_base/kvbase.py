@@ -174,7 +174,9 @@ class Executor:
         return b'+' + text + self.EOL
 
     def error(self, message):
-        return b'-ERR ' + message.encode('utf-8', 'replace') + self.EOL
+        # One line, always: "\r" and "\n" in the text (an echoed command name) become spaces, as in Redis.
+        text = message.encode('utf-8', 'replace').replace(b'\r', b' ').replace(b'\n', b' ')
+        return b'-ERR ' + text + self.EOL
 
     def integer(self, n):
         return b':%d' % n + self.EOL

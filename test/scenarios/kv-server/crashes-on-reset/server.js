@@ -63,7 +63,8 @@ function parseOne(buf, pos) {
 }
 
 const simple = (s) => Buffer.from(`+${s}\r\n`);
-const error = (m) => Buffer.from(`-ERR ${m}\r\n`);
+// One line, always: "\r" and "\n" in the text (an echoed command name) become spaces, as in Redis.
+const error = (m) => Buffer.from(`-ERR ${m.replace(/[\r\n]/g, ' ')}\r\n`);
 const integer = (n) => Buffer.from(`:${n}\r\n`);
 const bulk = (b) => Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
 const NIL = Buffer.from('$-1\r\n');
