@@ -173,7 +173,7 @@ async function expectAnswersElsewhere(t: TestContext, cluster: Cluster, peer: st
   const out = await probe.read(lineParser, 2000);
   if (out.status === 'complete') return;
   cluster.expectAlive(`after ${label}, ${show(bad)}`);
-  t.fail(`after ${label}, ${show(bad)}, peer ${peer} stopped answering: a read on the same connection got no reply within 5 s, nor one on a new connection within 2 s (the process is still running).`, {
+  t.fail(`after ${label}, ${show(bad)}, peer ${peer} stopped answering, though it is still running:\na read on the same connection got no reply within 5 s, nor one on a new connection within 2 s.`, {
     timeout: true,
     hint: 'Something blocks for good after a bad line: a lock not released on the error path (use `with lock:` or try/finally), or a call waiting for input that never comes. Handle the bad line and go on.',
   });
