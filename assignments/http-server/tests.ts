@@ -81,7 +81,7 @@ async function expectNothingAfter(t: TestContext, c: TcpClient, what: string): P
  * the tests about it, not here.
  */
 async function expectAlive(t: TestContext, after: string, startBefore: number): Promise<void> {
-  const exited = () => t.fail(`your server did not survive ${after}: its process exited (a new one was started).${exitedNote(t)}`, { hint: HINT_SURVIVE });
+  const exited = () => t.fail(`your server did not survive ${after}: its process exited.\nA crash, not a protocol choice: see its output in the report.`, { hint: HINT_SURVIVE });
   if (t.program.startNumber !== startBefore || !t.program.running) exited();
   let c: TcpClient;
   try {
