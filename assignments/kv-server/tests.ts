@@ -378,7 +378,7 @@ export default defineTests({
     const text = t.key('text');
     await c.expect(['SET', text, 'abc'], OK);
     await c.expect(['INCR', text], 'error', { hint: 'INCR of a value that is not an integer is an error reply, and the value stays as it was.' });
-    await c.expect(['GET', text], resp.bulk('abc'));
+    await c.expect(['GET', text], resp.bulk('abc'), { hint: 'An INCR answered with an error must leave the value as it was.', formatJudgedBy: 'set-get' });
     const max = t.key('max');
     await c.expect(['SET', max, '9223372036854775807'], OK);
     await c.expect(['INCR', max], 'error', { hint: 'Values are signed 64-bit integers: INCR past 9223372036854775807 is an error reply (watch out for floats and big integers).' });
