@@ -112,7 +112,7 @@ export default defineTests({
       }
       const order = group.map((_, i) => i).sort(() => t.random() - 0.5);
       for (const i of order) await group[i].send(['PING']);
-      const outcomes = await Promise.all(group.map((c) => c.client.read(parseReply, 1000)));
+      const outcomes = await Promise.all(group.map((c) => c.client.read(parseReply, 2000)));
       const unserved = group.filter((_, i) => outcomes[i].status !== 'complete');
       const wrong = group.findIndex((_, i) => { const o = outcomes[i]; return o.status === 'complete' && !(o.value.type === 'simple' && o.value.value === 'PONG'); });
       // More than one reply on a connection that sent one command: another client's reply. (A
@@ -128,7 +128,7 @@ export default defineTests({
               ? `received ${quoteBytes(o.raw)} and then more: ${quoteBytes(first.client.buffered, { maxBytes: 24 })}`
               : o.raw.length
                 ? `received only ${quoteBytes(o.raw, { maxBytes: 24 })}`
-                : 'received nothing within 1000 ms';
+                : 'received nothing within 2000 ms';
         t.fail(
           `round ${round} of ${ROUNDS}: ${AT_ONCE} clients connected together and each sent one PING; ` +
             `${unserved.length ? `${unserved.length} got no reply (${unserved.map((c) => c.name).join(', ')})` : ''}${unserved.length && doubled.length ? ' and ' : ''}` +
@@ -395,16 +395,24 @@ export default defineTests({
     // INCR keeps the key's expiry. A control key with the same time to live, set just after it,
     // tells when the counter must be gone; a server that never expires anything is expiry's to judge.
     const [counter, control] = [t.key('ttl'), t.key('control')];
-    await c.expect(['SET', counter, '5', 'PX', '200'], OK);
-    await c.expect(['SET', control, 'x', 'PX', '200'], OK);
-    await c.expect(['INCR', counter], resp.integer(6));
+    const sentCounter = performance.now();
+    await c.expect(['SET', counter, '5', 'PX', '400'], OK);
+    await c.expect(['SET', control, 'x', 'PX', '400'], OK);
+    await c.send(['INCR', counter]);
+    const incremented = await c.reply(`INCR "${counter}"`, resp.integer(6));
+    // ":1" is right if the counter may already have expired (a busy machine): nothing to judge then.
+    if (encodeResp(incremented.value).equals(encodeResp(resp.integer(1))) && performance.now() - sentCounter >= 400) {
+      t.log(`INCR "${counter}" came more than 400 ms after its SET ... PX 400 (the machine is busy): whether INCR keeps the expiry is not judged`);
+      return;
+    }
+    c.check(`INCR "${counter}"`, resp.integer(6), incremented);
     const since = performance.now();
     for (;;) {
       await c.send(['GET', control]);
       const r = await c.reply(`GET "${control}"`, undefined);
       if (isNil(r.value)) break;
-      if (performance.now() - since > 1200) {
-        t.log(`the control key set with PX 200 never expired: your server does not expire keys, which the expiry test judges; whether INCR keeps the expiry is not judged here`);
+      if (performance.now() - since > 1400) {
+        t.log(`the control key set with PX 400 never expired: your server does not expire keys, which the expiry test judges; whether INCR keeps the expiry is not judged here`);
         return;
       }
       await delay(20);
@@ -412,7 +420,7 @@ export default defineTests({
     await c.send(['GET', counter]);
     const left = await c.reply(`GET "${counter}"`, NIL);
     if (!isNil(left.value))
-      t.fail(`INCR removed the key's expiry.\n${c.name}: sent SET "${counter}" "5" PX 200, then INCR "${counter}" (answered 6); once a key set with PX 200 just after it had expired, GET "${counter}" still returned ${showValue(left.value)}.`, {
+      t.fail(`INCR removed the key's expiry.\n${c.name}: sent SET "${counter}" "5" PX 400, then INCR "${counter}" (answered 6); once a key set with PX 400 just after it had expired, GET "${counter}" still returned ${showValue(left.value)}.`, {
         hint: 'INCR changes the value and keeps the key\'s expiry (as Redis does): store the new number without clearing the key\'s deadline (a plain SET clears it; INCR must not).',
       });
   },
