@@ -56,16 +56,21 @@ export function describeRunEnd(r: RunResult): string {
 
 function exitText(r: RunResult): string {
   if (r.timedOut) return 'was still running and had to be stopped';
+  // Exit code 1 with a stack trace on stderr is a crash (Python, Node), not a usage error.
+  const crashed = r.exitCode === 1 && /^Traceback \(most recent call last\)|^\s+at .+:\d+:\d+\)?$/m.test(r.stderr);
+  if (crashed) return `${describeExit({ code: r.exitCode, signal: r.signal })} (a crash: its stderr shows an uncaught error)`;
   const meaning = r.exitCode !== null && !r.signal ? EXIT_MEANING[r.exitCode] : undefined;
   return `${describeExit({ code: r.exitCode, signal: r.signal })}${meaning ? ` (${meaning})` : ''}`;
 }
 
-function stderrNote(r: RunResult): string {
+/** The last lines of the client's stderr, as a message's last lines (empty when it printed none). */
+export function stderrNote(r: RunResult): string {
   return stderrExcerpt(r.stderr.trimEnd().split('\n').filter(Boolean).slice(-6), '');
 }
 
 /** `situation` + "; " when there is one: what the grader's server did, said before the verdict. */
-const lead = (situation: string | undefined) => (situation ? `${situation}; ` : '');
+// A long situation gets a line of its own: the first line must fit a terminal.
+const lead = (situation: string | undefined) => (situation ? (situation.length > 110 ? `${situation};\n` : `${situation}; `) : '');
 
 /**
  * The run must have exited with `code`. `situation` says what the server did, so the student
@@ -119,7 +124,13 @@ export function expectLines(r: RunResult, expected: string[], hint?: string, sit
     : got.length === expected.length
       ? `your client printed ${expectedCount} as expected, but line ${at + 1} differs`
       : `your client printed ${plural(got.length, 'line')} (${expectedCount} expected); line ${at + 1} differs`;
-  const specific = lineDiagnosis(expected[at], got[at]);
+  // The first line's diagnosis, and a different one from a later line if there is one (two
+  // bugs in one output: signed bytes in every line, a signed TTL in the fourth).
+  // Two diagnoses are the same kind when they start alike (they differ only in the values shown).
+  const kind = (d: string) => d.slice(0, 20);
+  const first = lineDiagnosis(expected[at], got[at]);
+  const other = expected.map((e, k) => (got[k] !== e ? lineDiagnosis(e, got[k]) : undefined)).find((d) => d && first && kind(d) !== kind(first));
+  const specific = first && other ? `${first} Also: ${other}` : first;
   fail(`${lead(situation)}${what}.\nExpected:\n${showLines(expected)}\nPrinted:\n${showLines(got)}\nIt ${exitText(r)}.${stderrNote(r)}`, {
     ...(expected[at] !== undefined && got[at] !== undefined ? { diff: byteDiff(Buffer.from(expected[at]), Buffer.from(got[at])) } : {}),
     hint: specific ?? hint ?? genericLineHint(expected[at], got[at], r),
@@ -132,11 +143,27 @@ function lineDiagnosis(expected: string | undefined, got: string | undefined): s
   const e = expected.split('\t');
   const g = got.split(/\t/);
   if (g.length !== 5) return 'Each line has exactly five fields separated by single tabs: owner, TTL, IN, type, rdata.';
+  // Signed reads: the value printed is the unsigned one less 2^32 (TTL) or 256 (each byte).
+  if (e[1] !== g[1] && /^-\d+$/.test(g[1]) && Number(g[1]) === Number(e[1]) - 2 ** 32)
+    return `The TTL is unsigned: ${e[1]}, not ${g[1]}. Your client read it as a signed 32-bit integer; read it unsigned (struct "!I", readUInt32BE, uint32_t).`;
+  if (e[3] === 'A' && g[3] === 'A' && e[4] !== g[4] && signedBytes(e[4], g[4]))
+    return `An address's bytes are unsigned (0 to 255): ${e[4]}, not ${g[4]}. Your client read them as signed bytes (Java's byte, C's char): convert each with & 0xff.`;
+  if (e[1] !== g[1] && e[0] === g[0]) return `The TTL is printed in decimal, as the server sent it (32 bits, unsigned: 0 to 4294967295): expected ${e[1]}, printed ${g[1]}.`;
+  if (/^TYPE\d+$/.test(e[3]) && e[3] !== g[3]) return `A record of a type outside the contract's six is printed with its type as TYPE and the code (${e[3]}), and its rdata in RFC 3597 form (\\# <length> <hex>).`;
+  if (/^TYPE\d+$/.test(e[3]) && e[4] !== g[4]) return 'The rdata of an unknown type is printed in RFC 3597 form: \\#, a space, its length in decimal, a space, and its bytes in lower-case hex without spaces (just \\# 0 when it is empty).';
+  if (e[0] !== g[0] && e[0].toLowerCase() === g[0].toLowerCase()) return 'Print owner names in the case the server sent them; only the comparison with your question ignores case.';
   if (e[0] !== g[0] && e[0] === g[0] + '.') return 'Owner names (and names in rdata) are absolute: they end with a dot.';
   if (e[4] !== g[4] && e[3] === 'AAAA' && e[3] === g[3]) return 'AAAA addresses are printed in RFC 5952 form: lower case, no leading zeros, the longest run of zero groups (the first, on a tie; never a single group) as "::".';
   if (e[4] !== g[4] && e[3] === 'TXT' && e[3] === g[3]) return 'TXT rdata: each character-string in double quotes, separated by one space, with " and \\ escaped by a backslash.';
   if (e[4] !== g[4] && e[4] === g[4] + '.') return 'Names in rdata are absolute: they end with a dot, like owner names.';
   return undefined;
+}
+
+/** An A record's rdata printed with signed bytes: each octet equals the expected one or it less 256. */
+function signedBytes(expected: string, got: string): boolean {
+  const e = expected.split('.').map(Number);
+  const g = got.split('.').map(Number);
+  return e.length === 4 && g.length === 4 && g.some((x) => x < 0) && g.every((x, i) => x === e[i] || x === e[i] - 256);
 }
 
 function genericLineHint(expected: string | undefined, got: string | undefined, r: RunResult): string {

@@ -8,6 +8,9 @@ import dnsPacket from 'dns-packet';
 import { findWireProblem } from './dns-wire.js';
 import type { Transcript } from './transcript.js';
 
+/** The forged source of `fromOtherAddress` replies: loopback, but not the server's address. */
+const OTHER_ADDRESS = '127.0.0.2';
+
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
 function rdataText(a: dnsPacket.Answer): string {
@@ -63,8 +66,20 @@ export interface DnsReply {
   delayMs?: number;
   /** Send from a second socket on another port (a spoofed or misdirected answer). */
   fromOtherPort?: boolean;
+  /**
+   * Send from another loopback address, 127.0.0.2, with the server's own port number (a forged
+   * source address). Where 127.0.0.2 cannot be bound (macOS has only 127.0.0.1), the reply is
+   * not sent; `otherAddressAvailable()` says beforehand.
+   */
+  fromOtherAddress?: boolean;
   /** Send to where this earlier query came from (UDP), not to the current one's sender. */
   to?: DnsQuery;
+  /**
+   * TCP: write the framed reply (length prefix and message) in pieces, cut at these byte
+   * offsets, `pieceGapMs` apart, so a client that takes one read for the whole reply sees a part.
+   */
+  pieces?: number[];
+  pieceGapMs?: number;
 }
 
 /** What to send back for a query: nothing (drop), one reply, or several in order. */
@@ -140,11 +155,32 @@ export class ScriptedDnsServer {
     return true;
   }
 
+  private otherAddress?: Promise<dgram.Socket | undefined>;
+
+  /** A socket on 127.0.0.2 with the server's port, once; undefined where it cannot be bound. */
+  otherAddressSocket(): Promise<dgram.Socket | undefined> {
+    this.otherAddress ??= new Promise((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.once('error', () => {
+        s.close();
+        resolve(undefined);
+      });
+      s.bind(this.port, OTHER_ADDRESS, () => resolve(s));
+    });
+    return this.otherAddress;
+  }
+
+  /** Whether replies `fromOtherAddress` can be sent here. */
+  async otherAddressAvailable(): Promise<boolean> {
+    return (await this.otherAddressSocket()) !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.udp.close();
     this.other.close();
+    void this.otherAddress?.then((s) => s?.close());
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 
@@ -152,7 +188,7 @@ export class ScriptedDnsServer {
     transport: 'udp' | 'tcp',
     raw: Buffer,
     from: DnsQuery['from'],
-    send: (b: Buffer, to?: DnsQuery['from']) => void,
+    send: (b: Buffer, to?: DnsQuery['from'], r?: DnsReply) => void,
     sendOther?: (b: Buffer, to?: DnsQuery['from']) => void,
   ): Promise<void> {
     const q: DnsQuery = { transport, raw, from, n: this.queries.length + 1, atMs: Math.round(performance.now() - this.startedAt) };
@@ -171,14 +207,32 @@ export class ScriptedDnsServer {
     for (const r of replies === undefined ? [] : Array.isArray(replies) ? replies : [replies]) {
       if (r.delayMs) await delay(r.delayMs, undefined, { ref: false });
       if (this.closed) return;
+      if (r.fromOtherAddress) {
+        const s = await this.otherAddressSocket();
+        if (!s || this.closed) continue;
+        this.record(`${transport} (from ${OTHER_ADDRESS})`, 'send', r.bytes);
+        s.send(r.bytes, r.to?.from.port ?? from.port, r.to?.from.address ?? from.address);
+        continue;
+      }
       this.record(r.fromOtherPort ? `${transport} (other port)` : transport, 'send', r.bytes);
-      (r.fromOtherPort && sendOther ? sendOther : send)(r.bytes, r.to?.from);
+      if (r.fromOtherPort && sendOther) sendOther(r.bytes, r.to?.from);
+      else send(r.bytes, r.to?.from, r);
     }
   }
 
   private record(conn: string, kind: 'send' | 'recv', bytes: Buffer): void {
     const d = describeDnsMessage(bytes);
     this.opts.transcript.message(conn, kind, bytes, { binary: true, decoded: d.text, ...(d.markAt !== undefined ? { markAt: d.markAt } : {}) });
+  }
+
+  private async writePieces(sock: net.Socket, framed: Buffer, cuts: number[], gapMs: number): Promise<void> {
+    sock.setNoDelay(true);
+    const bounds = [0, ...cuts.filter((c) => c > 0 && c < framed.length).sort((x, y) => x - y), framed.length];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      if (i > 0) await delay(gapMs, undefined, { ref: false });
+      if (this.closed || sock.destroyed) return;
+      sock.write(framed.subarray(bounds[i], bounds[i + 1]));
+    }
   }
 
   private onTcp(sock: net.Socket): void {
@@ -189,10 +243,12 @@ export class ScriptedDnsServer {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void this.onQuery('tcp', msg, { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 }, (b) => {
+        void this.onQuery('tcp', msg, { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 }, (b, _to, r) => {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(b.length);
-          sock.write(Buffer.concat([len, b]));
+          const framed = Buffer.concat([len, b]);
+          if (!r?.pieces?.length) return void sock.write(framed);
+          void this.writePieces(sock, framed, r.pieces, r.pieceGapMs ?? 40);
         });
       }
     });
@@ -235,6 +291,25 @@ export function checkQuery(q: DnsQuery, expect: { name: string; type: string }):
   if (!(flags & dnsPacket.RECURSION_DESIRED)) problems.push('RD (recursion desired) is 0, not 1');
   const qs = p.questions ?? [];
   if (qs.length !== 1) problems.push(`QDCOUNT is ${qs.length}, not 1`);
+  const raw = q.raw;
+  if (raw.length >= 12) {
+    const f = raw.readUInt16BE(2);
+    const extra = [
+      [0x0400, 'AA'],
+      [0x0200, 'TC'],
+      [0x0080, 'RA'],
+      [0x0070, 'Z'],
+      [0x000f, 'RCODE'],
+    ].filter(([mask]) => f & (mask as number)).map(([, n]) => n);
+    if (extra.length) problems.push(`the flags are 0x${f.toString(16).padStart(4, '0')}: ${extra.join(', ')} must be 0 in a query (flags 0x0100)`);
+    const counts = [['ANCOUNT', raw.readUInt16BE(6)], ['NSCOUNT', raw.readUInt16BE(8)], ['ARCOUNT', raw.readUInt16BE(10)]].filter(([, n]) => n !== 0);
+    if (counts.length) problems.push(`${counts.map(([c, n]) => `${c} is ${n}`).join(', ')}, not 0`);
+    // Where the question ends: its labels, the zero byte, type and class.
+    let at = 12;
+    while (at < raw.length && raw[at] !== 0 && raw[at] < 0x40) at += 1 + raw[at];
+    const end = at + 1 + 4;
+    if (qs.length === 1 && counts.length === 0 && raw.length > end) problems.push(`${raw.length - end} byte(s) follow the question; nothing may`);
+  }
   const q0 = qs[0];
   if (q0) {
     if (q0.name.toLowerCase().replace(/\.$/, '') !== expect.name.toLowerCase().replace(/\.$/, '')) problems.push(`the question asks for "${q0.name}", not "${expect.name}"`);

@@ -13,6 +13,7 @@ export function typeCode(type: string): number {
 
 /** A name as uncompressed labels: "a.example" -> 01 61 07 example 00. */
 export function encodeName(name: string): Buffer {
+  if (name === '.' || name === '') return Buffer.from([0]);
   const labels = name.replace(/\.$/, '').split('.').filter(Boolean);
   return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([Buffer.byteLength(l)]), Buffer.from(l)])), Buffer.from([0])]);
 }
@@ -31,6 +32,8 @@ export interface HeaderFields {
   rcode?: number;
   qdcount: number;
   ancount: number;
+  nscount?: number;
+  arcount?: number;
 }
 
 export function header(h: HeaderFields): Buffer {
@@ -40,6 +43,8 @@ export function header(h: HeaderFields): Buffer {
   b.writeUInt16BE(flags, 2);
   b.writeUInt16BE(h.qdcount, 4);
   b.writeUInt16BE(h.ancount, 6);
+  b.writeUInt16BE(h.nscount ?? 0, 8);
+  b.writeUInt16BE(h.arcount ?? 0, 10);
   return b;
 }
 
@@ -77,6 +82,74 @@ export function responseWithPointers(id: number, name: string, type: string, ans
   return Buffer.concat(parts);
 }
 
+/** A name on the wire: a string is written as plain labels (its case kept), a Buffer as it is (pointers). */
+export type WireName = string | Buffer;
+const nameBytes = (n: WireName) => (Buffer.isBuffer(n) ? n : encodeName(n));
+
+/** A record as raw fields: any type code, any TTL (all 32 bits), rdata as bytes. */
+export interface WireRecord {
+  owner: WireName;
+  /** A type code, or one of the contract's type names. */
+  type: number | string;
+  class?: number;
+  ttl: number;
+  rdata: Buffer;
+  /** RDLENGTH as claimed, when it must not be rdata's length (a broken record). */
+  rdlength?: number;
+}
+
+export function wireRecord(r: WireRecord): Buffer {
+  const fixed = Buffer.alloc(10);
+  fixed.writeUInt16BE(typeof r.type === 'number' ? r.type : typeCode(r.type), 0);
+  fixed.writeUInt16BE(r.class ?? CLASS_IN, 2);
+  fixed.writeUInt32BE(r.ttl >>> 0, 4);
+  fixed.writeUInt16BE(r.rdlength ?? r.rdata.length, 8);
+  return Buffer.concat([nameBytes(r.owner), fixed, r.rdata]);
+}
+
+/**
+ * A whole message byte by byte, for what dns-packet will not write: types outside the contract,
+ * TTLs with the top bit set, names in the case chosen, counts that lie, bytes after the end.
+ * Counts are the sections' lengths unless `counts` overrides them.
+ */
+export function wireMessage(m: {
+  id: number;
+  response?: boolean;
+  tc?: boolean;
+  rcode?: number;
+  questions: Array<{ name: WireName; type: number | string; class?: number }>;
+  answers?: WireRecord[];
+  authority?: WireRecord[];
+  additional?: WireRecord[];
+  counts?: { qd?: number; an?: number; ns?: number; ar?: number };
+  /** Bytes appended after the last section (e.g. half a record). */
+  tail?: Buffer;
+}): Buffer {
+  const [an, ns, ar] = [m.answers ?? [], m.authority ?? [], m.additional ?? []];
+  const head = header({
+    id: m.id,
+    response: m.response ?? true,
+    tc: m.tc ?? false,
+    rcode: m.rcode ?? 0,
+    qdcount: m.counts?.qd ?? m.questions.length,
+    ancount: m.counts?.an ?? an.length,
+    nscount: m.counts?.ns ?? ns.length,
+    arcount: m.counts?.ar ?? ar.length,
+  });
+  const qs = m.questions.map((q) => {
+    const tail = Buffer.alloc(4);
+    tail.writeUInt16BE(typeof q.type === 'number' ? q.type : typeCode(q.type), 0);
+    tail.writeUInt16BE(q.class ?? CLASS_IN, 2);
+    return Buffer.concat([nameBytes(q.name), tail]);
+  });
+  return Buffer.concat([head, ...qs, ...[...an, ...ns, ...ar].map(wireRecord), m.tail ?? Buffer.alloc(0)]);
+}
+
+/** TXT rdata: each string as a length byte and its bytes (UTF-8). */
+export function txtRdata(strings: string[]): Buffer {
+  return Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([Buffer.byteLength(s)]), Buffer.from(s)])));
+}
+
 /** Broken responses a client must survive (ignore, keep waiting) — never crash on, never loop on. */
 export const malformed = {
   /** Only 6 of the 12 header bytes. */
@@ -91,6 +164,16 @@ export const malformed = {
   pointerLoop(id: number, name: string, type: string): Buffer {
     const head = Buffer.concat([header({ id, qdcount: 1, ancount: 1 }), question(name, type)]);
     return Buffer.concat([head, pointer(head.length), rrFixed(type, 60, 4), Buffer.from([10, 0, 0, 1])]);
+  },
+  /**
+   * Two answers whose owner names are pointers to each other: the first points forward at the
+   * second, the second back at the first. A check that a pointer is not its own target misses it.
+   */
+  pointerPair(id: number, name: string, type: string): Buffer {
+    const head = Buffer.concat([header({ id, qdcount: 1, ancount: 2 }), question(name, type)]);
+    const first = head.length;
+    const second = first + 2 + 10 + 4;
+    return Buffer.concat([head, pointer(second), rrFixed(type, 60, 4), Buffer.from([10, 0, 0, 1]), pointer(first), rrFixed(type, 60, 4), Buffer.from([10, 0, 0, 2])]);
   },
 };
 
@@ -111,6 +194,7 @@ export function findWireProblem(buf: Buffer): WireProblem | undefined {
   const name = (start: number): number | WireProblem => {
     let pos = start;
     let end = -1; // where the name ends in the record (after the first pointer)
+    let wire = 1;
     for (let jumps = 0; ; ) {
       if (pos >= buf.length) return { offset: pos, reason: 'a name runs past the end of the message' };
       const len = buf[pos];
@@ -125,6 +209,8 @@ export function findWireProblem(buf: Buffer): WireProblem | undefined {
       if (len & 0xc0) return { offset: pos, reason: `label length byte 0x${len.toString(16)} uses reserved bits` };
       if (len === 0) return end < 0 ? pos + 1 : end;
       if (pos + 1 + len > buf.length) return { offset: pos, reason: `a label of ${len} bytes runs past the end of the message` };
+      wire += 1 + len;
+      if (wire > 255) return { offset: pos, reason: 'a name longer than 255 bytes' };
       pos += 1 + len;
     }
   };

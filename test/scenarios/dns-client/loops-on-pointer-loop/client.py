@@ -23,7 +23,11 @@ class LoopsOnPointerLoop(Client):
                     end = offset + 2
                 offset = ((length & 0x3F) << 8) | msg[offset + 1]  # jump, however often
                 continue
+            if length & 0xC0:
+                raise FormatError(f"reserved label type 0x{length:02x}")
             if length == 0:
+                if sum(1 + len(x) for x in labels) + 1 > 255:
+                    raise FormatError("name longer than 255 bytes")
                 return labels, (end if end is not None else offset + 1)
             if offset + 1 + length > len(msg):
                 raise FormatError("label runs past the end of the message")

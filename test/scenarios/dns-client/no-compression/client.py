@@ -18,6 +18,8 @@ class NoCompression(Client):
                 raise FormatError("name runs past the end of the message")
             length = msg[offset]
             if length == 0:
+                if sum(1 + len(x) for x in labels) + 1 > 255:
+                    raise FormatError("name longer than 255 bytes")
                 return labels, offset + 1
             if length > 63:
                 raise FormatError(f"label length {length} is over 63")
