@@ -3,7 +3,7 @@
 // names in any case, extra headers (Date, Server, ...) allowed, any reason phrase, HTTP/1.0 or
 // HTTP/1.1 in the status line. Every request goes to the grade's own copy of files/www.
 import net from 'node:net';
-import { TestFailure, allClients, quoteBytes, defineTests, type TcpClient, type TestContext } from '../../grader/authoring.js';
+import { TestFailure, allClients, chunk, quoteBytes, defineTests, type Chunking, type TcpClient, type TestContext } from '../../grader/authoring.js';
 import {
   buildRequest,
   exchange,
@@ -374,6 +374,20 @@ export default defineTests({
     const spec: RequestSpec = { target: '/hello.txt', headers: [['Accept', '*/*']] };
     const req = buildRequest(t, spec);
     const end = req.indexOf('\r\n\r\n');
+    // Read until the empty line, and not before: an answer (or a close) while the request is
+    // still incomplete is a server that took one read for a whole request.
+    const send = async (c: TcpClient, what: string, chunking: Chunking, pauseMs: number) => {
+      let sent = 0;
+      for (const piece of chunk(req, chunking)) {
+        if (sent) {
+          const early = await c.read((buf) => (buf.length ? { status: 'complete' as const, value: true, length: 0 } : { status: 'incomplete' as const }), pauseMs);
+          if (early.status !== 'timeout')
+            t.fail(`${c.name}: ${what}: after ${sent} of ${req.length} bytes the server ${early.raw.length ? 'answered' : 'closed the connection'}, before the request was complete.${early.raw.length ? `\nReceived: ${showReceived(early.raw, 80)}` : ''}`, { hint: HINT_STREAM });
+        }
+        await c.write(piece);
+        sent += piece.length;
+      }
+    };
     const check = async (c: TcpClient, what: string) => {
       const res = await readResponse(t, c, what, { hint: HINT_STREAM });
       await expectFileResponse(t, c, what, spec, res, 'hello.txt', { kept: 'split-request', hint: HINT_STREAM });
@@ -384,16 +398,17 @@ export default defineTests({
     for (const cut of cuts) {
       const c = await t.connect();
       t.log(`GET /hello.txt in two writes, cut after byte ${cut} of ${req.length}`);
-      await c.write(req, { chunking: { mode: 'at', offsets: [cut] }, pauseMs: 5 });
-      await check(c, `GET /hello.txt sent in two writes, cut after byte ${cut} (${quoteBytes(req.subarray(0, cut).subarray(-12))} | ...)`);
+      const what = `GET /hello.txt sent in two writes, cut after byte ${cut} (${quoteBytes(req.subarray(0, cut).subarray(-12))} | ...)`;
+      await send(c, what, { mode: 'at', offsets: [cut] }, 5);
+      await check(c, what);
     }
     const c = await t.connect();
     t.log(`GET /hello.txt sent one byte per write (${req.length} writes)`);
-    await c.write(req, { chunking: { mode: 'bytes' }, pauseMs: 1 });
+    await send(c, 'GET /hello.txt sent one byte at a time', { mode: 'bytes' }, 1);
     await check(c, 'GET /hello.txt sent one byte at a time');
     for (let i = 0; i < 2; i++) {
       const r = await t.connect();
-      await r.write(req, { chunking: { mode: 'random', random: t.random, maxPiece: 7 }, pauseMs: 1 });
+      await send(r, 'GET /hello.txt in random pieces of 1-7 bytes', { mode: 'random', random: t.random, maxPiece: 7 }, 1);
       await check(r, 'GET /hello.txt in random pieces of 1-7 bytes');
     }
   },
@@ -475,6 +490,9 @@ export default defineTests({
       const other = await t.connect();
       await expectFile(t, other, `/${f}`, f, { kept: 'slow-request', hint: `Your server seems to wait for ${slow.name} to finish its request before serving anyone else. ${HINT_CONCURRENT}` });
     }
+    // Two others were served meanwhile: an answer to the half request would be here by now.
+    if (slow.buffered.length || slow.peerClosed)
+      t.fail(`${slow.name}: after ${half} of ${req.length} bytes of GET /hello.txt the server ${slow.buffered.length ? 'answered' : 'closed the connection'}, before the request was complete.${slow.buffered.length ? `\nReceived: ${showReceived(slow.buffered, 80)}` : ''}`, { hint: HINT_STREAM });
     await slow.write(req.subarray(half));
     const res = await readResponse(t, slow, 'the rest of GET /hello.txt', { hint: HINT_STREAM });
     await expectFileResponse(t, slow, 'GET /hello.txt (sent in two parts)', spec, res, 'hello.txt', { kept: 'slow-request', hint: HINT_STREAM });
@@ -570,10 +588,12 @@ export default defineTests({
       }
       const req = buildRequest(t, { method: k.method ?? 'GET', target: k.path });
       await c.write(req);
-      const out = await c.read(responseParser({ head: k.method === 'HEAD' }), Math.max(1, Math.min(2000, t.remainingMs() - 300)));
+      // Short: it runs after fetch's own wait, within the test's deadline.
+      const ms = Math.max(1, Math.floor(Math.min(1200, t.remainingMs() - 1200)));
+      const out = await c.read(responseParser({ head: k.method === 'HEAD' }), ms);
       c.close();
       if (out.status === 'invalid') return { kind: 'wrong', what: `an answer that is not valid HTTP (${out.reason})` };
-      if (out.status !== 'complete') return { kind: 'none', what: out.status === 'timeout' ? 'no complete answer within 2,000 ms' : 'the connection closed without an answer' };
+      if (out.status !== 'complete') return { kind: 'none', what: out.status === 'timeout' ? `no complete answer within ${ms.toLocaleString('en-US')} ms` : 'the connection closed without an answer' };
       const r = out.value;
       const problem = judge(k, r.status, r.contentLength === undefined ? undefined : String(r.contentLength), header(r, 'content-type'), r.body);
       return problem ? { kind: 'wrong', what: problem } : { kind: 'right', what: 'the right answer' };
@@ -582,8 +602,9 @@ export default defineTests({
       const what = `fetch ${k.method ?? 'GET'} ${k.path}`;
       let problem: string;
       let hint: string;
+      const waitMs = Math.max(1, Math.floor(Math.min(3000, t.remainingMs() - 2800)));
       try {
-        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, AbortSignal.timeout(Math.max(1, Math.floor(Math.min(3000, t.remainingMs() - 2500))))]) });
+        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, AbortSignal.timeout(waitMs)]) });
         const body = Buffer.from(await res.arrayBuffer());
         const p = judge(k, res.status, res.headers.get('content-length'), res.headers.get('content-type') ?? undefined, body);
         if (!p) {
@@ -598,7 +619,7 @@ export default defineTests({
         const code = err.cause?.code ?? '';
         const cause = err.cause ? `${code ? `${code}: ` : ''}${err.cause.message}` : err.message;
         if (err.name === 'TimeoutError') {
-          problem = 'no complete response within 3,000 ms';
+          problem = `no complete response within ${waitMs.toLocaleString('en-US')} ms`;
           hint = `${HINT_CONCURRENT} fetch keeps two connections open at once and sends its next requests on them.`;
         } else if (code === 'ECONNREFUSED') {
           problem = `the connection was refused (${cause})`;
