@@ -406,8 +406,8 @@ export default defineTests({
     if (!q2) {
       const decoys = `the only replies to the first query were decoys with the wrong ID, at ${0.3 * T}, ${0.6 * T} and ${0.9 * T} ms`;
       if (r.stdout.includes('198.51.100.66'))
-        t.fail(`${decoys}; your client accepted one: it printed the decoy's address 198.51.100.66 and ${describeRunEnd(r)}.`, { hint: HINT_ACCEPT });
-      t.fail(`${decoys}; your client sent no other query and ${describeRunEnd(r)}; expected a retransmission at ${T} ms.`, {
+        t.fail(`${decoys};\nyour client accepted one: it printed the decoy's address 198.51.100.66 and ${describeRunEnd(r)}.`, { hint: HINT_ACCEPT });
+      t.fail(`${decoys};\nyour client sent no other query and ${describeRunEnd(r)}; expected a retransmission at ${T} ms.`, {
         hint: 'A decoy is not an answer: with no acceptable answer T ms after the query, send it again (at most R times), as if the decoy had never come.',
       });
     }
@@ -701,7 +701,7 @@ export default defineTests({
     );
     const r = await runClient(t, server, { name: n });
     if (!server.queries.some((q) => q.transport === 'tcp'))
-      t.fail(`the UDP answer had TC=1 (truncated: ANCOUNT 12, then 1 record and part of the next), but your client never asked again over TCP; it printed ${printedLines(r).length} of the 12 lines and ${describeRunEnd(r)}.`, {
+      t.fail(`the UDP answer had TC=1 (truncated: ANCOUNT 12, then 1 record and part of the next), but your client never asked again over TCP;\nit printed ${printedLines(r).length} of the 12 lines and ${describeRunEnd(r)}.`, {
         hint: 'TC=1 means the answer did not fit: with TC=1 the header and question are enough (the answer section may be cut short). Open a TCP connection to the same address and port, send the query with a two-byte length prefix, and read the length-prefixed answer.',
       });
     expectLines(r, all.map((x) => line(n, 'A', String(x.data))), 'Over TCP, the length prefix and the message may arrive in several pieces: read until you have the two bytes, then until you have the whole message.', 'the UDP answer had TC=1; over TCP, the server sent all 12 records (the length prefix and the message in three pieces, 40 ms apart)');
