@@ -9,6 +9,13 @@ export const ProgramLimits = z
     /** Memory one process may allocate (RLIMIT_DATA: heap and private mappings), in MiB. */
     memoryMiB: z.number().int().min(16).max(65_536).default(512),
     /**
+     * The stack of each thread, in MiB (RLIMIT_STACK; glibc sizes every new thread's stack by it).
+     * Thread stacks are private mappings that count against `memoryMiB`: at Linux's usual 8 MiB a
+     * thread-per-client server could start only about 60 threads within 512 MiB and fail at 100
+     * clients for the limit, not for a bug. 2 MiB gives it about 250.
+     */
+    stackMiB: z.number().int().min(1).max(1024).default(2),
+    /**
      * Processes and threads the program may run at once (RLIMIT_NPROC, counted per user: every
      * process and thread of the run together, since the sandbox gives the run a user of its own).
      */
@@ -37,6 +44,7 @@ const MiB = 1024 * 1024;
 function kernelLimits(l: ProgramLimits, opts: { processes: boolean }): Array<[string, string]> {
   return [
     [`--data=${l.memoryMiB * MiB}`, `-d ${l.memoryMiB * 1024}`], // ulimit -d is in KiB
+    [`--stack=${l.stackMiB * MiB}`, `-s ${l.stackMiB * 1024}`], // ulimit -s is in KiB
     ...(opts.processes ? ([[`--nproc=${l.processes}`, `-u ${l.processes}`]] as Array<[string, string]>) : []),
     [`--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`, `-t ${l.cpuSeconds}`],
     [`--fsize=${l.fileSizeMiB * MiB}`, `-f ${l.fileSizeMiB * 2048}`], // ulimit -f counts 512-byte blocks

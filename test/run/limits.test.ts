@@ -13,10 +13,10 @@ const limits = { ...DEFAULT_LIMITS, cpuSeconds: 1, memoryMiB: 64, fileSizeMiB: 1
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-async function runConfined(mode: SandboxMode, command: string): Promise<{ end: string; kind: string }> {
+async function runConfined(mode: SandboxMode, command: string, l = limits): Promise<{ end: string; kind: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-limits-'));
   dirs.push(dir);
-  const c = await confine({ dir, limits, mode, PATH: process.env.PATH ?? '' });
+  const c = await confine({ dir, limits: l, mode, PATH: process.env.PATH ?? '' });
   try {
     const p = RunningProcess.start({ command, cwd: dir, env: { PATH: process.env.PATH ?? '' }, confinement: c });
     await Promise.race([p.exited, new Promise((r) => setTimeout(r, 20_000))]);
@@ -48,6 +48,12 @@ describe.each(modes)('limits, sandbox %s', (mode) => {
   test('a command that is a compound shell statement runs (no "$@" appended without arguments)', async () => {
     const r = await runConfined(mode, 'for i in 1 2; do true; done');
     expect(r.end).toBe('exited with code 0');
+  });
+  test('the default limits let a thread-per-client server start 200 threads (thread stacks count against the memory limit)', async () => {
+    // At Linux's usual 8 MiB stacks, 512 MiB held about 60 threads: hundred-clients failed for the limit.
+    const threads = `python3 -c 'import threading; e = threading.Event(); ts = [threading.Thread(target=e.wait) for _ in range(200)]; [t.start() for t in ts]; e.set(); [t.join() for t in ts]'`;
+    expect((await runConfined(mode, threads, DEFAULT_LIMITS)).end).toBe('exited with code 0');
+    expect((await runConfined(mode, threads, { ...DEFAULT_LIMITS, stackMiB: 8 })).end).not.toBe('exited with code 0');
   });
   test('a program within its limits ends plainly', async () => {
     const r = await runConfined(mode, 'echo fine');
