@@ -226,7 +226,7 @@ export async function readResponse(t: TestContext, c: TcpClient, what: string, o
       return fail(`${c.name}: ${what}: the response was incomplete after ${timeoutMs.toLocaleString('en-US')} ms.\nReceived ${out.raw.length} bytes: ${showReceived(out.raw)}`, { hint: incompleteHint(out.raw, opts.head), timeout: true });
     const others = await answersOthers(t);
     return fail(
-      `${c.name}: ${what}: no response within ${timeoutMs.toLocaleString('en-US')} ms.${
+      `${c.name}: ${what}: no response within ${Math.round(timeoutMs).toLocaleString('en-US')} ms.${
         others === false ? ' A new connection\'s HEAD / got no answer either: the whole server is stuck.' : others ? ' A new connection\'s HEAD / is answered: the server is alive, but did not answer this request.' : ''
       }`,
       { hint: others === false ? stuckHint(hint) : hint, timeout: true },

@@ -593,7 +593,7 @@ export default defineTests({
       const out = await c.read(responseParser({ head: k.method === 'HEAD' }), ms);
       c.close();
       if (out.status === 'invalid') return { kind: 'wrong', what: `an answer that is not valid HTTP (${out.reason})` };
-      if (out.status !== 'complete') return { kind: 'none', what: out.status === 'timeout' ? `no complete answer within ${ms.toLocaleString('en-US')} ms` : 'the connection closed without an answer' };
+      if (out.status !== 'complete') return { kind: 'none', what: out.status === 'timeout' ? `no complete answer within ${Math.round(ms).toLocaleString('en-US')} ms` : 'the connection closed without an answer' };
       const r = out.value;
       const problem = judge(k, r.status, r.contentLength === undefined ? undefined : String(r.contentLength), header(r, 'content-type'), r.body);
       return problem ? { kind: 'wrong', what: problem } : { kind: 'right', what: 'the right answer' };
@@ -619,7 +619,7 @@ export default defineTests({
         const code = err.cause?.code ?? '';
         const cause = err.cause ? `${code ? `${code}: ` : ''}${err.cause.message}` : err.message;
         if (err.name === 'TimeoutError') {
-          problem = `no complete response within ${waitMs.toLocaleString('en-US')} ms`;
+          problem = `no complete response within ${Math.round(waitMs).toLocaleString('en-US')} ms`;
           hint = `${HINT_CONCURRENT} fetch keeps two connections open at once and sends its next requests on them.`;
         } else if (code === 'ECONNREFUSED') {
           problem = `the connection was refused (${cause})`;

@@ -93,7 +93,7 @@ export class PeerClient {
       }
       const out = await this.conn.read(lineParser, Math.max(1, deadline - performance.now()));
       if (out.status === 'timeout')
-        fail(`peer ${this.peer}: no reply to ${show(sent)} within ${timeoutMs} ms${out.raw.length ? `; received so far, without a newline: ${show(out.raw)}` : ''}.`, {
+        fail(`peer ${this.peer}: no reply to ${show(sent)} within ${Math.round(timeoutMs)} ms${out.raw.length ? `; received so far, without a newline: ${show(out.raw)}` : ''}.`, {
           timeout: true,
           hint: out.raw.length ? HINT_FRAMING : (hint ?? 'Answer every request at once, before (not after) gossiping: a client must never wait for the network.'),
         });

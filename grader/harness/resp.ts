@@ -193,7 +193,7 @@ export class RespConnection {
           ? `Your server answered ${other.name} but never ${this.name}, while ${other.name} was still open: it seems to serve one client at a time. Serve every connection at once (select/poll, asyncio, Node's net module, or a thread per client).`
           : undefined;
         if (!out.raw.length)
-          fail(`${this.name}: sent ${what}${exp}; received nothing within ${ms} ms${before}.`, {
+          fail(`${this.name}: sent ${what}${exp}; received nothing within ${Math.round(ms)} ms${before}.`, {
             timeout: true,
             hint:
               concurrent ??
