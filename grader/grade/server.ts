@@ -255,8 +255,10 @@ function blameExit(result: TestResult, server: ServerUnderTest): void {
 function blameHang(result: TestResult, detail: string, stopped: boolean): void {
   if (result.status === 'passed') return;
   result.message = `${result.message ?? ''}\nAfter this test your server ${stopped ? 'was stopped by a signal' : `stopped answering (${detail})`}: it was killed and restarted.`.trim();
-  // The probe's silence on a new connection is a better diagnosis than the test's own guess.
-  result.hint = stopped
+  // The test's own hint stays when it has one: it may know more (a test that left connections of
+  // its own open — fetch's pool — keeps a one-connection-at-a-time server busy, which the probe
+  // cannot tell from a hang). The message says what the probe saw either way.
+  result.hint ??= stopped
     ? 'Something stopped your server with a signal (SIGSTOP or SIGTSTP): a stopped process answers nothing. Never stop your own process.'
     : 'Your server got stuck: not even a new connection was answered. Look for an endless loop on some input, or a blocking call (recv, accept, a lock, sleep) in the one thread that serves everyone.';
 }

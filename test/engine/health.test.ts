@@ -16,7 +16,6 @@ describe('engine: the program is healthy before each test', () => {
     expect(t.ping.status).toBe('passed');
     expect(t.echo.status).not.toBe('passed');
     expect(t.echo.message).toMatch(/stopped answering \(it gave no reply to PING within 500 ms, twice\)/);
-    expect(t.echo.hint).toMatch(/got stuck/);
     // The hang is the next test's problem no more: a fresh server passes it.
     expect(t['set-get'].status).toBe('passed');
     const last = results.program.starts.at(-1)!;
