@@ -10,10 +10,14 @@ import PlainSummaryReporter from './test/plain-summary-reporter.js';
  * one worker with the two longest files of a phase (~1 min of CI lost in each of two phases).
  */
 const SECONDS: Record<string, number> = {
-  'test/assignments/sharpness.test.ts': 240,
-  'test/assignments/sharpness-peers.test.ts': 175,
+  'test/assignments/sharpness.test.ts': 300,
+  'test/oracle/dns-client.test.ts': 200,
+  'test/assignments/sharpness-2.test.ts': 300,
   'test/batch/batch.test.ts': 160,
-  'test/assignments/fairness.test.ts': 115,
+  'test/assignments/fairness.test.ts': 200,
+  'test/oracle/kv-server.test.ts': 75,
+  'test/oracle/http-server.test.ts': 65,
+  'test/engine/health.test.ts': 30,
   'test/cli/cli.test.ts': 60,
   'test/hostile/hostile.test.ts': 60,
   'test/flakiness/flakiness.test.ts': 50,

@@ -55,9 +55,10 @@ export function describeByWeight<T extends { assignment: string }>(
   items: T[],
   titles: { light: string; heavy: string },
   declare: (item: T) => void,
-  opts: { heavyPart?: { index: number; of: number }; light?: boolean } = {},
+  opts: { heavyPart?: { index: number; of: number }; lightPart?: { index: number; of: number }; light?: boolean } = {},
 ): void {
-  const light = opts.light === false ? [] : items.filter((x) => !isHeavy(x.assignment));
+  const lp = opts.lightPart;
+  const light = opts.light === false ? [] : items.filter((x) => !isHeavy(x.assignment)).filter((_, i) => !lp || i % lp.of === lp.index);
   const part = opts.heavyPart;
   const heavy = items.filter((x) => isHeavy(x.assignment)).filter((_, i) => !part || i % part.of === part.index);
   if (light.length) describe.concurrent(titles.light, () => light.forEach(declare));

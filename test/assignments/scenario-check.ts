@@ -1,7 +1,7 @@
 // One broken program graded and judged as `sockgrade validate` does: it must fail exactly the
 // tests its scenario.json declares, with its declared diagnoses, and (light assignments) give
 // every test the same verdict graded alone on a fresh program as in the full run. Shared by
-// sharpness.test.ts and sharpness-peers.test.ts. A peers assignment's scenarios skip the
+// sharpness.test.ts and sharpness-2.test.ts. A peers assignment's scenarios skip the
 // alone-vs-full grade here (25-peer clusters twice over would double CI's longest phase);
 // `sockgrade validate` does it, and its reference solutions do it in fairness.test.ts.
 import { expect, test } from 'vitest';

@@ -19,6 +19,6 @@ describe('each assignment: points add up, the handout names every stage, scenari
     });
 });
 
-// The heavy scenarios are split with sharpness-peers.test.ts (the other half), so both test
-// workers grade them, one at a time each.
-describeByWeight(scenarios, SCENARIO_TITLES, scenarioTest, { heavyPart: { index: 0, of: 2 } });
+// The scenarios are split with sharpness-2.test.ts (the other half of each phase's), so both
+// test workers grade them: heavy ones one at a time each, light ones concurrently.
+describeByWeight(scenarios, SCENARIO_TITLES, scenarioTest, { heavyPart: { index: 0, of: 2 }, lightPart: { index: 0, of: 2 } });
