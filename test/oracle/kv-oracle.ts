@@ -7,7 +7,7 @@ import { grade } from '../../grader/grade/grade.js';
 import { failedIds } from '../../grader/validate/judge.js';
 import { catalog, type CatalogItem } from '../../grader/validate/catalog.js';
 import { packageRoot } from '../../grader/paths.js';
-import { FEATURES } from './kv-features.js';
+import { EXCLUDED, FEATURES } from './kv-features.js';
 import { startProgram, runCommand, type Started } from './programs.js';
 import { runScript, type Observation, type Script } from './resp-script.js';
 
@@ -143,6 +143,8 @@ export async function kvOracle(opts: { seed: number; root?: string; jobs?: numbe
   const disagreements: Disagreement[] = [];
   for (const v of items)
     for (const test of JUDGED) {
+      // A race or a timing no fixed-order script reproduces (the table in kv-features.ts).
+      if (EXCLUDED[`${v.item.name} / ${test}`]) continue;
       const d = v.differs[test];
       const differs = d !== undefined;
       const graded = v.failed!.includes(test);

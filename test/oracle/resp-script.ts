@@ -17,14 +17,20 @@ export type Step =
   /** Bytes written in pieces cut at `cuts` (offsets), `pauseMs` apart so they arrive in separate reads. */
   | { op: 'write'; c: number; bytes: Buffer; cuts?: number[]; pauseMs?: number; what: string }
   /** One reply (RESP unless the step brings its own parser and how to show what it parsed). */
-  | { op: 'read'; c: number; timeoutMs?: number; what: string; parse?: Parser<unknown>; show?: (v: unknown) => string }
+  | { op: 'read'; c: number; timeoutMs?: number; what: string; parse?: Parser<unknown>; show?: (v: unknown) => string; content?: boolean }
   /** Does the server close the connection now (after a response that must be the last)? */
   | { op: 'closes'; c: number; what: string }
   /**
-   * After malformed input the contract allows an error reply, a close, or nothing (it only forbids a
-   * non-error reply), so all three are one observation here.
+   * After malformed input the contract says close the connection, an error reply first allowed (a
+   * non-error reply, or the connection left open for 1000 ms, differs), as malformed-protocol judges.
    */
   | { op: 'read-error-or-nothing'; c: number; what: string }
+  /**
+   * A follow-up as the tests make one: send the `probe` commands (replies read), and judge the reply
+   * to `args` only if `judged(the probe's last reply)`; otherwise another test's bug decides it (a
+   * server that never expires keys, a SET that never overwrites), so nothing is compared.
+   */
+  | { op: 'read-if'; c: number; probe: Arg[][]; judged: (last: RespValue | undefined) => boolean; args: Arg[]; what: string }
   /** Shut down the sending side (FIN); the connection stays readable. */
   | { op: 'fin'; c: number }
   /** Wait until `ms` after the script started (expiry). */
@@ -54,6 +60,18 @@ export function roundTrip(c: number, args: Arg[], opts: { cuts?: number[]; pause
     { op: 'write', c, bytes: cmd(args), what, ...(opts.cuts ? { cuts: opts.cuts, pauseMs: opts.pauseMs ?? 1 } : {}) },
     { op: 'read', c, what, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
   ];
+}
+
+/**
+ * A value read along the way in another test's feature is judged by its content, not its RESP form
+ * (the kit's formatJudgedBy): a simple string and a bulk string with the same bytes look the same.
+ */
+function showContent(v: RespValue): string {
+  if (v.type === 'simple' || (v.type === 'bulk' && v.value !== null)) {
+    const b = Buffer.isBuffer(v.value) ? v.value : Buffer.from(String(v.value), 'utf8');
+    return b.length > 80 ? `value of ${b.length} bytes, sha ${hash(b)}` : `value ${JSON.stringify(b.toString('latin1'))}`;
+  }
+  return showReply(v);
 }
 
 function showReply(v: RespValue): string {
@@ -139,15 +157,32 @@ export async function runScript(script: Script, opts: RunOptions): Promise<{ obs
       else if (s.op === 'fin') {
         if (!c.peerClosed && !c.socket.destroyed) c.end();
       } else if (s.op === 'read') {
-        const got = s.parse ? observe(await c.read(s.parse, s.timeoutMs ?? replyMs), s.show!) : observe(await c.read(parseReply, s.timeoutMs ?? replyMs), showReply);
+        const got = s.parse ? observe(await c.read(s.parse, s.timeoutMs ?? replyMs), s.show!) : observe(await c.read(parseReply, s.timeoutMs ?? replyMs), s.content ? showContent : showReply);
         if (!note(i, `c${s.c}: ${s.what}`, got)) return result();
       } else if (s.op === 'closes') {
         const how = await c.waitClosed(replyMs);
         const got = c.buffered.length ? `stray bytes ${JSON.stringify(c.buffered.subarray(0, 40).toString('latin1'))}` : how === 'timeout' ? 'still open' : 'closed';
         if (!note(i, `c${s.c}: ${s.what}`, got)) return result();
+      } else if (s.op === 'read-if') {
+        const send = async (args: Arg[]) => {
+          await c.write(cmd(args));
+          return c.read(parseReply, replyMs);
+        };
+        let last: RespValue | undefined;
+        for (const p of s.probe) {
+          const out = await send(p);
+          last = out.status === 'complete' ? out.value : undefined;
+        }
+        const judged = s.judged(last);
+        const got = observe(await send(s.args), showContent);
+        // Not judged: the reference's observation stands in for it.
+        const ref = opts.reference?.[observations.length];
+        if (!note(i, `c${s.c}: ${s.what}`, judged || !ref ? got : ref.got)) return result();
       } else {
-        const out = await c.read(parseReply, 300);
-        const got = out.status === 'complete' ? (out.value.type === 'error' ? 'error or nothing' : observe(out, showReply)) : out.status === 'invalid' ? observe(out, showReply) : 'error or nothing';
+        const out = await c.read(parseReply, 1000);
+        const closedAfter = async () => ((await c.waitClosed(1000)) === 'timeout' ? 'left open' : 'error or nothing, then closed');
+        const got =
+          out.status === 'complete' ? (out.value.type === 'error' ? await closedAfter() : observe(out, showReply)) : out.status === 'invalid' ? observe(out, showReply) : out.status === 'closed' ? 'error or nothing, then closed' : 'left open';
         if (!note(i, `c${s.c}: ${s.what}`, got)) return result();
       }
     }
