@@ -1,6 +1,7 @@
-// Timing failures end to end: broken programs whose only bug is time (a timer restarted by junk,
-// a server that sleeps per command) are graded for real, and their results say "only timing",
-// with a measured value past its bound; programs that are wrong (not slow) never do.
+// Timing failures end to end: broken programs whose only bug is time (a server that sleeps per
+// command) are graded for real, and their results say "only timing", with a measured value past
+// its bound; programs that are wrong (not slow: a key that never expires, a timer restarted by
+// every ignored datagram) never do, though their failure is measured in time too.
 import { describe, expect, test } from 'vitest';
 import type { TestDefinition } from '../../grader/assignment/definition.js';
 import { grade } from '../../grader/grade/grade.js';
@@ -37,17 +38,16 @@ test('a test\'s timing failure reaches its result (run-test copies TestFailure.t
 });
 
 describe.concurrent('timing failures, graded', () => {
-  test('dns-client restarts-timer-on-junk: right answer, late retransmission — timing only', async () => {
+  test('dns-client restarts-timer-on-junk: a timer restarted by ignored datagrams is a logic bug, measured, not "too slow"', async () => {
     const { t, report } = await gradeOne('dns-client/restarts-timer-on-junk', 'junk-keeps-timer');
     expect(t.status).toBe('failed');
-    expect(t.timing?.onlyTiming).toBe(true);
-    const m = t.timing!.measurements[0];
-    expect(m).toMatchObject({ label: 'retransmitted after', unit: 'ms', comparison: 'at most', bound: 780 });
-    // The decoy at 0.6 T restarts a 600 ms timer: the retransmission comes near 1.6 T = 960 ms.
-    expect(missed(m)).toBe(true);
-    expect(m.measured).toBeGreaterThan(900);
-    expect(report).toMatch(/junk-keeps-timer .*TOO SLOW/);
-    expect(report).toContain('Your answers were right, but too slow:');
+    expect(t.timing?.onlyTiming).toBe(false);
+    const m = t.timing!.measurements.find(missed)!;
+    expect(m).toMatchObject({ unit: 'ms', comparison: 'at most' });
+    // Decoys at 0.3, 0.6 and 0.9 T each restart a 600 ms timer: the retransmission comes near 1.9 T.
+    expect(m.measured).toBeGreaterThan(1000);
+    expect(report).not.toContain('answers were right');
+    expect(report).toContain('Timing:');
   }, 60_000);
 
   test('kv-server blocks-per-command: right replies, too few per second — timing only', async () => {
