@@ -30,7 +30,8 @@
 // | pipelined-1000             | 120-1000 SET/GET (of keys set)/INCR/PING in one write, then every reply, an ECHO on   |
 // |                            | the same connection, FIN, and a PING on a new connection (a crash after a burst)       |
 // | set-get                    | SET (no options) and GET of a few keys, printable values, also empty                   |
-// | binary-values              | SET and GET (of keys set) with random binary keys (0-20 bytes), values (0-300 bytes)   |
+// | binary-values              | SET and GET (of keys set) with random binary keys (0-20 bytes), values (0-300 bytes); |
+// |                            | always every byte 0-255 (seeded order) and "\r\n" with RESP-like text                 |
 // | large-value                | SET and GET of 64-512 KiB of random bytes                                              |
 // | del-exists                 | SET (of missing keys), DEL and EXISTS of several keys with repeats; GET of keys known |
 // |                            | to be missing; always EXISTS and DEL of one existing key named twice                   |
@@ -38,7 +39,8 @@
 // |                            | non-integer the contract names; INCR of a key set with PX 400, read at ~1000 ms        |
 // | expiry                     | always SET EX 1 and PX 300, others with EX 1 / PX 300 / long TTLs / none; GET of every |
 // |                            | key at ~0, 150 (still there), 700 (EX 1 still there), 1500 ms (gone)                   |
-// | nx-xx                      | SET with NX or XX, with and without PX/EX, options in random case and order; GET      |
+// | nx-xx                      | SET with NX or XX, with and without PX/EX, options in random case and order; GET;     |
+// |                            | always an NX on an existing key and an XX on a missing one                            |
 // | set-option-errors          | SET with one invalid option (the contract's list) among valid ones; GET; PING          |
 // | unknown-command            | unknown command names (also holding \r\n) with arguments, PING between them and after |
 // | wrong-arity                | the contract's wrong argument counts with random arguments; PING between them          |
@@ -289,13 +291,20 @@ export const FEATURES: Feature[] = [
     fc.tuple(
       fc.array(fc.uint8Array({ maxLength: 20 }), { minLength: 1, maxLength: 3 }),
       fc.array(fc.tuple(fc.boolean(), fc.nat(2), fc.uint8Array({ maxLength: 300 })), { minLength: 1, maxLength: 10 }),
+      fc.integer(),
     ),
-    ([keys, ops], key) => {
+    ([keys, ops, order], key) => {
       // A fresh version of a key per SET (overwriting is set-get's), the binary bytes after it.
       const vs = versions<number>((x) => x);
       const k = (name: string, j: number) => Buffer.concat([Buffer.from(key(`${name}:`)), Buffer.from(keys[j])]);
+      // Always, as the test: every byte 0-255 in a seeded order, and "\r\n" with text that looks
+      // like RESP (random small arrays alone may hold neither).
+      const rnd = prng(order);
+      const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i).sort(() => rnd() - 0.5));
+      const fixed = [every, Buffer.from('line\r\n$-1\r\n+OK\r\n*2\r\n\r\n')];
       return [
         open(0),
+        ...fixed.flatMap((v, i) => [...roundTrip(0, ['SET', key(`fixed${i}`), v]), ...roundTrip(0, ['GET', key(`fixed${i}`)])]),
         ...ops.flatMap(([isSet, i, v]) => {
           const j = i % keys.length;
           if (!isSet && !vs.has(j)) return [];
@@ -444,6 +453,12 @@ export const FEATURES: Feature[] = [
       let probes = 0;
       return [
         open(0),
+        // Always, as the test: an NX refused on an existing key, an XX refused on a missing one.
+        ...roundTrip(0, ['SET', key('nx'), 'first', 'NX']),
+        ...roundTrip(0, ['SET', key('nx'), 'second', 'NX']),
+        ...roundTrip(0, ['GET', key('nx')]),
+        ...roundTrip(0, ['SET', key('xx'), 'x', 'XX']),
+        ...roundTrip(0, ['GET', key('xx')]),
         ...ops.flatMap(([name, k, cond, ttl, swap, m, v]): Step[] => {
           const opts = (swap ? [...ttl, ...cond] : [...cond, ...ttl]).map((w) => (/^[A-Z]+$/.test(w) ? mixCase(w, m) : w));
           if (name === 'GET') return roundTrip(0, ['GET', keys.get(k)]);
