@@ -167,10 +167,16 @@ export class TcpClient {
     return this.peerClosed.reset ? 'reset' : 'closed';
   }
 
-  /** Half-close: send FIN, keep reading. */
-  end(): void {
+  /**
+   * Half-close: send FIN, keep reading. With `data`, the last bytes and the FIN leave together
+   * (one segment, as a client that writes and shuts down at once sends them), so whether the
+   * server sees them in one read does not depend on the machine's load.
+   */
+  end(data?: Buffer | string): void {
+    if (data !== undefined) this.transcript.bytes(this.name, 'send', Buffer.from(data));
     this.transcript.event(this.name, 'end', 'client shut down its sending side (FIN)');
-    this.socket.end();
+    if (data === undefined) this.socket.end();
+    else this.socket.end(data);
   }
 
   /** Abort with a TCP RST, as a crashed or killed client would. */

@@ -58,8 +58,11 @@ export async function probeHealth(proc: RunningProcess, port: number, l: Livenes
     if (!proc.running) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
     const a = await attempt(port, l, signal);
     if (a.ok) return { healthy: true, ms: a.ms };
-    // A program that died while being probed is dead, not silent: let its exit be seen.
-    if (!proc.running || (await Promise.race([proc.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))]))) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
+    // A program that is dying (a Python traceback takes a while on a loaded machine, and the
+    // probe's own connection may be what set the crash off) is dead, not silent: wait until it
+    // has exited or is plainly idle, so its exit is charged to the test it followed.
+    await proc.settle(1000);
+    if (!proc.running) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
     if (stopped(proc)) return { healthy: false, reason: 'stopped', detail: 'it was stopped by a signal (SIGSTOP) and answers nothing' };
     why = a.why;
     // Refused or closed is a fact, not a slow moment: no second try needed.

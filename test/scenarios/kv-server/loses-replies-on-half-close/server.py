@@ -1,4 +1,4 @@
-# BUG: batches replies and flushes them on a 5 ms timer (fewer writes), but when the client
+# BUG: batches replies and flushes them on a 20 ms timer (fewer writes), but when the client
 # half-closes (EOF) it closes the connection at once, dropping the replies not yet flushed.
 # A client that sends its last command and shuts down its sending side never gets the answer.
 import asyncio
@@ -29,7 +29,7 @@ class TimerFlushServer(Server):
                 replies, keep_open = conn.feed(data)
                 if replies:
                     pending.append(replies)
-                    loop.call_later(0.005, flush)
+                    loop.call_later(0.02, flush)
                 if not keep_open:
                     break
         except ConnectionError:
