@@ -17,10 +17,13 @@ def main() -> None:
         # TODO: serve many clients at once (selectors, asyncio or threads).
         conn, _ = listener.accept()
         with conn:
-            while data := conn.recv(4096):
-                # TODO: a recv() is not a line: buffer the bytes and answer each complete line.
-                text = data.decode("utf-8", errors="replace").rstrip("\n")
-                conn.sendall(text[::-1].encode() + b"\n")
+            try:
+                while data := conn.recv(4096):
+                    # TODO: a recv() is not a line: buffer the bytes and answer each complete line.
+                    text = data.decode("utf-8", errors="replace").rstrip("\n")
+                    conn.sendall(text[::-1].encode() + b"\n")
+            except ConnectionError:
+                pass  # a client that resets its connection must not take the server down
 
 
 if __name__ == "__main__":
