@@ -15,7 +15,7 @@ import { ScriptedDnsServer, type DnsQuery, type DnsReply } from '../../grader/ne
 import { Transcript } from '../../grader/net/transcript.js';
 import { FEATURES, TYPE_CODES, type Answer, type DnsCase, type Rec } from './dns-features.js';
 import { prng } from './kv-features.js';
-import { runCommand } from './programs.js';
+import { buildFirst, runCommand } from './programs.js';
 
 // ---------------------------------------------------------------------------------------------
 // Responses, byte by byte (the oracle writes its own bytes: compression, any TTL, any type, case).
@@ -302,6 +302,7 @@ export async function dnsOracle(opts: { seed: number; root?: string; jobs?: numb
   for (const [test, got] of dig) for (const g of got) if (/still running|killed/.test(g)) throw new Error(`dig itself ${g} in ${test}: the case is wrong`);
 
   const controls = all.filter((i) => i.kind === 'solution');
+  for (const c of controls) await buildFirst(c.dir);
   const scenarios = all.filter((i) => i.kind === 'scenario' && (opts.only?.(i) ?? true));
   const judged = await pool([...controls, ...scenarios], 3, async (item) => ({ item, differs: await judge(item, cases, dig) }) as ItemVerdicts);
   const t2 = performance.now();

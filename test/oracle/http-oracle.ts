@@ -13,7 +13,7 @@ import { catalog, type CatalogItem } from '../../grader/validate/catalog.js';
 import { packageRoot } from '../../grader/paths.js';
 import { FEATURES } from './http-features.js';
 import { fileNamer, runScript, type Observation, type Script } from './http-script.js';
-import { startProgram, runCommand, type Started } from './programs.js';
+import { buildFirst, startProgram, runCommand, type Started } from './programs.js';
 
 export interface Difference {
   script: number;
@@ -125,6 +125,7 @@ export async function httpOracle(opts: { seed: number; root?: string; jobs?: num
 
     const control = all.find((i) => i.kind === 'solution' && i.name === 'typescript');
     const scenarios = all.filter((i) => i.kind === 'scenario' && (opts.only?.(i) ?? true));
+    if (control) await buildFirst(control.dir);
     const programs = [...(control ? [control] : []), ...scenarios];
     const judged = await pool(programs, 4, async (item) => {
       const p = await startProgram(item.name, item.dir, runCommand(item.dir), args);

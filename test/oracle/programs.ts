@@ -89,3 +89,22 @@ export async function startProgram(name: string, cwd: string, command: string, a
 export function runCommand(dir: string): string {
   return JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')).run;
 }
+
+/**
+ * Build a program that has a build step (the TypeScript controls: a fresh clone has no dist/),
+ * in place, as the grader builds it (its tsc and type roots on PATH). Throws if the build fails:
+ * a control that cannot run would make every comparison meaningless.
+ */
+export async function buildFirst(dir: string): Promise<void> {
+  const { build } = JSON.parse(fs.readFileSync(path.join(dir, 'sockgrade.json'), 'utf8')) as { build?: string };
+  if (!build) return;
+  const { runBuild } = await import('../../grader/grade/build.js');
+  const { toolsBin, wrappersBin, typescriptTools } = await import('../../grader/paths.js');
+  const ts = typescriptTools();
+  const env = {
+    PATH: [wrappersBin, toolsBin, process.env.PATH ?? ''].join(path.delimiter),
+    ...(ts ? { SOCKGRADE_TSC: ts.tsc, SOCKGRADE_TYPE_ROOTS: ts.typeRoots } : {}),
+  };
+  const r = await runBuild({ command: build, dir, env, timeoutMs: 120_000 });
+  if (r.build.status !== 'passed') throw new Error(`building ${dir} (${build}) failed: ${r.build.output.tail || r.build.output.head}`);
+}
