@@ -16,6 +16,8 @@ import { Transcript } from '../../grader/net/transcript.js';
 import { FEATURES, TYPE_CODES, type Answer, type DnsCase, type Rec } from './dns-features.js';
 import { prng } from './kv-features.js';
 import { buildFirst, runCommand } from './programs.js';
+import { pool, type Disagreement } from './verdicts.js';
+export type { Disagreement } from './verdicts.js';
 
 // ---------------------------------------------------------------------------------------------
 // Responses, byte by byte (the oracle writes its own bytes: compression, any TTL, any type, case).
@@ -231,29 +233,7 @@ export interface ItemVerdicts {
   failed?: string[];
 }
 
-export interface Disagreement {
-  program: string;
-  test: string;
-  oracle: string;
-  graded?: 'fails' | 'passes';
-  declared?: 'fails' | 'passes';
-}
-
 export const JUDGED = FEATURES.map((f) => f.test);
-
-async function pool<T, R>(items: T[], jobs: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(jobs, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 export function dnsCases(seed: number): Map<string, DnsCase[]> {
   return new Map(FEATURES.map((f, i) => [f.test, f.cases(seed * 1000 + i)]));

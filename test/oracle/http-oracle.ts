@@ -14,6 +14,8 @@ import { packageRoot } from '../../grader/paths.js';
 import { FEATURES } from './http-features.js';
 import { fileNamer, runScript, type Observation, type Script } from './http-script.js';
 import { buildFirst, startProgram, runCommand, type Started } from './programs.js';
+import { pool, type Disagreement } from './verdicts.js';
+export type { Disagreement } from './verdicts.js';
 
 export interface Difference {
   script: number;
@@ -28,29 +30,7 @@ export interface ItemVerdicts {
   failed?: string[];
 }
 
-export interface Disagreement {
-  program: string;
-  test: string;
-  oracle: string;
-  graded?: 'fails' | 'passes';
-  declared?: 'fails' | 'passes';
-}
-
 export const JUDGED = FEATURES.map((f) => f.test);
-
-async function pool<T, R>(items: T[], jobs: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(jobs, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 export function httpScripts(seed: number, secretPath: string): Map<string, Script[]> {
   return new Map(FEATURES.map((f, i) => [f.test, f.scripts(seed * 1000 + i, { secretPath })]));

@@ -10,6 +10,8 @@ import { packageRoot } from '../../grader/paths.js';
 import { EXCLUDED, FEATURES } from './kv-features.js';
 import { startProgram, runCommand, type Started } from './programs.js';
 import { runScript, type Observation, type Script } from './resp-script.js';
+import { pool, type Disagreement } from './verdicts.js';
+export type { Disagreement } from './verdicts.js';
 
 export interface Difference {
   script: number;
@@ -26,29 +28,7 @@ export interface ItemVerdicts {
   stderr?: string;
 }
 
-export interface Disagreement {
-  program: string;
-  test: string;
-  oracle: string;
-  graded?: 'fails' | 'passes';
-  declared?: 'fails' | 'passes';
-}
-
 export const JUDGED = FEATURES.map((f) => f.test);
-
-async function pool<T, R>(items: T[], jobs: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(jobs, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 /** The scripts of every feature, from one seed: the same seed gives the same scripts. */
 export function kvScripts(seed: number): Map<string, Script[]> {
