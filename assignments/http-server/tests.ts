@@ -566,6 +566,7 @@ export default defineTests({
       { path: '/pixel.png', file: 'pixel.png', type: ['image/png'] },
     ];
     type Case = (typeof cases)[number];
+    const stopStreams = new AbortController();
     /** What is wrong with an answer to `k` (undefined: nothing), judged the same for fetch and for a plain request. */
     const judge = (k: Case, status: number, length: string | null | undefined, type: string | undefined, body: Buffer): string | undefined => {
       const want = fileBytes(t, `www/${k.file}`);
@@ -604,7 +605,7 @@ export default defineTests({
       let hint: string;
       const waitMs = Math.max(1, Math.floor(Math.min(3000, t.remainingMs() - 2800)));
       try {
-        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, AbortSignal.timeout(waitMs)]) });
+        const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, stopStreams.signal, AbortSignal.timeout(waitMs)]) });
         const body = Buffer.from(await res.arrayBuffer());
         const p = judge(k, res.status, res.headers.get('content-length'), res.headers.get('content-type') ?? undefined, body);
         if (!p) {
@@ -614,6 +615,8 @@ export default defineTests({
         problem = `fetch saw ${p}`;
         hint = 'A plain request on a fresh connection is answered right, so look at what fetch does differently: it sends several requests in turn on each kept-alive connection (is anything left over from the previous one, a body after HEAD, a buffer not cleared?) and uses two connections at once.';
       } catch (e) {
+        // The other stream failed and stopped this one: its failure is the test's.
+        if (stopStreams.signal.aborted) return;
         // What fetch's error says happened, not what fetch is known for.
         const err = e as Error & { cause?: Error & { code?: string } };
         const code = err.cause?.code ?? '';
@@ -647,16 +650,15 @@ export default defineTests({
     // Two requests in flight at a time, as a browser loads a page: each of the two kept-alive
     // connections carries several requests in turn.
     const queue = [...cases];
-    // Once one stream has failed, the other stops after its current request: against a server
-    // that serves one connection at a time, each further request would wait out fetch's timeout
-    // again, and the test's deadline (not its diagnosis) would end it.
-    let failed = false;
+    // Once one stream has failed, the other stops at once (its request in flight is aborted):
+    // against a server that serves one connection at a time, each further request would wait out
+    // fetch's timeout again, and the test's deadline (not its diagnosis) would end it.
     const worker = async () => {
-      for (let k = queue.shift(); k && !failed; k = queue.shift())
+      for (let k = queue.shift(); k && !stopStreams.signal.aborted; k = queue.shift())
         try {
           await check(k);
         } catch (e) {
-          failed = true;
+          stopStreams.abort();
           throw e;
         }
     };
