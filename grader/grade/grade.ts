@@ -308,10 +308,10 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
                 result = second.result;
                 result.firstRun = { status: first.result.status, ...(first.result.message ? { message: first.result.message } : {}), why };
                 result.log.unshift(`first run, on a server that had run earlier tests: ${first.result.status}${first.result.message ? ` (${first.result.message.split('\n')[0].slice(0, 200)})` : ''}; ${first.suspect}; run again on a fresh server`);
-                const again = { failed: 'failed again', timeout: 'timed out again', error: 'could not run', skipped: 'was not run' } as const;
+                const outcome = { failed: 'failed again', timeout: 'timed out again', error: 'could not run', skipped: 'was not run' } as const;
                 note(
                   `Under test "${def.id}" your server ${first.suspect.replace(/^it /, '')}, after it had served earlier tests, so "${def.id}" was run again on a fresh server: ` +
-                    (result.status === 'passed' ? 'it passed. What broke your server was left behind by an earlier test, and is not charged to this one.' : `it ${again[result.status]} there, so the failure is its own.`),
+                    (result.status === 'passed' ? 'it passed. What broke your server was left behind by an earlier test, and is not charged to this one.' : `it ${outcome[result.status]} there, so the failure is its own.`),
                 );
               }
             }
