@@ -105,7 +105,8 @@ export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions
   }
 }
 
-async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Run `fn` over `items`, at most `jobs` at a time, results in order. */
+export async function pool<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
