@@ -19,12 +19,12 @@ const SECONDS: Record<string, number> = {
   'test/oracle/http-server.test.ts': 65,
   'test/engine/health.test.ts': 30,
   'test/cli/cli.test.ts': 60,
-  'test/hostile/hostile.test.ts': 60,
+  'test/hostile/hostile.test.ts': 100,
   'test/flakiness/flakiness.test.ts': 50,
   'test/export/gradescope.test.ts': 35,
   'test/engine/lifecycle.test.ts': 28,
   'test/cli/new-validate.test.ts': 26,
-  'test/batch/hostile-batch.test.ts': 25,
+  'test/batch/hostile-batch.test.ts': 50,
   'test/cli/watch.test.ts': 15,
 };
 

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { limitFromExit, outputLimitSentence, processLimitSentence } from './limits.js';
 import { HeadTail } from './output.js';
-import { processesOfRun, processState } from './procfs.js';
+import { childPidNamespace, processesOfRun, processState } from './procfs.js';
 import type { Confinement } from './sandbox.js';
 
 export const MARKER_VAR = 'SOCKGRADE_RUN';
@@ -176,9 +176,38 @@ export class RunningProcess {
 
   /** Processes of this run still alive (Linux), including ones that left the process group. */
   survivors(): Array<{ pid: number; pgrp: number; command: string; state?: string }> {
-    const procs = processesOfRun(this.marker, this.pid);
+    const procs = processesOfRun(this.marker, this.pid, false, this.sandboxNamespace()?.ns);
     if (procs) return procs;
     return groupAlive(this.pid) ? [{ pid: this.pid, pgrp: this.pid, command: '(process group)' }] : [];
+  }
+
+  private namespace: { ns: string; init: number } | undefined;
+
+  /**
+   * The PID namespace the sandbox made for this run, and its first process (bubblewrap's own
+   * init): every process of the program is in it and cannot leave it, and when that first
+   * process ends the kernel ends them all. Found once, while the run is alive.
+   */
+  private sandboxNamespace(): { ns: string; init: number } | undefined {
+    if (this.namespace || this.confinement?.kind !== 'bubblewrap' || !this.running) return this.namespace;
+    const found = childPidNamespace(this.pid);
+    if (found) this.namespace = found;
+    return this.namespace;
+  }
+
+  /**
+   * Sends `signal` to the program's processes. In a sandbox with a PID namespace, to each of
+   * them but not to bubblewrap's monitor and init: those die of SIGTERM and take the namespace
+   * with them, which would turn the program's grace period into an instant SIGKILL.
+   */
+  private signalRun(signal: NodeJS.Signals, procs: Array<{ pid: number }>): void {
+    const ns = this.sandboxNamespace();
+    if (!ns || signal === 'SIGKILL') {
+      signalGroup(this.pid, signal);
+      for (const p of procs) signalPid(p.pid, signal);
+      return;
+    }
+    for (const p of procs) if (p.pid !== this.pid && p.pid !== ns.init) signalPid(p.pid, signal);
   }
 
   /**
@@ -211,15 +240,16 @@ export class RunningProcess {
     // Counted only where there is a process limit (limitHit): a /proc scan per stop otherwise.
     if (this.confinement?.kind === 'bubblewrap') this.processesAtStop = Math.max(this.processesAtStop, processesOfRun(this.marker, this.pid, true)?.length ?? 0);
     const deadline = performance.now() + graceMs;
-    signalGroup(this.pid, first);
+    // Processes that left the group (setsid, double fork) are found by their PID namespace or
+    // their environment marker; counted now, before the namespace's end takes them along.
+    const before = this.survivors();
+    const escaped = before.filter((p) => p.pgrp !== this.pid);
+    const leftovers = escaped.map((p) => `pid ${p.pid} (${p.command})`);
+    this.signalRun(first, before);
     // Wait for the leader (an event); the rest is polled: no event says "this group is empty".
     // Unref the fallback timer: a leftover timer must not keep the grader alive after it is done.
     if (this.running) await Promise.race([this.exited, delay(graceMs, undefined, { ref: false })]);
     let alive = this.survivors();
-    // Processes that left the group (setsid, double fork) were found by their environment marker.
-    const escaped = alive.filter((p) => p.pgrp !== this.pid);
-    const leftovers = escaped.map((p) => `pid ${p.pid} (${p.command})`);
-    for (const p of escaped) signalPid(p.pid, first);
     let step = 5;
     while (alive.length && performance.now() < deadline) {
       await delay(step);

@@ -49,12 +49,61 @@ function cmdline(pid: number): string | undefined {
   }
 }
 
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PID namespace a process is in (its /proc/…/ns/pid link), or undefined when it cannot be read. */
+export function pidNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The PID namespace that a sandbox started as `pid` made for its program (bubblewrap's first
+ * child is the namespace's first process), or undefined when it made none (or it is gone).
+ */
+export function childPidNamespace(pid: number): { ns: string; init: number } | undefined {
+  if (!hasProcfs) return undefined;
+  const own = pidNamespace('self');
+  for (const p of allPids()) {
+    if (parentOf(p) !== pid) continue;
+    const ns = pidNamespace(p);
+    if (ns && ns !== own) return { ns, init: p };
+  }
+  return undefined;
+}
+
+/** Live processes whose real user is `uid`: as root every grade's program runs as a uid of its own, which none of its processes can shed. */
+export function processesOfUid(uid: number): number[] {
+  if (!hasProcfs) return [];
+  const out: number[] = [];
+  for (const pid of allPids()) {
+    try {
+      const m = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'));
+      if (m && Number(m[1]) === uid) out.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 /**
  * Live (non-zombie) processes whose environment holds `marker` (NAME=value), or in process
- * group `pgid`; with `zombies`, also the dead ones of the group not yet reaped (they still
- * count against a process limit).
+ * group `pgid`, or in PID namespace `pidNs` (which a program cannot leave: it finds a daemon
+ * that changed its session and emptied its environment); with `zombies`, also the dead ones of
+ * the group not yet reaped (they still count against a process limit).
  */
-export function processesOfRun(marker: string, pgid?: number, zombies = false): ProcInfo[] | undefined {
+export function processesOfRun(marker: string, pgid?: number, zombies = false, pidNs?: string): ProcInfo[] | undefined {
   if (!hasProcfs) return undefined;
   const needle = Buffer.from(marker + '\0');
   const out: ProcInfo[] = [];
@@ -67,6 +116,7 @@ export function processesOfRun(marker: string, pgid?: number, zombies = false): 
       continue;
     }
     let match = pgid !== undefined && info.pgrp === pgid;
+    if (!match && pidNs) match = pidNamespace(pid) === pidNs;
     if (!match) {
       try {
         // Environment survives setsid() and double forks: it finds daemons that left the group.

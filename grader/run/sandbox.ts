@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { packageRoot, typescriptTools } from '../paths.js';
+import { processesOfUid } from './procfs.js';
 import { DEFAULT_LIMITS, prlimitArgs, ulimitPrefix, type ProgramLimits } from './limits.js';
 
 export type SandboxMode = 'auto' | 'on' | 'off';
@@ -67,8 +68,19 @@ const UID_RANGE = { from: 200_000, count: 100_000 };
 /** More folders a program may read, for a course whose programs share a library (colon-separated absolute paths). */
 export const SANDBOX_READONLY_VAR = 'SOCKGRADE_SANDBOX_READONLY';
 
+const KEYWORDS = new Set(['if', 'while', 'until', 'for', 'case', '{', '!', 'exec', 'time', 'function', 'select']);
+/**
+ * A plain command ("python3 server.py", "./server") is exec'd, so the program itself is the
+ * sandbox's first process, not a shell around it: the shell would die of SIGTERM, and its end
+ * ends the PID namespace, killing a program that was still shutting down.
+ */
+export function isSimpleCommand(command: string): boolean {
+  const first = command.trim().split(/\s+/)[0] ?? '';
+  return !/[;&|<>()`$\n\\]/.test(command) && !first.includes('=') && !KEYWORDS.has(first);
+}
+
 // "$@" only when there are arguments: after a compound command ("while …; done") it is a syntax error.
-const shellLine = (command: string, args: readonly string[]) => (args.length ? `${command} "$@"` : command);
+const shellLine = (command: string, args: readonly string[]) => `${isSimpleCommand(command) ? 'exec ' : ''}${command}${args.length ? ' "$@"' : ''}`;
 
 function exists(p: string): fs.Stats | undefined {
   try {
@@ -80,16 +92,41 @@ function exists(p: string): fs.Stats | undefined {
 
 const inside = (p: string, root: string) => p === root || p.startsWith(root.endsWith('/') ? root : root + '/');
 
+/** What a runtime folder may never be, or be inside of, or around. */
+export interface Hidden {
+  /** Private folders (the grader's package, the class folder, the report folder): never shown, nor anything around them. */
+  within: string[];
+  /** Home folders: never shown themselves, nor their first level (~/.local, ~/.ssh, ~/bin's parent); deeper installations (~/.nvm/versions/node/v20…) may be. */
+  homes: string[];
+  /** The submission: PATH folders inside it (its node_modules/.bin) and whatever their links point to are the student's choice, never the grader's. */
+  submission: string[];
+}
+
 /**
  * Folders to show read-only so that the commands on PATH work: for each PATH folder outside the
  * system, its installation prefix (…/bin → …), and the prefix of whatever its links point to
- * (a pyenv or nvm interpreter linked from a folder of shims). Never a folder inside or around a
- * private one (the grader, the class folder, the report folder), and never the home folder or
- * a folder around it (a runtime inside the home folder is shown, the home folder is not).
+ * (a pyenv or nvm interpreter linked from a folder of shims). Only the grader's own PATH counts:
+ * a folder inside the submission is skipped with its links, so a link in the submission's
+ * node_modules/.bin cannot widen the sandbox. Never a folder inside or around a private one,
+ * never a home folder or a folder directly in one (only an installation deeper down), never `/`.
  */
-export function runtimeDirs(PATH: string, hidden: { within: string[]; above: string[] }): string[] {
+export function runtimeDirs(PATH: string, hidden: Hidden): string[] {
   const out = new Set<string>();
-  const unsafe = (p: string) => p === '/' || hidden.within.some((r) => inside(r, p) || inside(p, r)) || hidden.above.some((r) => inside(r, p));
+  const homeDepth = (p: string) => {
+    const h = hidden.homes.filter((r) => inside(p, r)).sort((a, b) => b.length - a.length)[0];
+    return h === undefined ? undefined : p === h ? 0 : path.relative(h, p).split(path.sep).length;
+  };
+  // A folder directly in a home (~/.local, ~/.cargo) may hold secrets beside its bin folder
+  // (~/.cargo/credentials.toml); a version manager's folder (~/.pyenv, ~/.nvm: it keeps its
+  // installations in versions/) is shown whole, because its shims need the rest of it.
+  const versionManager = (p: string) => path.basename(p).startsWith('.') && !!exists(path.join(p, 'versions'))?.isDirectory();
+  const unsafe = (p: string) => {
+    if (p === '/' || p === '/home' || hidden.within.some((r) => inside(r, p) || inside(p, r))) return true;
+    if (hidden.submission.some((r) => inside(r, p) || inside(p, r))) return true;
+    if (hidden.homes.some((h) => inside(h, p) && h !== p)) return true;
+    const depth = homeDepth(p);
+    return depth === 0 || (depth === 1 && !versionManager(p));
+  };
   const system = (p: string) => SYSTEM_DIRS.some((s) => inside(p, s)) || ROOT_LINKS.some((s) => inside(p, s));
   const add = (binDir: string) => {
     if (system(binDir)) return;
@@ -107,6 +144,7 @@ export function runtimeDirs(PATH: string, hidden: { within: string[]; above: str
       continue;
     }
     if (inside(real, packageRoot)) continue;
+    if (hidden.submission.some((r) => inside(real, r) || inside(path.resolve(entry), r))) continue;
     add(real);
     let names: string[] = [];
     try {
@@ -127,6 +165,25 @@ export function runtimeDirs(PATH: string, hidden: { within: string[]; above: str
   // Drop folders inside another one shown.
   const sorted = [...out].sort();
   return sorted.filter((p) => !sorted.some((q) => q !== p && inside(p, q)));
+}
+
+/** Home folders on this machine: the grader's own, /root, every one /etc/passwd names, every folder in /home. */
+function homeFolders(): string[] {
+  const homes = new Set<string>([os.homedir(), '/root']);
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const home = line.split(':')[5];
+      if (home && (inside(home, '/home') || inside(home, '/root'))) homes.add(home);
+    }
+  } catch {
+    /* no passwd */
+  }
+  try {
+    for (const name of fs.readdirSync('/home')) homes.add(path.join('/home', name));
+  } catch {
+    /* no /home */
+  }
+  return [...homes].filter((h) => path.isAbsolute(h) && h !== '/' && h !== '/home');
 }
 
 /** The grader's own files a program may use: its TypeScript compiler, type definitions and wrappers. Nothing else of the package. */
@@ -157,7 +214,10 @@ function chownTree(p: string, uid: number): void {
 }
 
 function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[] }): string[] {
-  const a = ['--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent'];
+  // A PID namespace of its own: the program sees only its own processes (it cannot signal the
+  // grader, even where its user maps to the grader's), and when the command ends, the kernel
+  // ends every process it left behind, daemons included.
+  const a = ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent'];
   // As root, bubblewrap runs without a user namespace; setpriv then drops to an ordinary uid
   // (a user namespace would map the sandbox's user back to root, owner of every root file).
   if (o.root) a.push('--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP');
@@ -199,6 +259,21 @@ function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean
   if (o.root) a.push('setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--');
   a.push('prlimit', ...prlimitArgs(o.limits), '--');
   return a;
+}
+
+/** Kills every process whose user is `uid`, until none is left (a fork bomb keeps making more for a moment). */
+function sweepUid(uid: number): void {
+  for (let round = 0; round < 50; round++) {
+    const pids = processesOfUid(uid);
+    if (!pids.length) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
 }
 
 // Scratch copies still in use: removed however the grader ends (an exception, process.exit, Ctrl-C twice).
@@ -246,9 +321,15 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
   if (!whyNot && !hasCommand('bwrap')) whyNot = 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)';
   if (!whyNot) {
     const root = process.getuid?.() === 0;
-    const uid = Number(process.env[SANDBOX_UID_VAR]) || UID_RANGE.from + randomInt(UID_RANGE.count);
-    const home = os.homedir();
-    const hidden = { within: [packageRoot, ...(opts.private ?? [])].map((p) => path.resolve(p)), above: [home] };
+    const fixedUid = Number(process.env[SANDBOX_UID_VAR]);
+    const uid = fixedUid || UID_RANGE.from + randomInt(UID_RANGE.count);
+    // A fixed uid may be shared by grades running at once: only a uid of this grade's own is swept.
+    const ownUid = !fixedUid;
+    const hidden: Hidden = {
+      within: [packageRoot, ...(opts.private ?? [])].map((p) => path.resolve(p)),
+      homes: homeFolders(),
+      submission: [...new Set([path.resolve(opts.dir), fs.realpathSync(opts.dir)])],
+    };
     const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
     const scratch = scratchCopy(opts.dir, root ? uid : undefined);
@@ -270,6 +351,8 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
           extendEnv: false,
         }),
         dispose: () => {
+          // Belt and braces beside the PID namespaces: nothing of this grade's own uid outlives it.
+          if (root && ownUid) sweepUid(uid);
           fs.rmSync(scratch, { recursive: true, force: true });
           scratches.delete(scratch);
         },

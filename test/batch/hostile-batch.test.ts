@@ -11,15 +11,20 @@ import { describe, expect, test } from 'vitest';
 import { Batch } from '../../grader/results/batch.js';
 import { Results } from '../../grader/results/schema.js';
 import { at } from '../helpers.js';
-import { hostileSubmission, snapshot, survivors } from '../hostile/hostile-setup.js';
+import { asUser, canGradeUnprivileged, giveToUser, HOME_SECRET, hostileSubmission, snapshot, survivors } from '../hostile/hostile-setup.js';
 
 const heavy = process.env.SOCKGRADE_HEAVY !== 'skip';
 const hasBwrap = fs.existsSync('/usr/bin/bwrap');
-const HOSTILE = ['fork-bomb', 'floods-output', 'daemon', 'ignores-sigterm', 'squats-ports', 'reads-secrets', 'tampers-report'];
+const HOSTILE = ['fork-bomb', 'floods-output', 'daemon', 'hides-daemon', 'stops-grader', 'ignores-sigterm', 'squats-ports', 'reads-secrets', 'tampers-report'];
+type As = 'root' | 'user';
+// As root (a course's grading server) and as an unprivileged TA, where this machine can switch users.
+const users: As[] = canGradeUnprivileged() ? ['root', 'user'] : ['root'];
 
-function batch(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function batch(args: string[], as: As, home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const argv = [process.execPath, at('bin', 'sockgrade.js'), 'batch', ...args];
+  const run = as === 'user' ? asUser(argv, home) : { file: argv[0], args: argv.slice(1), env: { ...process.env, HOME: home, NO_COLOR: '1' } };
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [at('bin', 'sockgrade.js'), 'batch', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(run.file, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,7 +33,7 @@ function batch(args: string[]): Promise<{ code: number | null; stdout: string; s
   });
 }
 
-describe.runIf(heavy && hasBwrap)('a batch with hostile neighbours', () => {
+describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, graded as %s', (as) => {
   test('honest submissions get full marks; hostile ones are graded, contained and leave nothing behind', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-hostile-class-'));
     const classDir = path.join(root, 'class');
@@ -48,8 +53,9 @@ describe.runIf(heavy && hasBwrap)('a batch with hostile neighbours', () => {
       return s;
     });
     const honestBefore = { alice: snapshot(alice), bob: snapshot(path.join(classDir, 'bob')) };
+    if (as === 'user') giveToUser(root);
     try {
-      const r = await batch([classDir, '--out', out, '--jobs', '2', '--seed', 'h0st1le']);
+      const r = await batch([classDir, '--out', out, '--jobs', '2', '--seed', 'h0st1le'], as, setups[0].home);
       expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
       const b = Batch.parse(JSON.parse(fs.readFileSync(path.join(out, 'batch.json'), 'utf8')));
       const e = Object.fromEntries(b.entries.map((x) => [x.id, x]));
@@ -61,6 +67,9 @@ describe.runIf(heavy && hasBwrap)('a batch with hostile neighbours', () => {
       // What a hostile program read or wrote never reached anyone else.
       const reads = fs.readFileSync(path.join(out, 'submissions', 'reads-secrets', 'results.json'), 'utf8');
       expect(reads).not.toContain('LEAKED');
+      expect(reads).not.toContain(HOME_SECRET);
+      // Nobody froze the grader or kept its ports: every submission after them was graded too.
+      expect(fs.readFileSync(path.join(out, 'submissions', 'stops-grader', 'results.json'), 'utf8')).not.toContain('STOPPED');
       const aliceResults = Results.parse(JSON.parse(fs.readFileSync(path.join(out, 'submissions', 'alice', 'results.json'), 'utf8')));
       expect(aliceResults.score.earned).toBe(100);
       expect(snapshot(alice)).toEqual(honestBefore.alice);

@@ -6,11 +6,12 @@
 // grader's. The sandbox needs bubblewrap, which CI installs; elsewhere the suite is skipped.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Results } from '../../grader/results/schema.js';
 import { allTests, at } from '../helpers.js';
-import { hostileSubmission, survivors, snapshot, type HostileSetup } from './hostile-setup.js';
+import { asUser, canGradeUnprivileged, COURSE_SECRET, giveToUser, HOME_SECRET, hostileSubmission, survivors, snapshot, type AttackExtras, type HostileSetup } from './hostile-setup.js';
 
 const hasBwrap = fs.existsSync('/usr/bin/bwrap') || fs.existsSync('/bin/bwrap');
 
@@ -23,17 +24,23 @@ interface Graded {
   text: string;
 }
 
-function sockgrade(args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; ms: number }> {
+type As = 'root' | 'user';
+
+function sockgrade(args: string[], timeoutMs: number, as: As, home: string): Promise<{ code: number; stdout: string; ms: number }> {
   const t0 = performance.now();
+  const argv = [process.execPath, at('bin', 'sockgrade.js'), ...args];
+  const run = as === 'user' ? asUser(argv, home) : { file: argv[0], args: argv.slice(1), env: { ...process.env, HOME: home, NO_COLOR: '1' } };
   return new Promise((resolve) =>
-    execFile(process.execPath, [at('bin', 'sockgrade.js'), ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+    // SIGKILL at the deadline: a grader frozen by SIGSTOP would not act on SIGTERM.
+    execFile(run.file, run.args, { env: run.env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, ms: performance.now() - t0 }),
     ),
   );
 }
 
-async function gradeHostile(s: HostileSetup, only = 'ping'): Promise<Graded> {
-  const r = await sockgrade(['grade', s.dir, '--only', only, '--report-dir', s.reportDir, '--format', 'json,html,markdown', '--sandbox', 'on'], 120_000);
+async function gradeHostile(s: HostileSetup, only = 'ping', as: As = 'root'): Promise<Graded> {
+  if (as === 'user') giveToUser(s.root);
+  const r = await sockgrade(['grade', s.dir, '--only', only, '--report-dir', s.reportDir, '--format', 'json,html,markdown', '--sandbox', 'on'], 120_000, as, s.home);
   const results = Results.parse(JSON.parse(fs.readFileSync(path.join(s.reportDir, 'results.json'), 'utf8')));
   return { ...r, results, text: JSON.stringify(results) };
 }
@@ -61,8 +68,17 @@ interface Case {
   name: string;
   /** Tests to run (kv-server). */
   only?: string;
-  check(g: Graded, s: HostileSetup): void;
+  /** Links the submission carries, another program, more to read. */
+  extras?: (root: string, dir: string) => AttackExtras;
+  check(g: Graded, s: HostileSetup, as: As): void;
 }
+
+/** Nothing secret reached the report: the grader's home folder, another checkout of the course, the reference solution. */
+const noSecrets = (g: Graded) => {
+  expect(g.text).not.toContain('LEAKED');
+  expect(g.text).not.toContain(HOME_SECRET);
+  expect(g.text).not.toContain(COURSE_SECRET);
+};
 
 const passedPing = (g: Graded) => expect(allTests(g.results).map((t) => t.status)).toEqual(['passed']);
 
@@ -129,19 +145,74 @@ const cases: Case[] = [
     name: 'reads-secrets',
     check: (g) => {
       passedPing(g);
-      expect(g.text).not.toContain('LEAKED');
+      noSecrets(g);
       // It tried: every target was denied (missing from its view).
       expect(g.results.program.stderr.head).toMatch(/denied .*solutions\/kv-server\/python\/server\.py: No such file or directory/);
       expect(g.results.program.stderr.head).toMatch(/denied .*neighbour\/secret\.txt/);
     },
   },
   {
-    name: 'tampers-report',
-    check: (g, s) => {
+    // Links in the places a submission controls that the sandbox does not refuse (its
+    // node_modules, on the program's PATH, and a virtualenv) into what it must never see: the
+    // grader's home, another checkout of the course, the solutions, the tests, a classmate.
+    name: 'links-out',
+    extras: (root, dir) => {
+      const links = {
+        'node_modules/.bin/key': path.join(root, 'home', '.ssh', 'id_rsa'),
+        'node_modules/.bin/course': path.join(root, 'course-checkout', 'solutions', 'server.py'),
+        'node_modules/.bin/solutions': at('solutions'),
+        'node_modules/.bin/classmate': path.join(root, 'neighbour'),
+        'node_modules/pkg/dist': at('dist'),
+        '.venv/bin/tests': at('assignments'),
+      };
+      return {
+        program: 'reads-secrets',
+        links,
+        read: [
+          path.join(dir, 'node_modules/.bin/key'),
+          path.join(dir, 'node_modules/.bin/course'),
+          path.join(dir, 'node_modules/.bin/solutions/kv-server/python/server.py'),
+          path.join(dir, 'node_modules/.bin/classmate/secret.txt'),
+          path.join(dir, 'node_modules/pkg/dist/assignments/kv-server/tests.js'),
+          path.join(dir, '.venv/bin/tests/kv-server/tests.ts'),
+        ],
+      };
+    },
+    check: (g) => {
       passedPing(g);
-      // Only its own scratch copy took the write.
+      noSecrets(g);
+      expect(g.results.program.stderr.head).toMatch(/denied .*node_modules\/\.bin\/key/);
+      expect(g.results.program.stderr.head).toMatch(/denied .*home\/\.ssh\/id_rsa/);
+    },
+  },
+  {
+    // Freezes every node process it can see: as an unprivileged grader, that was the grader.
+    name: 'stops-grader',
+    check: (g) => {
+      passedPing(g);
+      expect(g.results.program.stdout.head).not.toContain('STOPPED');
+      expect(g.results.program.stderr.head).toContain('saw 0 grader processes');
+    },
+  },
+  {
+    // A new session, a double fork, an exec with an empty environment: nothing to follow it by but its PID namespace.
+    name: 'hides-daemon',
+    check: (g) => {
+      passedPing(g);
+      expect(g.results.program.starts[0].cleanup).toMatch(/left 1 process\(es\) running outside its process group/);
+    },
+  },
+  {
+    name: 'tampers-report',
+    check: (g, s, as) => {
+      passedPing(g);
+      // Only its own scratch copy took the write. As an unprivileged grader's program, it owns
+      // the folders bubblewrap made in its private /tmp (the class folder is in /tmp here), so its
+      // writes to the other paths land there: expectContained saw the real ones unchanged.
       const wrote = [...g.results.program.stdout.head.matchAll(/WROTE (.+)/g)].map((m) => m[1]);
-      expect(wrote).toEqual([path.join(s.dir, 'own.txt')]);
+      if (as === 'root') expect(wrote).toEqual([path.join(s.dir, 'own.txt')]);
+      else expect(wrote.filter((w) => !w.startsWith(os.tmpdir() + '/'))).toEqual([]);
+      expect(wrote).toContain(path.join(s.dir, 'own.txt'));
     },
   },
   {
@@ -172,15 +243,19 @@ const cases: Case[] = [
   },
 ];
 
-describe.skipIf(!hasBwrap)('hostile submissions, graded in the sandbox', () => {
+// Each attack as root (CI, a course's grading server) and as an unprivileged user (a TA on a
+// laptop), where the machine can switch users and others may read the checkout.
+const users: As[] = canGradeUnprivileged() ? ['root', 'user'] : ['root'];
+
+describe.skipIf(!hasBwrap).each(users)('hostile submissions, graded in the sandbox as %s', (as) => {
   for (const c of cases)
     test(c.name, async () => {
-      const s = hostileSubmission(c.name);
+      const s = hostileSubmission(c.name, undefined, c.extras);
       try {
         const before = { dir: snapshot(s.dir), neighbour: snapshot(s.neighbour) };
-        const g = await gradeHostile(s, c.only);
+        const g = await gradeHostile(s, c.only, as);
         await expectContained(s, g, before);
-        c.check(g, s);
+        c.check(g, s, as);
       } finally {
         s.cleanup();
       }
