@@ -16,6 +16,7 @@ import { runBuild } from './build.js';
 import { copyAssignmentFiles, type FilesCopy } from './files.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { checkCommand, checkLinksStayInside } from './command-check.js';
+import { listSubmission, overLimitMessage, specialNotes } from '../run/submission-tree.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
 import type { ProgramUnderTest, Readiness } from './program.js';
@@ -149,10 +150,18 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   const files = definition.files ? copyAssignmentFiles(assignmentDir, definition.files) : undefined;
   try {
     const readOnly = [...(opts.readOnly ?? []), ...(files ? [files.dir] : [])];
-    const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly });
+    // Listed once, within the assignment's limits: a submission over them is graded as "not run"
+    // with the reason, never copied (a sparse file would become gigabytes in the copy).
+    const MiB = 1024 * 1024;
+    const treeLimits = { bytes: definition.limits.submissionMiB * MiB, entries: definition.limits.submissionFiles };
+    const tree = listSubmission(dir, treeLimits);
+    for (const n of specialNotes(tree)) note(n);
+    const refusal = tree.over ? overLimitMessage(tree, treeLimits) : undefined;
+    const copied = refusal ? { ...tree, dirs: [], files: [], links: [] } : tree;
+    const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly, tree: copied });
     try {
       ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
-      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files });
+      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal });
     } finally {
       confinement.dispose();
     }
@@ -176,24 +185,27 @@ interface Prepared {
   env: Record<string, string>;
   confinement: Confinement;
   files: FilesCopy | undefined;
+  /** Why the submission is not run at all (it is over the assignment's size limits). */
+  refusal: { message: string; hint: string } | undefined;
 }
 
 async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> {
-  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files } = p;
+  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal } = p;
   const ev = opts.events ?? {};
-  if (manifest.build) ev.onBuildStart?.(manifest.build);
+  const buildCommand = refusal ? undefined : manifest.build;
+  if (buildCommand) ev.onBuildStart?.(buildCommand);
   const { build, failure: buildFailure, limit: buildLimit } = await runBuild({
-    command: manifest.build,
+    command: buildCommand,
     dir,
     env,
     timeoutMs: opts.buildTimeoutMs ?? definition.limits.buildSeconds * 1000,
     signal: opts.interrupt,
     confinement,
   });
-  if (manifest.build) ev.onBuildEnd?.(build);
+  if (buildCommand) ev.onBuildEnd?.(build);
   // After the build, which may be what makes the program (./server from make). In the sandbox
   // the build ran in the scratch copy: look there.
-  if (!buildFailure) checkCommand('run', manifest.run, confinement.workDir ?? dir, env.PATH, dir);
+  if (!buildFailure && !refusal) checkCommand('run', manifest.run, confinement.workDir ?? dir, env.PATH, dir);
 
   const prog = definition.program;
   const common = { command: manifest.run, cwd: dir, env, t0, confinement };
@@ -211,6 +223,8 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   if (opts.interrupt?.aborted) {
     completeness = 'interrupted';
     stopReason = interrupted;
+  } else if (refusal) {
+    stopReason = { status: 'error', ...refusal };
   } else if (buildFailure) {
     stopReason = { status: 'skipped', ...buildFailure };
   }

@@ -42,12 +42,39 @@ export function checkSubmissionDir(dir: string): string {
  * Read the manifest. With `assignmentOverride`, a missing manifest is tolerated only if the
  * run command can come from elsewhere — it cannot, so the manifest is always required.
  */
+/** The largest manifest read: it is a few lines, and the student's to fill. */
+const MANIFEST_MAX_BYTES = 64 * 1024;
+
+/**
+ * The manifest's text: a regular file only (a FIFO would block the grader forever, a link could
+ * point anywhere), and only its first 64 KiB. Undefined when there is none.
+ */
+function manifestText(file: string): string | undefined {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) {
+    if (st) throw new ConfigError(`${file} is not a regular file`, `Make ${MANIFEST_FILE} a plain JSON file, for example:\n  ${EXAMPLE}`);
+    return undefined;
+  }
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(Math.min(st.size, MANIFEST_MAX_BYTES));
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (st.size > MANIFEST_MAX_BYTES) throw new ConfigError(`${file} is larger than 64 KiB`, `It holds a few lines, for example:\n  ${EXAMPLE}`);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function readManifest(dir: string, assignmentOverride?: string): Manifest {
   const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
+    text = manifestText(file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+  }
+  if (text === undefined) {
     throw new ConfigError(`no ${MANIFEST_FILE} in ${dir}`, `Create it with the command that starts your program, for example:\n  ${EXAMPLE}\nor start from a starter: sockgrade init <assignment> <folder>`);
   }
   let raw: unknown;
@@ -67,7 +94,7 @@ export function readManifest(dir: string, assignmentOverride?: string): Manifest
 /** The assignment a submission's manifest names, or undefined when it has no readable one (never throws). */
 export function readManifestAssignment(dir: string): string | undefined {
   try {
-    const raw = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8'));
+    const raw = JSON.parse(manifestText(path.join(dir, MANIFEST_FILE)) ?? '');
     return raw && typeof raw.assignment === 'string' ? raw.assignment : undefined;
   } catch {
     return undefined;

@@ -28,6 +28,13 @@ export const ProgramLimits = z
     outputMiB: z.number().int().min(1).max(4096).default(16),
     /** How long the build may take, in seconds. */
     buildSeconds: z.number().int().min(1).max(3600).default(120),
+    /**
+     * What a submission may hold to be graded, in MiB of files (each at its full size: a sparse
+     * file counts as what it reads as) and in files and folders; node_modules and .git are not
+     * counted (never copied). Over either, it is not graded, and the report says why.
+     */
+    submissionMiB: z.number().int().min(1).max(65_536).default(256),
+    submissionFiles: z.number().int().min(10).max(10_000_000).default(50_000),
   })
   .strict();
 export type ProgramLimits = z.infer<typeof ProgramLimits>;

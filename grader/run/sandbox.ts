@@ -15,6 +15,7 @@ import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { packageRoot, typescriptTools } from '../paths.js';
 import { processesOfUid } from './procfs.js';
+import { copyTree, listSubmission, type SubmissionTree } from './submission-tree.js';
 import { DEFAULT_LIMITS, prlimitArgs, ulimitPrefix, type ProgramLimits } from './limits.js';
 
 export type SandboxMode = 'auto' | 'on' | 'off';
@@ -52,6 +53,8 @@ export interface ConfineOptions {
   private?: string[];
   /** Folders the program may read besides its own: course code it imports (also from SOCKGRADE_SANDBOX_READONLY, colon-separated). */
   readOnly?: string[];
+  /** What of the submission to copy (listed once by the grade, within its limits); all of it when omitted. */
+  tree?: SubmissionTree;
 }
 
 const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
@@ -194,16 +197,22 @@ function graderToolDirs(): string[] {
   return [...new Set(dirs.filter((d) => exists(d)?.isDirectory()))];
 }
 
-/** Copies the submission into a fresh folder (no .git, no report folder; node_modules is shown read-only instead of copied). */
-function scratchCopy(dir: string, uid: number | undefined): string {
+/**
+ * Copies the listed submission into a fresh folder (no .git, no report folder; node_modules is
+ * shown read-only instead of copied), registered for removal before the first byte is copied.
+ */
+function scratchCopy(dir: string, tree: SubmissionTree, uid: number | undefined): string {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-scratch-'));
-  const skip = new Set(['.git', 'node_modules', 'sockgrade-report']);
-  for (const name of fs.readdirSync(dir)) {
-    if (skip.has(name)) continue;
-    fs.cpSync(path.join(dir, name), path.join(scratch, name), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  scratches.add(scratch);
+  try {
+    copyTree(tree, dir, scratch);
+    if (fs.existsSync(path.join(dir, 'node_modules'))) fs.mkdirSync(path.join(scratch, 'node_modules'));
+    if (uid !== undefined) chownTree(scratch, uid);
+  } catch (e) {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    scratches.delete(scratch);
+    throw e;
   }
-  if (fs.existsSync(path.join(dir, 'node_modules'))) fs.mkdirSync(path.join(scratch, 'node_modules'));
-  if (uid !== undefined) chownTree(scratch, uid);
   return scratch;
 }
 
@@ -332,8 +341,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     };
     const shared = [...(opts.readOnly ?? []), ...(process.env[SANDBOX_READONLY_VAR] ?? '').split(path.delimiter)].filter((d) => path.isAbsolute(d) && exists(d));
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
-    const scratch = scratchCopy(opts.dir, root ? uid : undefined);
-    scratches.add(scratch);
+    const scratch = scratchCopy(opts.dir, opts.tree ?? listSubmission(opts.dir, { bytes: Infinity, entries: Infinity }), root ? uid : undefined);
     // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
     const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)) });
     const verdict = await probe(fixed);

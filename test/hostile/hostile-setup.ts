@@ -26,6 +26,8 @@ export interface AttackExtras {
   program?: string;
   links?: Record<string, string>;
   read?: string[];
+  /** Makes more of the submission (a FIFO, a sparse file). */
+  make?: (dir: string) => void;
 }
 
 const programs = at('test', 'hostile', 'programs');
@@ -65,6 +67,7 @@ export function hostileSubmission(
     fs.mkdirSync(path.join(outside, 'course-checkout', 'solutions'), { recursive: true });
     fs.writeFileSync(path.join(outside, 'course-checkout', 'solutions', 'server.py'), `${COURSE_SECRET}\n`);
   }
+  extras.make?.(dir);
   for (const [from, to] of Object.entries(extras.links ?? {})) {
     fs.mkdirSync(path.dirname(path.join(dir, from)), { recursive: true });
     fs.symlinkSync(to, path.join(dir, from));
@@ -152,7 +155,12 @@ export function snapshot(dir: string): Record<string, string> {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isSymbolicLink()) out[path.relative(dir, p)] = `-> ${fs.readlinkSync(p)}`;
-      else out[path.relative(dir, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+      else if (!e.isFile()) out[path.relative(dir, p)] = 'special'; // a FIFO would block a read
+      else {
+        const st = fs.statSync(p);
+        // A sparse file of gigabytes: its size and time stand for its content.
+        out[path.relative(dir, p)] = st.size > 64 * 1024 * 1024 ? `${st.size} bytes, ${st.mtimeMs}` : createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+      }
     }
   };
   if (fs.existsSync(dir)) walk(dir);

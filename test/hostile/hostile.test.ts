@@ -4,7 +4,7 @@
 // says what happened, no process of the run survives, nothing outside the scratch copy changed
 // (the submission folder, a neighbouring submission, the report folder), and the score is the
 // grader's. The sandbox needs bubblewrap, which CI installs; elsewhere the suite is skipped.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +71,14 @@ interface Case {
   /** Links the submission carries, another program, more to read. */
   extras?: (root: string, dir: string) => AttackExtras;
   check(g: Graded, s: HostileSetup, as: As): void;
+}
+
+/** Scratch copies in the temporary folder that hold a file of this name. */
+function scratchCopiesHolding(name: string): string[] {
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((d) => d.startsWith('sockgrade-scratch-'))
+    .filter((d) => fs.existsSync(path.join(os.tmpdir(), d, name)));
 }
 
 /** Nothing secret reached the report: the grader's home folder, another checkout of the course, the reference solution. */
@@ -200,6 +208,33 @@ const cases: Case[] = [
     check: (g) => {
       passedPing(g);
       expect(g.results.program.starts[0].cleanup).toMatch(/left 1 process\(es\) running outside its process group/);
+    },
+  },
+  {
+    // A 2 GiB sparse file takes a few KiB on disk and 2 GiB in a copy.
+    name: 'sparse-file',
+    extras: () => ({
+      program: 'exits-at-once',
+      make: (dir) => {
+        fs.writeFileSync(path.join(dir, 'big.bin'), '');
+        fs.truncateSync(path.join(dir, 'big.bin'), 2 * 1024 ** 3);
+      },
+    }),
+    check: (g) => {
+      expect(g.code).toBe(1);
+      expect(allTests(g.results)[0].status).toBe('error');
+      expect(allTests(g.results)[0].message).toMatch(/^not run: the submission holds more than 256 MiB of files \(the limit\)/);
+      // Nothing of it was copied: no scratch copy holds it, now or later.
+      expect(scratchCopiesHolding('big.bin')).toEqual([]);
+    },
+  },
+  {
+    // A FIFO blocks whoever opens it (the copy, a reader of the manifest): skipped, with a note.
+    name: 'fifo-beside-a-server',
+    extras: () => ({ program: 'reads-secrets', make: (dir) => execFileSync('mkfifo', [path.join(dir, 'pipe')]) }),
+    check: (g) => {
+      passedPing(g);
+      expect(g.results.notes.join('\n')).toMatch(/pipe in the submission is a named pipe \(FIFO\), not a file: it was not copied to be graded/);
     },
   },
   {
