@@ -7,7 +7,7 @@
 // headers such as Date and Server, the reason phrase, HTTP/1.0 or HTTP/1.1 in the status line).
 import fs from 'node:fs';
 import path from 'node:path';
-import { byteDiff, fail, quoteBytes, type Parser, type ReadOutcome, type TcpClient, type TestContext, type WriteOptions } from '../../grader/authoring.js';
+import { MAX_BUFFERED_BYTES, byteDiff, fail, quoteBytes, type Parser, type ReadOutcome, type TcpClient, type TestContext, type WriteOptions } from '../../grader/authoring.js';
 
 export interface HttpResponse {
   /** "HTTP/1.1" or "HTTP/1.0". */
@@ -113,6 +113,9 @@ export function responseParser(opts: { head?: boolean } = {}): Parser<HttpRespon
     r.contentLength = length;
     // HEAD, 1xx, 204 and 304 have no body whatever Content-Length says.
     if (opts.head || status < 200 || status === 204 || status === 304) return { status: 'complete', value: r, length: end };
+    // A body the grader would not hold: said at once, not after the deadline (the largest file served is 256 KiB).
+    if (length > MAX_BUFFERED_BYTES - end)
+      return invalid(`Content-Length ${length} announces a body larger than the grader reads (${MAX_BUFFERED_BYTES / 1024 / 1024} MiB); no file served here is larger than 256 KiB`, HINT_LENGTH, end);
     if (buf.length < end + length) return { status: 'incomplete' };
     r.body = Buffer.from(buf.subarray(end, end + length));
     return { status: 'complete', value: r, length: end + length };

@@ -3,7 +3,7 @@
 // names in any case, extra headers (Date, Server, ...) allowed, any reason phrase, HTTP/1.0 or
 // HTTP/1.1 in the status line. Every request goes to the grade's own copy of files/www.
 import net from 'node:net';
-import { TestFailure, allClients, chunk, quoteBytes, defineTests, type Chunking, type TcpClient, type TestContext } from '../../grader/authoring.js';
+import { TestFailure, allClients, chunk, quoteBytes, defineTests, readCapped, type Chunking, type TcpClient, type TestContext } from '../../grader/authoring.js';
 import {
   buildRequest,
   exchange,
@@ -552,6 +552,7 @@ export default defineTests({
   // Stage 5: a real client
 
   async fetch(t) {
+    const MAX_FETCH_BODY = 1024 * 1024;
     const base = `http://${t.target.host}:${t.target.port}`;
     // Files only (a 404's framing is not-found's): what fetch adds is a strict real client, two
     // connections in use at once, and requests in turn on each kept-alive connection.
@@ -606,8 +607,10 @@ export default defineTests({
       const waitMs = Math.max(1, Math.floor(Math.min(3000, t.remainingMs() - 2800)));
       try {
         const res = await fetch(base + k.path, { method: k.method ?? 'GET', signal: AbortSignal.any([t.signal, stopStreams.signal, AbortSignal.timeout(waitMs)]) });
-        const body = Buffer.from(await res.arrayBuffer());
-        const p = judge(k, res.status, res.headers.get('content-length'), res.headers.get('content-type') ?? undefined, body);
+        // Four times the largest file served: a longer body is wrong whatever it holds.
+        const read = await readCapped(res.body, MAX_FETCH_BODY);
+        const body = read.body;
+        const p = read.complete ? judge(k, res.status, res.headers.get('content-length'), res.headers.get('content-type') ?? undefined, body) : read.reason;
         if (!p) {
           t.log(`${what}: ${res.status}, ${body.length} bytes, right`);
           return;

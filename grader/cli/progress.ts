@@ -1,6 +1,6 @@
 // Batch progress: on a terminal, one status line redrawn in place (done/total, failures,
 // errors, ETA) under the finished submissions; elsewhere (CI logs, pipes) plain lines only.
-import { formatNumber } from '../report/format.js';
+import { formatNumber, sanitizeLine } from '../report/format.js';
 import type { BatchEntry } from '../results/batch.js';
 
 export interface ProgressOptions {
@@ -52,7 +52,7 @@ export class Progress {
     let what: string;
     if (e.status === 'error') {
       this.errors++;
-      const text = (e.error ?? '').replace(/\s*\n\s*/g, ' ');
+      const text = sanitizeLine((e.error ?? '').replace(/\s*\n\s*/g, ' '));
       what = pc.red(`error: ${text.length > 160 ? text.slice(0, 160) + '…' : text}`);
     } else {
       const s = e.score!;
@@ -62,7 +62,8 @@ export class Progress {
       what = full ? pc.green(text) : s.earned === 0 ? pc.red(text) : pc.yellow(text);
     }
     const n = String(this.done).padStart(String(this.total).length);
-    this.line(`[${n}/${this.total}] ${e.id}  ${what}  ${pc.dim(`${(e.durationMs / 1000).toFixed(1)} s`)}`);
+    // The id is a folder name the student chose: escape sequences in it must not reach the TA's terminal.
+    this.line(`[${n}/${this.total}] ${sanitizeLine(e.id)}  ${what}  ${pc.dim(`${(e.durationMs / 1000).toFixed(1)} s`)}`);
   }
 
   stop(): void {

@@ -159,10 +159,12 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     const refusal = tree.over ? overLimitMessage(tree, treeLimits) : undefined;
     const copied = refusal ? { ...tree, dirs: [], files: [], links: [] } : tree;
     const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly, tree: copied });
+    const memory = watchMemory();
     try {
       ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
-      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal });
+      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal, memory });
     } finally {
+      memory.stop();
       confinement.dispose();
     }
   } finally {
@@ -187,6 +189,7 @@ interface Prepared {
   files: FilesCopy | undefined;
   /** Why the submission is not run at all (it is over the assignment's size limits). */
   refusal: { message: string; hint: string } | undefined;
+  memory: MemoryWatch;
 }
 
 async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> {
@@ -373,8 +376,24 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       const value = all.find((t) => t.id === l.test)?.metrics?.[l.metric];
       return value === undefined ? [] : [{ name: l.name, value, order: l.order }];
     }),
-    environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`, sandbox: confinement.description },
+    environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`, sandbox: confinement.description, graderRssMiB: p.memory.peakMiB() },
   });
+}
+
+interface MemoryWatch {
+  peakMiB(): number;
+  stop(): void;
+}
+
+/** Samples the grader's resident memory while a grade runs (a process's own peak cannot be reset between the grades of a batch worker). */
+function watchMemory(): MemoryWatch {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
+  timer.unref();
+  return {
+    peakMiB: () => Math.round(Math.max(peak, process.memoryUsage.rss()) / 1024 / 1024),
+    stop: () => clearInterval(timer),
+  };
 }
 
 function round2(n: number): number {

@@ -44,6 +44,11 @@ export const resp = {
   ok: (): RespValue => ({ type: 'simple', value: 'OK' }),
 };
 
+// What one reply may hold: the grader's memory is not the program's to spend (a reply of
+// "*1000000000" is refused at once, not collected item by item).
+const MAX_BULK = 16 * 1024 * 1024;
+const MAX_ITEMS = 100_000;
+
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -94,6 +99,7 @@ function parseAt(buf: Buffer, pos: number, depth: number): Step {
       const n = parseInteger(line);
       if (n === null || n < -1n) return { status: 'invalid', reason: `bulk string length "$${line}" is not a valid length`, offset: pos + 1 };
       if (n === -1n) return { status: 'complete', value: { type: 'bulk', value: null }, length: next - pos };
+      if (n > BigInt(MAX_BULK)) return { status: 'invalid', reason: `bulk string length "$${line}" is more than the grader reads (${MAX_BULK} bytes)`, offset: pos + 1 };
       const len = Number(n);
       if (buf.length < next + len + 2) {
         // A terminator can be checked before everything arrived only if the data is all here.
@@ -109,6 +115,7 @@ function parseAt(buf: Buffer, pos: number, depth: number): Step {
       const n = parseInteger(line);
       if (n === null || n < -1n) return { status: 'invalid', reason: `array length "*${line}" is not a valid length`, offset: pos + 1 };
       if (n === -1n) return { status: 'complete', value: { type: 'array', value: null }, length: next - pos };
+      if (n > BigInt(MAX_ITEMS)) return { status: 'invalid', reason: `array length "*${line}" is more than the grader reads (${MAX_ITEMS} items)`, offset: pos + 1 };
       const items: RespValue[] = [];
       let at = next;
       for (let i = 0; i < Number(n); i++) {

@@ -46,8 +46,19 @@ export class ConnectError extends Error {
   }
 }
 
+/**
+ * The most a connection holds unread: past it the grader stops reading (TCP flow control then
+ * holds the server back), and a read still waiting for a complete frame ends as invalid. A
+ * server that streams without end costs the grader this much memory, never more.
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 export class TcpClient {
+  /** Unread bytes: a view of `store`, which grows by doubling (a stream that never completes a frame is not copied once per chunk). */
   private buf: Buffer = Buffer.alloc(0);
+  private store: Buffer = Buffer.alloc(0);
+  /** The socket was paused because MAX_BUFFERED_BYTES arrived unread. */
+  private full = false;
   private waiters: Array<() => void> = [];
   /** Set once the peer closed (FIN) or reset the connection. */
   peerClosed: { reset: boolean; error?: string } | undefined;
@@ -60,7 +71,11 @@ export class TcpClient {
   ) {
     socket.on('data', (d: Buffer) => {
       transcript.bytes(name, 'recv', d);
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.append(d);
+      if (this.buf.length >= MAX_BUFFERED_BYTES) {
+        this.full = true;
+        socket.pause();
+      }
       this.wake();
     });
     socket.on('end', () => {
@@ -123,6 +138,31 @@ export class TcpClient {
     return this.buf;
   }
 
+  private append(d: Buffer): void {
+    if (!this.buf.length) {
+      this.buf = d;
+      return;
+    }
+    const start = this.buf.byteOffset - this.store.byteOffset;
+    const inStore = this.buf.buffer === this.store.buffer && start >= 0 && start + this.buf.length === this.store.length - this.free;
+    if (inStore && this.free >= d.length) {
+      d.copy(this.store, start + this.buf.length);
+      this.free -= d.length;
+      this.buf = this.store.subarray(start, start + this.buf.length + d.length);
+      return;
+    }
+    const size = this.buf.length + d.length;
+    const store = Buffer.allocUnsafe(Math.max(size * 2, 64 * 1024));
+    this.buf.copy(store, 0);
+    d.copy(store, this.buf.length);
+    this.store = store;
+    this.free = store.length - size;
+    this.buf = store.subarray(0, size);
+  }
+
+  /** Room left at the end of `store`. */
+  private free = 0;
+
   /** Write, optionally in chunks; resolves once every chunk was handed to the kernel. */
   async write(data: Buffer | string, opts: WriteOptions = {}): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -147,9 +187,15 @@ export class TcpClient {
         if (step.status === 'complete') {
           const raw = this.buf.subarray(0, step.length);
           this.buf = this.buf.subarray(step.length);
+          if (this.full && this.buf.length < MAX_BUFFERED_BYTES) {
+            this.full = false;
+            this.socket.resume();
+          }
           return { status: 'complete', value: step.value, raw };
         }
         if (step.status === 'invalid') return { status: 'invalid', raw: this.buf, reason: step.reason, offset: step.offset };
+        if (this.full)
+          return { status: 'invalid', raw: this.buf, reason: `more than ${MAX_BUFFERED_BYTES / 1024 / 1024} MiB arrived without a complete answer (the grader reads no more than that)`, offset: this.buf.length };
       }
       if (this.peerClosed) return { status: 'closed', raw: this.buf, reset: this.peerClosed.reset };
       const left = deadline - performance.now();

@@ -309,6 +309,11 @@ export const Results = z.object({
     platform: z.string(),
     /** How the student's program was confined, in one line ("not sandboxed: …" where it was not). */
     sandbox: z.string().optional(),
+    /**
+     * The most memory the grader's own process held during this grade, in MiB (sampled): what a
+     * program can make the grader spend is bounded, and this shows it.
+     */
+    graderRssMiB: z.number().nonnegative().optional(),
   }),
 });
 export type Results = z.infer<typeof Results>;

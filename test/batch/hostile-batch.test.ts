@@ -17,6 +17,8 @@ const heavy = process.env.SOCKGRADE_HEAVY !== 'skip';
 const hasBwrap = fs.existsSync('/usr/bin/bwrap');
 const HOSTILE = ['fork-bomb', 'floods-output', 'daemon', 'hides-daemon', 'stops-grader', 'ignores-sigterm', 'squats-ports', 'reads-secrets', 'tampers-report'];
 type As = 'root' | 'user';
+// An honest program in a folder whose name carries terminal escapes (clear the screen, set the title).
+const EVIL_NAME = 'eve\x1b[2J\x1b]0;owned\x07';
 // As root (a course's grading server) and as an unprivileged TA, where this machine can switch users.
 const users: As[] = canGradeUnprivileged() ? ['root', 'user'] : ['root'];
 
@@ -39,7 +41,7 @@ describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, 
     const classDir = path.join(root, 'class');
     const out = path.join(root, 'out');
     fs.mkdirSync(classDir);
-    for (const id of ['alice', 'bob']) fs.cpSync(at('solutions', 'kv-server', 'python'), path.join(classDir, id), { recursive: true });
+    for (const id of ['alice', 'bob', EVIL_NAME]) fs.cpSync(at('solutions', 'kv-server', 'python'), path.join(classDir, id), { recursive: true });
     const alice = path.join(classDir, 'alice');
     const setups = HOSTILE.map((name) => {
       const s = hostileSubmission(name, {
@@ -59,9 +61,12 @@ describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, 
       expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
       const b = Batch.parse(JSON.parse(fs.readFileSync(path.join(out, 'batch.json'), 'utf8')));
       const e = Object.fromEntries(b.entries.map((x) => [x.id, x]));
-      expect(Object.keys(e).sort()).toEqual(['alice', 'bob', ...HOSTILE].sort());
+      expect(Object.keys(e).sort()).toEqual(['alice', 'bob', EVIL_NAME, ...HOSTILE].sort());
       // Graded as if alone: every point.
-      for (const id of ['alice', 'bob']) expect(e[id].score, id).toEqual({ earned: 100, possible: 100, percent: 100 });
+      for (const id of ['alice', 'bob', EVIL_NAME]) expect(e[id].score, id).toEqual({ earned: 100, possible: 100, percent: 100 });
+      // Its name reached the TA's terminal escaped, never raw.
+      expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+      expect(r.stdout).toContain('eve\\x1b[2J');
       // Every hostile program was graded (a result, not a grader error), its verdict its own.
       for (const id of HOSTILE) expect(e[id].status, id).toBe('graded');
       // What a hostile program read or wrote never reached anyone else.

@@ -48,4 +48,16 @@ describe('batch progress', () => {
       '[4/4] carol  error: no sockgrade.json in /x Create it  2.3 s',
     ]);
   });
+
+  test('what a student named is escaped: a folder name or an error carrying terminal escapes cannot move the cursor or clear the screen', () => {
+    let text = '';
+    const p = new Progress({ tty: false, write: (s) => (text += s), color: createColors(false) });
+    p.plan(2, 0, 2);
+    p.finished(entry('eve\x1b[2J\x1b]0;owned\x07', 100));
+    p.finished({ ...entry('mallory', 0), status: 'error', score: undefined, error: 'bad \x1b[31mred\u202e' });
+    p.stop();
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+    expect(text).toContain('[1/2] eve\\x1b[2J\\x1b]0;owned\\x07  100/100');
+    expect(text).toContain('error: bad \\x1b[31mred\\u202e');
+  });
 });

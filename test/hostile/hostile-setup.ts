@@ -24,6 +24,8 @@ export interface HostileSetup {
 export interface AttackExtras {
   /** The program in test/hostile/programs, when not `name`. */
   program?: string;
+  /** The assignment it is graded as (kv-server when omitted). */
+  assignment?: string;
   links?: Record<string, string>;
   read?: string[];
   /** Makes more of the submission (a FIFO, a sparse file). */
@@ -55,7 +57,7 @@ export function hostileSubmission(
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(programs, `${extras.program ?? name}.py`), path.join(dir, 'prog.py'));
   fs.copyFileSync(path.join(programs, 'hostile_lib.py'), path.join(dir, 'hostile_lib.py'));
-  fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'kv-server', run: `python3 prog.py ${token}` }));
+  fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: extras.assignment ?? 'kv-server', run: `python3 prog.py ${token}` }));
   if (!into) {
     fs.mkdirSync(neighbour, { recursive: true });
     fs.writeFileSync(path.join(neighbour, 'secret.txt'), 'NEIGHBOUR-SECRET\n');

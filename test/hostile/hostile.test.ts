@@ -238,6 +238,30 @@ const cases: Case[] = [
     },
   },
   {
+    // Content-Length: 10^12 and zeros for as long as anyone reads: every read of the grader has a cap.
+    name: 'floods-http',
+    only: 'index,fetch',
+    extras: () => ({ assignment: 'http-server' }),
+    check: (g) => {
+      expect(g.results.environment.graderRssMiB).toBeLessThan(300);
+      const byId = Object.fromEntries(allTests(g.results).map((t) => [t.id, t]));
+      // Charged once, to serving files; fetch read no more than its cap, and says so in its log.
+      expect(byId.index.status).toBe('failed');
+      expect(byId.index.message).toMatch(/Content-Length 1000000000000 announces a body larger than the grader reads \(16 MiB\)/);
+      expect(byId.fetch.log.join('\n')).toMatch(/fetch saw a body longer than 1 MiB \(the grader stops reading there\)/);
+    },
+  },
+  {
+    // A billion-item array, a terabyte bulk string, and bytes without end behind each.
+    name: 'floods-resp',
+    only: 'ping,set-get,echo',
+    check: (g) => {
+      expect(g.results.environment.graderRssMiB).toBeLessThan(300);
+      expect(g.text).toMatch(/is more than the grader reads \((100000 items|16777216 bytes)\)/);
+      for (const t of allTests(g.results)) expect(t.status, t.id).not.toBe('passed');
+    },
+  },
+  {
     name: 'tampers-report',
     check: (g, s, as) => {
       passedPing(g);

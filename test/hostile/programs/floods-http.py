@@ -1,0 +1,32 @@
+# An HTTP server that answers every request with "Content-Length: 10^12" and streams zeros for
+# as long as the client reads: a grader that reads whole bodies would hold gigabytes.
+import socket, sys, threading
+import hostile_lib
+
+ZEROS = b"\0" * 65536
+
+
+def serve(conn):
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000000000000\r\n\r\n")
+        while True:
+            conn.sendall(ZEROS)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", hostile_lib.port_arg()))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
