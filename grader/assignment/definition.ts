@@ -73,6 +73,38 @@ export const PeersProgram = z.object({
 
 export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram, PeersProgram]);
 
+/**
+ * A program a submission must not run in place of its own: the assignment's real counterpart
+ * (redis-server for a key-value server, dig for a DNS client). Hidden from the sandbox where it
+ * is a file, and looked for among the processes the submission ran: a test during which one ran
+ * scores nothing, and the report and the batch's gradebook say what was found.
+ */
+export const ForbiddenProgram = z
+  .object({
+    /** What it is, in the report: "redis-server". */
+    name: z.string().min(1),
+    /** Why it is forbidden, one phrase: "the real Redis server". */
+    why: z.string().min(1),
+    /** Executable names (basenames) that are it. */
+    exe: z.array(z.string().min(1)).default([]),
+    /** A regular expression over a process's command line (arguments joined by spaces) that is it: "-m http\\.server". */
+    command: z
+      .string()
+      .refine((r) => {
+        try {
+          new RegExp(r);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'a valid regular expression')
+      .optional(),
+    /** Files to hide from the sandbox besides the executables (globs of one "*" per path segment: a module's source file). */
+    hide: z.array(z.string().regex(/^\//, 'an absolute path')).default([]),
+  })
+  .refine((f) => f.exe.length > 0 || f.command !== undefined, 'name at least one executable ("exe") or a command line ("command")');
+export type ForbiddenProgram = z.infer<typeof ForbiddenProgram>;
+
 export const AssignmentDefinition = z
   .object({
     id: Id,
@@ -99,6 +131,8 @@ export const AssignmentDefinition = z
      * core of its own, or its verdicts would depend on --jobs.
      */
     gradesPerCore: z.number().positive().max(16).default(4),
+    /** Programs a submission must not run (its real counterparts). */
+    forbidden: z.array(ForbiddenProgram).default([]),
     /** Limits on the student's processes (memory, processes, CPU, file size, output, build time); each has a default. */
     limits: ProgramLimits.prefault({}),
     groups: z.array(GroupDefinition).min(1),

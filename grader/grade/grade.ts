@@ -17,6 +17,9 @@ import { copyAssignmentFiles, type FilesCopy } from './files.js';
 import { checkSubmissionDir, readManifest } from './manifest.js';
 import { checkCommand, checkLinksStayInside } from './command-check.js';
 import { listSubmission, overLimitMessage, specialNotes } from '../run/submission-tree.js';
+import { watchExecutables, type ProvenanceWatch } from '../run/provenance.js';
+import { findForbidden, trippedIn, tripwires, type ForbiddenFinding } from './forbidden.js';
+import type { ForbiddenProgram } from '../assignment/definition.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
 import type { ProgramUnderTest, Readiness } from './program.js';
@@ -63,6 +66,8 @@ export interface GradeOptions {
   isolate?: boolean;
   /** false: no liveness probe after each test (only to measure what the probes cost). */
   probe?: boolean;
+  /** The program may run the assignment's forbidden programs (a real counterpart graded by `validate` is one). */
+  allowForbidden?: boolean;
 }
 
 function programEnv(dir: string): Record<string, string> {
@@ -148,6 +153,7 @@ export async function grade(opts: GradeOptions): Promise<Results> {
   if (manifest.build) checkCommand('build', manifest.build, dir, env.PATH);
   // Everything the program runs from here on runs confined, in a scratch copy when sandboxed.
   const files = definition.files ? copyAssignmentFiles(assignmentDir, definition.files) : undefined;
+  const disposeLater: Array<() => void> = [];
   try {
     const readOnly = [...(opts.readOnly ?? []), ...(files ? [files.dir] : [])];
     // Listed once, within the assignment's limits: a submission over them is graded as "not run"
@@ -158,16 +164,22 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     for (const n of specialNotes(tree)) note(n);
     const refusal = tree.over ? overLimitMessage(tree, treeLimits) : undefined;
     const copied = refusal ? { ...tree, dirs: [], files: [], links: [] } : tree;
-    const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly, tree: copied });
+    const forbidden = opts.allowForbidden ? [] : definition.forbidden;
+    const stands = tripwires(forbidden, env.PATH);
+    disposeLater.push(stands.dispose);
+    const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly, tree: copied, hide: stands.cover });
     const memory = watchMemory();
+    const provenance = watchExecutables(confinement);
     try {
       ev.onSandbox?.({ kind: confinement.kind, description: confinement.description });
-      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal, memory });
+      return await gradeConfined(opts, { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal, memory, provenance, forbidden });
     } finally {
+      provenance.stop();
       memory.stop();
       confinement.dispose();
     }
   } finally {
+    for (const d of disposeLater) d();
     files?.dispose();
   }
 }
@@ -190,10 +202,14 @@ interface Prepared {
   /** Why the submission is not run at all (it is over the assignment's size limits). */
   refusal: { message: string; hint: string } | undefined;
   memory: MemoryWatch;
+  provenance: ProvenanceWatch;
+  forbidden: ForbiddenProgram[];
 }
 
 async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> {
-  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal } = p;
+  const { dir, manifest, definition, tests, visible, selected, seed, t0, startedAt, notes, note, env, confinement, files, refusal, provenance, forbidden } = p;
+  /** When each test ran (from before its program was made ready to its verdict), in the provenance watch's clock. */
+  const windows = new Map<string, [number, number]>();
   const ev = opts.events ?? {};
   const buildCommand = refusal ? undefined : manifest.build;
   if (buildCommand) ev.onBuildStart?.(buildCommand);
@@ -282,6 +298,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       const group: GroupResult = { id: g.id, title: g.title, ...(g.description ? { description: g.description } : {}), tests: [] };
       groups.push(group);
       for (const def of g.tests) {
+        const testStart = provenance.nowMs();
         if (!stopReason && opts.interrupt?.aborted) {
           completeness = 'interrupted';
           stopReason = interrupted;
@@ -335,14 +352,26 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
           }
           if (result.status === 'skipped' && opts.interrupt?.aborted) completeness = 'interrupted';
         }
+        // A look at what the program runs after every test: a forbidden program is charged to the tests it was seen in.
+        provenance.sample();
+        windows.set(def.id, [testStart, provenance.nowMs()]);
         group.tests.push(result);
         ev.onTestEnd?.(result);
       }
     }
   } finally {
+    provenance.sample();
     await program.stop();
     process.off('unhandledRejection', stray);
   }
+  const executables = provenance.stop();
+  const findings = findForbidden(forbidden, executables, [dir, ...(confinement.workDir ? [confinement.workDir] : [])]);
+  const flagged = chargeForbidden(findings, groups, windows);
+  for (const f of findings) note(`Your program ran ${f.rule.name} (${f.rule.why}), which this assignment forbids: ${f.seen.command || f.seen.exe}. ${flaggedSentence(flagged.get(f) ?? [])}`);
+  // Where a stand-in took the forbidden program's place, the attempt failed by itself: it is reported, not charged again.
+  const output = [program.stdout.snapshot(), program.stderr.snapshot()].map((o) => `${o.head}\n${o.tail}`).join('\n');
+  const tried = trippedIn(forbidden, output).filter((r) => !findings.some((f) => f.rule === r));
+  for (const r of tried) note(`Your program tried to run ${r.name} (${r.why}), which this assignment forbids; it is not available to submissions, so the attempt failed.`);
   const runs = program;
   for (const s of runs.starts) if (s.cleanup && /left|WARNING/.test(s.cleanup)) note(`When your server (pid ${s.pid}) was stopped, ${s.cleanup}.`);
   // A limit is said once, plainly, even when the tests it broke said something else.
@@ -368,7 +397,15 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
     counts: { passed: count('passed'), failed: count('failed'), timeout: count('timeout'), error: count('error'), skipped: count('skipped') },
     build,
     groups,
-    program: { role: prog.role, starts: runs.starts, stdout: runs.stdout.snapshot(), stderr: runs.stderr.snapshot() },
+    program: { role: prog.role, starts: runs.starts, stdout: runs.stdout.snapshot(), stderr: runs.stderr.snapshot(), executables },
+    ...(findings.length || tried.length
+      ? {
+          forbidden: [
+            ...findings.map((f) => ({ name: f.rule.name, why: f.rule.why, exe: f.seen.exe, command: f.seen.command, tests: flagged.get(f) ?? [] })),
+            ...tried.map((r) => ({ name: r.name, why: r.why, exe: '', command: '(tried; not available in the sandbox)', tests: [] })),
+          ],
+        }
+      : {}),
     notes,
     official: !!opts.official,
     ...(visible.hidden ? { hidden: visible.hidden } : {}),
@@ -378,6 +415,36 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
     }),
     environment: { node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`, sandbox: confinement.description, graderRssMiB: p.memory.peakMiB() },
   });
+}
+
+/**
+ * A test during which a forbidden program ran (its first and last sighting overlap the test's
+ * time) scores nothing, whatever it saw: the answers may have been the real program's. Returns
+ * the tests charged per finding.
+ */
+function chargeForbidden(findings: ForbiddenFinding[], groups: GroupResult[], windows: Map<string, [number, number]>): Map<ForbiddenFinding, string[]> {
+  const charged = new Map<ForbiddenFinding, string[]>();
+  for (const f of findings) {
+    const ids: string[] = [];
+    for (const t of groups.flatMap((g) => g.tests)) {
+      const w = windows.get(t.id);
+      if (!w || f.seen.lastMs < w[0] || f.seen.firstMs > w[1]) continue;
+      ids.push(t.id);
+      if (t.status === 'skipped') continue;
+      const before = `${t.status}${t.message ? `: ${t.message.split('\n')[0].slice(0, 200)}` : ''}`;
+      t.log.push(`verdict before the forbidden program was found: ${before}`);
+      t.status = 'failed';
+      t.pointsEarned = 0;
+      t.message = `not counted: while this test ran, your program ran ${f.rule.name} (${f.rule.why}), which this assignment forbids: ${f.seen.command || f.seen.exe}`;
+      t.hint = 'Implement the protocol in your own code: the tests grade your program, not a real server or tool it starts.';
+    }
+    charged.set(f, ids);
+  }
+  return charged;
+}
+
+function flaggedSentence(ids: string[]): string {
+  return ids.length ? `The tests it ran during score nothing: ${ids.map((i) => `"${i}"`).join(', ')}.` : 'It ran outside every test (during the build), so no test was charged; it is reported all the same.';
 }
 
 interface MemoryWatch {

@@ -253,6 +253,15 @@ export const ProgramStart = z.object({
 });
 export type ProgramStart = z.infer<typeof ProgramStart>;
 
+/** An executable the program ran (sampled from its processes while it ran). */
+export const SeenExecutable = z.object({
+  exe: z.string(),
+  command: z.string(),
+  /** First and last seen, in ms since the program's sandbox was ready. */
+  firstMs: z.number(),
+  lastMs: z.number(),
+});
+
 export const Results = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   tool: z.object({ name: z.literal('sockgrade'), version: z.string() }),
@@ -293,7 +302,11 @@ export const Results = z.object({
     starts: z.array(ProgramStart),
     stdout: CapturedOutput,
     stderr: CapturedOutput,
+    /** Every executable its processes ran, build included (where /proc shows them). */
+    executables: z.array(SeenExecutable).optional(),
   }),
+  /** Forbidden programs (the assignment's real counterparts) that the program ran, and the tests that scored nothing for it. */
+  forbidden: z.array(z.object({ name: z.string(), why: z.string(), exe: z.string(), command: z.string(), tests: z.array(z.string()) })).optional(),
   /** Things the student should know that belong to no single test (restarts, a leftover process). */
   notes: z.array(z.string()),
   /** An official run (`--official`): hidden tests ran too. */

@@ -88,6 +88,8 @@ export class RunningProcess {
   private outputLimited = false;
   /** Processes of the run found when it was stopped (a fork bomb is told by their number). */
   private processesAtStop = 0;
+  /** The sandbox it runs in (which grade it belongs to). */
+  readonly confinedBy: Confinement | undefined;
 
   private constructor(
     child: ResultPromise,
@@ -96,6 +98,7 @@ export class RunningProcess {
     stderr: HeadTail,
     private readonly confinement: Confinement | undefined,
   ) {
+    this.confinedBy = confinement;
     this.pid = child.pid ?? -1;
     this.marker = marker;
     this.stdout = stdout;
@@ -188,7 +191,7 @@ export class RunningProcess {
    * init): every process of the program is in it and cannot leave it, and when that first
    * process ends the kernel ends them all. Found once, while the run is alive.
    */
-  private sandboxNamespace(): { ns: string; init: number } | undefined {
+  sandboxNamespace(): { ns: string; init: number } | undefined {
     if (this.namespace || this.confinement?.kind !== 'bubblewrap' || !this.running) return this.namespace;
     const found = childPidNamespace(this.pid);
     if (found) this.namespace = found;
@@ -297,6 +300,11 @@ export class RunningProcess {
 // Detached children are not killed by execa when the grader exits, so do it here: whatever
 // ends the grader (an exception, process.exit, a signal handler) must not leave a server running.
 const live = new Set<RunningProcess>();
+
+/** The runs still alive that were started under `confinement` (one grade's: grades in one process each have their own). */
+export function liveRunsOf(confinement: Confinement): RunningProcess[] {
+  return [...live].filter((p) => p.confinedBy === confinement);
+}
 process.once('exit', () => {
   for (const p of live) signalGroup(p.pid, 'SIGKILL');
 });

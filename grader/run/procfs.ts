@@ -49,6 +49,32 @@ function cmdline(pid: number): string | undefined {
   }
 }
 
+/** Every live process: pid, process group, state (one read of /proc/<pid>/stat each). */
+export function allProcesses(): ProcInfo[] {
+  if (!hasProcfs) return [];
+  const out: ProcInfo[] = [];
+  for (const pid of allPids()) {
+    const info = readStat(pid);
+    if (info && info.state !== 'Z' && info.state !== 'X') out.push(info);
+  }
+  return out;
+}
+
+/** The executable a process runs (its /proc/…/exe link); undefined when gone or unreadable. */
+export function executablePath(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The executable a process runs and its command line; undefined when gone or unreadable. */
+export function executableOf(pid: number): { exe: string; command: string } | undefined {
+  const exe = executablePath(pid);
+  return exe === undefined ? undefined : { exe, command: cmdline(pid) ?? '' };
+}
+
 function parentOf(pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');

@@ -55,6 +55,8 @@ export interface ConfineOptions {
   readOnly?: string[];
   /** What of the submission to copy (listed once by the grade, within its limits); all of it when omitted. */
   tree?: SubmissionTree;
+  /** Files the program must not find (an assignment's forbidden programs): each covered with a stand-in. */
+  hide?: Array<{ file: string; with: string }>;
 }
 
 const SYSTEM_DIRS = ['/usr', '/etc', '/opt'];
@@ -222,7 +224,7 @@ function chownTree(p: string, uid: number): void {
   for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
 }
 
-function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[] }): string[] {
+function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[]; cover: Array<{ file: string; with: string }> }): string[] {
   // A PID namespace of its own: the program sees only its own processes (it cannot signal the
   // grader, even where its user maps to the grader's), and when the command ends, the kernel
   // ends every process it left behind, daemons included.
@@ -264,10 +266,29 @@ function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean
   a.push('--bind', o.scratch, o.dir);
   const modules = path.join(o.dir, 'node_modules');
   if (exists(modules)?.isDirectory()) a.push('--ro-bind', modules, modules);
+  // Last, over whatever shows them: a stand-in where a forbidden program was.
+  for (const c of o.cover) a.push('--ro-bind', c.with, c.file);
   a.push('--chdir', o.dir, '--');
   if (o.root) a.push('setpriv', `--reuid=${o.uid}`, `--regid=${o.uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--');
   a.push('prlimit', ...prlimitArgs(o.limits), '--');
   return a;
+}
+
+/** The files to cover that the sandbox shows at all (a bind needs its target to exist inside), by their real paths. */
+function coverable(files: Array<{ file: string; with: string }>, runtimes: string[]): Array<{ file: string; with: string }> {
+  const out = new Map<string, string>();
+  for (const f of files) {
+    let real: string;
+    try {
+      real = fs.realpathSync(f.file);
+    } catch {
+      continue;
+    }
+    if (!fs.statSync(real).isFile()) continue;
+    const shown = SYSTEM_DIRS.some((d) => inside(real, d)) || runtimes.some((r) => inside(real, r));
+    if (shown && !out.has(real)) out.set(real, f.with);
+  }
+  return [...out].map(([file, w]) => ({ file, with: w }));
 }
 
 /** Kills every process whose user is `uid`, until none is left (a fork bomb keeps making more for a moment). */
@@ -343,7 +364,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
     const scratch = scratchCopy(opts.dir, opts.tree ?? listSubmission(opts.dir, { bytes: Infinity, entries: Infinity }), root ? uid : undefined);
     // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
-    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)) });
+    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)), cover: coverable(opts.hide ?? [], runtimes) });
     const verdict = await probe(fixed);
     if (verdict === true) {
       const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;

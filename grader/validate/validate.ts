@@ -86,6 +86,8 @@ export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions
       dir: item.dir,
       official: true,
       readOnly: item.shared,
+      // A real counterpart is the forbidden program itself, run on purpose to prove the tests fair.
+      allowForbidden: item.kind === 'counterpart',
       ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
       ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
     };

@@ -38,22 +38,22 @@ function sockgrade(args: string[], timeoutMs: number, as: As, home: string): Pro
   );
 }
 
-async function gradeHostile(s: HostileSetup, only = 'ping', as: As = 'root'): Promise<Graded> {
+async function gradeHostile(s: HostileSetup, only = 'ping', as: As = 'root', sandbox: 'on' | 'off' = 'on'): Promise<Graded> {
   if (as === 'user') giveToUser(s.root);
-  const r = await sockgrade(['grade', s.dir, '--only', only, '--report-dir', s.reportDir, '--format', 'json,html,markdown', '--sandbox', 'on'], 120_000, as, s.home);
+  const r = await sockgrade(['grade', s.dir, '--only', only, '--report-dir', s.reportDir, '--format', 'json,html,markdown', '--sandbox', sandbox], 120_000, as, s.home);
   const results = Results.parse(JSON.parse(fs.readFileSync(path.join(s.reportDir, 'results.json'), 'utf8')));
   return { ...r, results, text: JSON.stringify(results) };
 }
 
 /** What every hostile grade must hold, whatever the program tried. */
-async function expectContained(s: HostileSetup, g: Graded, before: { dir: Record<string, string>; neighbour: Record<string, string> }): Promise<void> {
+async function expectContained(s: HostileSetup, g: Graded, before: { dir: Record<string, string>; neighbour: Record<string, string> }, sandbox: 'on' | 'off' = 'on'): Promise<void> {
   expect([0, 1]).toContain(g.code);
   // Within the budget: kv-server's startup deadline (5 s) and ping's deadline, plus start-up of the grader.
   expect(g.ms).toBeLessThan(60_000);
   // The grader's score: the sum of what its own tests awarded.
   const tests = allTests(g.results);
   expect(g.results.score.earned).toBe(tests.reduce((a, t) => a + t.pointsEarned, 0));
-  expect(g.results.environment.sandbox).toMatch(/^sandboxed \(bubblewrap\)/);
+  expect(g.results.environment.sandbox).toMatch(sandbox === 'on' ? /^sandboxed \(bubblewrap\)/ : /^not sandboxed/);
   // Nothing outside the scratch copy changed.
   expect(snapshot(s.dir)).toEqual(before.dir);
   expect(snapshot(s.neighbour)).toEqual(before.neighbour);
@@ -68,6 +68,8 @@ interface Case {
   name: string;
   /** Tests to run (kv-server). */
   only?: string;
+  /** Graded without the sandbox (what a forbidden program does where nothing hides it). */
+  sandbox?: 'off';
   /** Links the submission carries, another program, more to read. */
   extras?: (root: string, dir: string) => AttackExtras;
   check(g: Graded, s: HostileSetup, as: As): void;
@@ -262,6 +264,62 @@ const cases: Case[] = [
     },
   },
   {
+    // The real thing instead of one's own: hidden from the sandbox, its stand-in says what was tried.
+    name: 'cheat-redis',
+    only: 'ping,set-get',
+    extras: () => ({ program: 'exits-at-once', make: (dir) => fs.copyFileSync(at('test', 'counterparts', 'redis-server', 'sockgrade.json'), path.join(dir, 'sockgrade.json')) }),
+    check: (g) => {
+      expect(g.results.score.earned).toBe(0);
+      expect(g.results.notes.join('\n')).toMatch(/Your program tried to run redis-server \(the real Redis server\), which this assignment forbids/);
+      expect(g.results.forbidden?.map((f) => f.name)).toEqual(['redis-server']);
+    },
+  },
+  {
+    // Where nothing hides it (no sandbox), it runs and answers right: found among the program's processes, every test it served scores nothing.
+    name: 'cheat-redis-unsandboxed',
+    only: 'ping,set-get',
+    sandbox: 'off',
+    extras: () => ({ program: 'exits-at-once', make: (dir) => fs.copyFileSync(at('test', 'counterparts', 'redis-server', 'sockgrade.json'), path.join(dir, 'sockgrade.json')) }),
+    check: (g) => {
+      expect(g.results.score.earned).toBe(0);
+      for (const t of allTests(g.results)) expect(t.message, t.id).toMatch(/^not counted: while this test ran, your program ran redis-server \(the real Redis server\)/);
+      expect(g.results.forbidden?.[0]).toMatchObject({ name: 'redis-server', tests: ['ping', 'set-get'] });
+      expect(g.results.program.executables?.some((e) => /redis/.test(e.exe))).toBe(true);
+    },
+  },
+  {
+    // Python's own http.server behind the assignment's arguments (the counterpart's adapter).
+    name: 'cheat-http',
+    only: 'index,not-found,head',
+    extras: () => ({
+      program: 'exits-at-once',
+      assignment: 'http-server',
+      make: (dir) => {
+        for (const f of ['sockgrade.json', 'run.sh']) fs.copyFileSync(at('test', 'counterparts', 'python-http-server', f), path.join(dir, f));
+      },
+    }),
+    check: (g) => {
+      expect(g.results.score.earned).toBe(0);
+      expect(g.results.forbidden?.[0].name).toBe('python3 -m http.server');
+    },
+  },
+  {
+    // A wrapper around the real dig.
+    name: 'cheat-dig',
+    only: 'a-single,aaaa',
+    extras: () => ({
+      program: 'exits-at-once',
+      assignment: 'dns-client',
+      make: (dir) => {
+        for (const f of ['sockgrade.json', 'dig_adapter.py']) fs.copyFileSync(at('test', 'counterparts', 'dig', f), path.join(dir, f));
+      },
+    }),
+    check: (g) => {
+      expect(g.results.score.earned).toBe(0);
+      expect(g.results.forbidden?.[0].name).toBe('dig');
+    },
+  },
+  {
     name: 'tampers-report',
     check: (g, s, as) => {
       passedPing(g);
@@ -312,8 +370,8 @@ describe.skipIf(!hasBwrap).each(users)('hostile submissions, graded in the sandb
       const s = hostileSubmission(c.name, undefined, c.extras);
       try {
         const before = { dir: snapshot(s.dir), neighbour: snapshot(s.neighbour) };
-        const g = await gradeHostile(s, c.only, as);
-        await expectContained(s, g, before);
+        const g = await gradeHostile(s, c.only, as, c.sandbox);
+        await expectContained(s, g, before, c.sandbox);
         c.check(g, s, as);
       } finally {
         s.cleanup();

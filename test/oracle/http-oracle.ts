@@ -121,7 +121,7 @@ export async function httpOracle(opts: { seed: number; root?: string; jobs?: num
     const items = control ? judged.slice(1) : judged;
     if (opts.grade === false) return { seed: opts.seed, items, disagreements: [], control: controlDiffers, ms: { reference: Math.round(t1 - t0), programs: Math.round(t2 - t1), grading: 0 } };
     await pool(items, opts.jobs ?? 2, async (v) => {
-      const r = await grade({ dir: v.item.dir, official: true, only: JUDGED, readOnly: v.item.shared, seed: `oracle${opts.seed}` });
+      const r = await grade({ dir: v.item.dir, official: true, only: JUDGED, readOnly: v.item.shared, allowForbidden: v.item.kind === 'counterpart', seed: `oracle${opts.seed}` });
       v.failed = failedIds(r);
     });
     const t3 = performance.now();
