@@ -251,6 +251,7 @@ export async function gradeSubmission(sub: Submission, getWorker: () => GraderWo
       status: 'graded',
       score: results.score,
       completeness: results.completeness,
+      ...(results.forbidden?.length ? { forbidden: [...new Set(results.forbidden.map((f) => f.name))] } : {}),
       tests: results.groups.flatMap((g) =>
         g.tests.map((t) => ({
           id: t.id,

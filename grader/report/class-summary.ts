@@ -129,6 +129,8 @@ export interface EntryRow extends EntryRef {
   time: string;
   incomplete?: string;
   firstFailure?: string;
+  /** Forbidden programs it ran, for the TA to look at. */
+  flags?: string;
 }
 
 function ref(e: BatchEntry): EntryRef {
@@ -292,6 +294,7 @@ function entryRow(batch: Batch, e: BatchEntry): EntryRow {
     time: formatDuration(e.durationMs),
     incomplete: e.completeness ? INCOMPLETE[e.completeness] : undefined,
     firstFailure: f ? sanitizeLine(f.id) : undefined,
+    flags: e.forbidden?.length ? e.forbidden.map(sanitizeLine).join(', ') : undefined,
   };
 }
 

@@ -46,7 +46,8 @@ function byId(a: BatchEntry, b: BatchEntry): number {
 
 export function renderGradebookCsv(batch: Batch): string {
   const totalPossible = batch.tests.reduce((sum, t) => sum + t.points, 0);
-  const header = [...GRADEBOOK_FIXED_COLUMNS, ...batch.tests.map((t) => textCell(t.id))];
+  // "flags" last: imports match columns by name, and the fixed ones keep their places.
+  const header = [...GRADEBOOK_FIXED_COLUMNS, ...batch.tests.map((t) => textCell(t.id)), 'flags'];
   const rows = [...batch.entries].sort(byId).map((e) => {
     const graded = e.status === 'graded' && e.score !== undefined;
     const earnedById = new Map(e.tests.map((t) => [t.id, t.pointsEarned]));
@@ -64,6 +65,7 @@ export function renderGradebookCsv(batch: Batch): string {
         const earned = graded ? earnedById.get(t.id) : undefined;
         return earned === undefined ? '' : csvNumber(earned);
       }),
+      textCell(e.forbidden?.length ? `ran a forbidden program: ${e.forbidden.join(', ')}` : undefined),
     ];
   });
   return [header, ...rows].map((cells) => cells.map(csvField).join(',') + EOL).join('');

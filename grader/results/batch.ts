@@ -28,6 +28,8 @@ export const BatchEntry = z.object({
   tests: z.array(EntryTest).default([]),
   /** Wall time of this submission's grade, build included. */
   durationMs: z.number().nonnegative(),
+  /** Forbidden programs it ran (the assignment's real counterparts): a TA should look. */
+  forbidden: z.array(z.string()).optional(),
   /** Where this submission's reports are, relative to the batch output folder. */
   reportDir: z.string(),
   finishedAt: z.string(),

@@ -54,6 +54,9 @@ describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, 
       fs.copyFileSync(at('solutions', 'kv-server', 'python', 'server.py'), path.join(s.dir, 'server.py'));
       return s;
     });
+    // A plain cheat: the real redis-server as the submission's program.
+    fs.mkdirSync(path.join(classDir, 'cheats'));
+    fs.copyFileSync(at('test', 'counterparts', 'redis-server', 'sockgrade.json'), path.join(classDir, 'cheats', 'sockgrade.json'));
     const honestBefore = { alice: snapshot(alice), bob: snapshot(path.join(classDir, 'bob')) };
     if (as === 'user') giveToUser(root);
     try {
@@ -61,7 +64,7 @@ describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, 
       expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
       const b = Batch.parse(JSON.parse(fs.readFileSync(path.join(out, 'batch.json'), 'utf8')));
       const e = Object.fromEntries(b.entries.map((x) => [x.id, x]));
-      expect(Object.keys(e).sort()).toEqual(['alice', 'bob', EVIL_NAME, ...HOSTILE].sort());
+      expect(Object.keys(e).sort()).toEqual(['alice', 'bob', 'cheats', EVIL_NAME, ...HOSTILE].sort());
       // Graded as if alone: every point.
       for (const id of ['alice', 'bob', EVIL_NAME]) expect(e[id].score, id).toEqual({ earned: 100, possible: 100, percent: 100 });
       // Its name reached the TA's terminal escaped, never raw.
@@ -81,6 +84,11 @@ describe.runIf(heavy && hasBwrap).each(users)('a batch with hostile neighbours, 
       expect(snapshot(path.join(classDir, 'bob'))).toEqual(honestBefore.bob);
       expect(fs.existsSync(path.join(classDir, 'escaped.txt'))).toBe(false);
       expect(fs.readFileSync(path.join(out, 'gradebook.csv'), 'utf8')).toMatch(/^alice,/m);
+      // The submission that ran the real redis-server is flagged for the TA, in the gradebook and the summary.
+      expect(e.cheats.forbidden).toEqual(['redis-server']);
+      expect(e.cheats.score?.earned).toBe(0);
+      expect(fs.readFileSync(path.join(out, 'gradebook.csv'), 'utf8')).toMatch(/^cheats,.*,ran a forbidden program: redis-server\r?$/m);
+      expect(fs.readFileSync(path.join(out, 'summary.html'), 'utf8')).toContain('<span class="tag flagged">ran redis-server</span>');
       // Nothing of any hostile program is left running.
       for (const s of setups) await expect.poll(() => survivors(s.token), { timeout: 5000, interval: 50 }).toEqual([]);
     } finally {

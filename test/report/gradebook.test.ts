@@ -72,11 +72,11 @@ describe('renderGradebookCsv', () => {
   const csv = renderGradebookCsv(b);
   const parsed = parseCsv(csv);
 
-  it('has the fixed columns, then one column per test in the assignment order', () => {
-    expect(parsed[0]).toEqual([...FIXED, ...TESTS.map((t) => t.id)]);
+  it('has the fixed columns, then one column per test in the assignment order, then the flags', () => {
+    expect(parsed[0]).toEqual([...FIXED, ...TESTS.map((t) => t.id), 'flags']);
     expect(csv.startsWith('id,name,email,status,score,max,percent,ping,echo,split-commands,')).toBe(true);
     // Every record has as many fields as the header, and ends with CRLF.
-    for (const r of parsed) expect(r).toHaveLength(FIXED.length + TESTS.length);
+    for (const r of parsed) expect(r).toHaveLength(FIXED.length + TESTS.length + 1);
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv.replace(/\r\n/g, '')).not.toMatch(/\r|(?<!")\n/);
   });
@@ -192,7 +192,7 @@ describe('renderGradebookCsv', () => {
   });
 
   it('renders an empty batch as the header alone, and a large class in one line per submission', () => {
-    expect(renderGradebookCsv(batch([]))).toBe(`${[...FIXED, ...TESTS.map((t) => t.id)].join(',')}\r\n`);
+    expect(renderGradebookCsv(batch([]))).toBe(`${[...FIXED, ...TESTS.map((t) => t.id), 'flags'].join(',')}\r\n`);
     const big = renderGradebookCsv(bigClass(300));
     const body = parseCsv(big).slice(1);
     expect(body).toHaveLength(300);
