@@ -12,6 +12,7 @@ import { HeadTail, stderrExcerpt } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
 import { waitForPort } from '../run/readiness.js';
+import { DirectConnectionWatch } from './direct-connections.js';
 
 export interface PeersOptions {
   command: string;
@@ -62,6 +63,10 @@ class PeerHandle implements PeerProcess {
   }
   describeEnd(): string {
     return this.proc.describeEnd();
+  }
+  /** Its processes now. */
+  pids(): number[] {
+    return this.proc.survivors().map((p) => p.pid);
   }
   stderrLines(n: number): string[] {
     return this.err.lastLines(n);
@@ -136,6 +141,11 @@ export class PeerRunner {
     }
   };
 
+  /** The peers running now. */
+  running(): PeerHandle[] {
+    return [...this.live.values()].map((l) => l.handle).filter((h) => h.running);
+  }
+
   /** Peers that exited by themselves during `testId` (not killed by the test or stopped by the grader). */
   unexpectedExits(testId: string): UnexpectedExit[] {
     const out: UnexpectedExit[] = [];
@@ -177,9 +187,11 @@ export class PeersUnderTest implements ProgramUnderTest {
   readonly role = 'peers' as const;
   private readonly runner: PeerRunner;
   private readonly clusters: ClusterPool;
+  private readonly direct: DirectConnectionWatch;
 
   constructor(opts: PeersOptions & { liveness?: Liveness }) {
     this.runner = new PeerRunner(opts);
+    this.direct = new DirectConnectionWatch(() => this.runner.running());
     const l = opts.liveness;
     // Twice, as for servers: one slow moment on a loaded machine is not a hang.
     this.clusters = new ClusterPool(this.runner.start, l ? async (port) => (await answersOnce(port, l)) || answersOnce(port, l) : undefined);
@@ -197,6 +209,7 @@ export class PeersUnderTest implements ProgramUnderTest {
   async prepare(testId: string, opts: { fresh: boolean }): Promise<Readiness> {
     this.runner.currentTest = testId;
     if (opts.fresh) await this.clusters.release(true);
+    this.direct.start();
     return { ok: true };
   }
 
@@ -205,6 +218,7 @@ export class PeersUnderTest implements ProgramUnderTest {
   }
 
   async finish(result: TestResult): Promise<Aftermath> {
+    chargeDirectConnections(result, this.direct.stop());
     await this.clusters.release(result.status === 'timeout' || result.status === 'error' || result.status === 'skipped');
     blamePeerExits(result, this.runner);
     this.runner.collect();
@@ -214,6 +228,19 @@ export class PeersUnderTest implements ProgramUnderTest {
   async stop(): Promise<void> {
     await this.clusters.release(true);
     await this.runner.stopAll();
+  }
+}
+
+/** Peers that bypassed the links during this test: it fails, whatever it saw, since the links it tests were not the ones used. */
+function chargeDirectConnections(result: TestResult, found: string[]): void {
+  if (!found.length) return;
+  const sentence = `${found.join('; ')}.`;
+  if (result.status !== 'skipped') {
+    if (result.message) result.log.push(`verdict before the direct connection was found: ${result.status}: ${result.message.split('\n')[0].slice(0, 200)}`);
+    result.status = 'failed';
+    result.pointsEarned = 0;
+    result.message = `not counted: ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
+    result.hint = 'A peer may reach another only through the addresses given by --peers: the grader relays, delays and cuts those links, and the tests are about what happens then.';
   }
 }
 

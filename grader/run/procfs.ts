@@ -268,3 +268,58 @@ export function listeningPortsOf(pids: number[]): Array<{ address: string; port:
     .filter((r) => inodes.has(r.inode))
     .map((r) => ({ address: r.address, port: r.port }));
 }
+
+/** An established TCP connection as its client end sees it. */
+export interface ClientConnection {
+  /** The client's own (ephemeral) port. */
+  localPort: number;
+  /** The port it is connected to. */
+  remotePort: number;
+  inode: number;
+}
+
+/**
+ * Established connections whose far end is one of `ports`, seen from their client end (both ends
+ * of a loopback connection are rows of this namespace's table). Reads the whole table: it costs
+ * milliseconds when thousands of sockets wait in TIME_WAIT, so callers look now and then.
+ */
+export function connectionsTo(ports: Set<number>): ClientConnection[] {
+  if (!hasProcfs || !ports.size) return [];
+  const out: ClientConnection[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '01') continue;
+      const remotePort = parseInt(f[2].slice(f[2].lastIndexOf(':') + 1), 16);
+      if (!ports.has(remotePort)) continue;
+      out.push({ localPort: parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16), remotePort, inode: Number(f[9]) });
+    }
+  }
+  return out;
+}
+
+/** The socket inodes a process holds open (its /proc/…/fd links "socket:[N]"). */
+export function socketInodesOf(pid: number | 'self'): Set<number> {
+  const out = new Set<number>();
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return out;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.add(Number(m[1]));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return out;
+}

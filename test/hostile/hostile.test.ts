@@ -320,6 +320,25 @@ const cases: Case[] = [
     },
   },
   {
+    // Around the grader's links to the other peers' own ports: every test it touched fails, naming both ends.
+    name: 'bypasses-links',
+    only: 'broadcast-read,line-5',
+    extras: () => ({
+      assignment: 'gossip-peer',
+      make: (dir) => {
+        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
+        // No token in the run command: the peer's argument parser would refuse it.
+        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
+      },
+    }),
+    check: (g) => {
+      // line-5 runs five peers long enough for it to find the others (broadcast-read has one peer: nothing to go around).
+      const line = allTests(g.results).find((t) => t.id === 'line-5')!;
+      expect(line.status).toBe('failed');
+      expect(line.message).toMatch(/^not counted: peer n\d+ connected straight to peer n\d+'s own port \d+, not through an address --peers gave it/);
+    },
+  },
+  {
     name: 'tampers-report',
     check: (g, s, as) => {
       passedPing(g);
