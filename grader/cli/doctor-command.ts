@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import { execa } from 'execa';
 import path from 'node:path';
 import { detectIsolation } from '../run/netns.js';
-import { confine } from '../run/sandbox.js';
+import { confine, type Confinement } from '../run/sandbox.js';
+import { HeadTail } from '../run/output.js';
+import { RunningProcess } from '../run/process.js';
 import { packageVersion, typescriptTools } from '../paths.js';
 import { colors } from './terminal.js';
 
@@ -23,6 +25,43 @@ async function version(cmd: string, args: string[], pick: RegExp = /(\d+\.\d+(\.
   } catch {
     return undefined;
   }
+}
+
+/** What a sandboxed program cannot do here, each tried for real: see other processes, outlive its command; and what this machine does not offer. */
+async function protections(c: Confinement): Promise<Check[]> {
+  const out: Check[] = [];
+  const seen = new HeadTail();
+  // Its own shell's pid and how many processes it can see: a PID namespace of its own shows a handful.
+  const p = RunningProcess.start({ command: 'echo "$$ $(ls /proc | grep -c "^[0-9]")"', cwd: c.workDir ?? os.tmpdir(), env: { PATH: '/usr/bin:/bin' }, confinement: c, stdout: seen, stderr: seen });
+  await p.exited;
+  await p.stop();
+  const [pid, visible] = seen.snapshot().head.trim().split(/\s+/).map(Number);
+  const ownNs = c.kind === 'bubblewrap' && pid > 0 && pid < 10 && visible < 10;
+  out.push({
+    ok: c.kind === 'bubblewrap' ? ownNs : 'info',
+    what: `PID namespace per program: ${ownNs ? 'yes' : 'no'}`,
+    detail: ownNs
+      ? 'a program sees and can signal only its own processes (never the grader), and everything it started ends with its command, daemons included'
+      : 'a program may see other processes; processes that leave their group are found by an environment marker only',
+  });
+  const root = process.getuid?.() === 0;
+  out.push({
+    ok: 'info',
+    what: `user per grade: ${c.kind !== 'bubblewrap' ? 'yours (not sandboxed)' : root ? 'a uid of its own' : 'nobody in a user namespace'}`,
+    detail: root ? 'every process of that uid is killed when the grade ends, and the process limit counts that grade alone' : 'the process limit counts every process of yours; run as root (a grading server) for a uid per grade',
+  });
+  const cgroup2 = fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
+  out.push({
+    ok: 'info',
+    what: `cgroup v2: ${cgroup2 ? 'present' : 'not available'}`,
+    detail: 'not used: memory, CPU and file limits are per process (rlimits); a program\'s processes together are bounded by the process limit',
+  });
+  out.push({
+    ok: 'info',
+    what: 'per-peer network namespaces: not used',
+    detail: 'peers share the grade\'s loopback; a connection from one peer straight to another\'s own port (not through --peers) is found in /proc/net/tcp and fails the test',
+  });
+  return out;
 }
 
 export async function doctorChecks(): Promise<Check[]> {
@@ -44,8 +83,12 @@ export async function doctorChecks(): Promise<Check[]> {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-doctor-'));
   try {
     const c = await confine({ dir: empty, PATH: process.env.PATH ?? '' });
-    c.dispose();
-    checks.push({ ok: c.kind === 'bubblewrap', what: `sandbox for student programs: ${c.kind === 'bubblewrap' ? 'bubblewrap' : 'none'}`, detail: c.description });
+    try {
+      checks.push({ ok: c.kind === 'bubblewrap', what: `sandbox for student programs: ${c.kind === 'bubblewrap' ? 'bubblewrap' : 'none'}`, detail: c.description });
+      checks.push(...(await protections(c)));
+    } finally {
+      c.dispose();
+    }
   } finally {
     fs.rmSync(empty, { recursive: true, force: true });
   }
