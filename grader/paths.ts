@@ -46,3 +46,6 @@ export function typescriptTools(): { tsc: string; typeRoots: string } | undefine
 export function packageVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')).version;
 }
+
+/** Where official grading finds hidden tests when this installation has none: a course pack folder (`--pack`). */
+export const PACK_VAR = 'SOCKGRADE_PACK';

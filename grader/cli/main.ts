@@ -1,10 +1,13 @@
 // The command line: commander wiring only — parse, call, print, exit code.
+import fs from 'node:fs';
 import path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import { packageVersion } from '../paths.js';
+import { PACK_VAR, packageVersion } from '../paths.js';
 import { EXIT } from './exit-codes.js';
 import { SANDBOX_HELP } from './sandbox-option.js';
+
+const PACK_HELP = `the course pack with the hidden tests, for official grading where this installation has none (also ${PACK_VAR})`;
 
 // Commands load their modules when they run, so `--help` and `--version` start instantly.
 
@@ -37,6 +40,7 @@ function program(): Command {
     .option('-v, --verbose', 'show the transcript of passing tests too')
     .option('--fail-under <percent>', 'exit 0 when the score reaches this percentage, 1 otherwise (for CI)')
     .option('--official', 'official grading: run the hidden tests too (course staff)')
+    .option('--pack <dir>', PACK_HELP)
     .option('--isolate', 'run every test on a freshly started program, as if each were graded alone with --only')
     .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
     .option('-w, --watch', 'grade again whenever a file of the submission changes (failing tests first), until Ctrl-C')
@@ -56,6 +60,7 @@ function program(): Command {
     .option('--shard <i/n>', 'grade only slice i of n (for a matrix of machines; join with `sockgrade merge`)')
     .option('-s, --seed <seed>', 'seed for every submission (default: a new one; a resumed batch keeps its own)')
     .option('--no-official', 'grade as students see it: leave the hidden tests out (a batch is official grading by default)')
+    .option('--pack <dir>', PACK_HELP)
     .option('--force', 'grade every submission again, even those an earlier run finished')
     .option('--isolation <mode>', 'auto | netns | none: a network namespace per grader worker when the machine offers one', 'auto')
     .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
@@ -88,6 +93,7 @@ function program(): Command {
     .option('--only <kinds>', 'grade only these kinds: solutions, starters, scenarios, counterparts (comma-separated)')
     .option('--json', 'print the findings as JSON')
     .option('--no-alone', 'skip grading each program a second time with every test on a fresh program (the check that no verdict depends on an earlier test)')
+    .option('--pack <dir>', PACK_HELP)
     .action(async (ids: string[], opts) => {
       const { validateCommand } = await import('./validate-command.js');
       process.exitCode = await validateCommand(ids, opts);
@@ -149,10 +155,29 @@ function program(): Command {
     .argument('<assignment>', 'assignment id (see `sockgrade list`)')
     .option('-o, --out <file>', 'the zip to write (default: sockgrade-gradescope-<assignment>.zip)')
     .option('--apt <packages>', 'more Ubuntu packages for setup.sh to install (comma-separated)')
+    .option('--pack <dir>', PACK_HELP)
     .action(async (platform: string, assignment: string, opts: { out?: string; apt?: string }) => {
       const { exportCommand } = await import('./export-command.js');
       exportCommand(platform, assignment, opts);
     });
+
+  cli
+    .command('pack')
+    .description('write the course pack: the compiled hidden tests of every assignment, which the package students install leaves out (course staff)')
+    .requiredOption('-o, --out <dir>', 'the folder to write (<assignment>/hidden.js in it)')
+    .action(async (opts: { out: string }) => {
+      const { packCommand } = await import('./pack-command.js');
+      process.exitCode = packCommand(opts);
+    });
+
+  // --pack names the course pack for everything after it, this process and the graders it
+  // starts (a batch's workers, the grade re-run in its own namespace): as SOCKGRADE_PACK.
+  cli.hook('preAction', (_cli, action) => {
+    const pack = action.opts().pack as string | undefined;
+    if (pack === undefined) return;
+    if (!fs.statSync(pack, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`--pack: ${path.resolve(pack)} is not a folder`, 'Name the folder `sockgrade pack --out <folder>` wrote.');
+    process.env[PACK_VAR] = path.resolve(pack);
+  });
   return cli;
 }
 

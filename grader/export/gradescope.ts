@@ -8,7 +8,7 @@ import path from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { readDefinition } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
-import { packageRoot, packageVersion } from '../paths.js';
+import { PACK_VAR, packageRoot, packageVersion } from '../paths.js';
 import { fillTemplate } from './template.js';
 
 export interface BundleFile {
@@ -63,6 +63,16 @@ export function gradescopeBundle(assignment: string, opts: GradescopeExportOptio
   for (const script of ['setup.sh', 'run_autograder']) {
     const text = fillTemplate(fs.readFileSync(path.join(root, 'templates', 'gradescope', script), 'utf8'), values);
     files.set(script, { data: Buffer.from(text, 'utf8'), mode: 0o755 });
+  }
+  // The bundle grades officially: it carries the hidden tests, from this installation or the course pack.
+  const hidden = def.groups.flatMap((g) => g.tests).some((t) => t.visibility !== undefined && t.visibility !== 'visible');
+  const inBundle = `dist/assignments/${def.id}/hidden.js`;
+  if (hidden && !files.has(inBundle)) {
+    const pack = process.env[PACK_VAR];
+    const fromPack = pack ? path.join(pack, def.id, 'hidden.js') : undefined;
+    if (!fromPack || !fs.existsSync(fromPack))
+      throw new ConfigError(`${def.id} has hidden tests, and neither this installation nor a course pack holds them`, 'Export from the course\'s own checkout, or pass --pack <folder> (written by `sockgrade pack`).');
+    files.set(inBundle, { data: fs.readFileSync(fromPack), mode: 0o644 });
   }
   // The templates of the scripts themselves are not needed inside the bundle.
   for (const k of [...files.keys()]) if (k.startsWith('templates/gradescope/') || k.startsWith('templates/github/')) files.delete(k);

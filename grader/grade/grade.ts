@@ -53,6 +53,8 @@ export interface GradeOptions {
   budgetMs?: number;
   /** Official grading: hidden and after-due-date tests run too. */
   official?: boolean;
+  /** Where the hidden tests are when this installation has none (a course pack; also SOCKGRADE_PACK). */
+  pack?: string;
   /** auto (default): bubblewrap where it works; on: required; off: run the program unconfined. */
   sandbox?: SandboxMode;
   /** Folders the program must never see (the report or batch output folder). */
@@ -134,7 +136,8 @@ function skipped(def: TestDefinition, groupId: string, status: 'skipped' | 'erro
 export async function grade(opts: GradeOptions): Promise<Results> {
   const dir = checkSubmissionDir(opts.dir);
   const manifest = readManifest(dir, opts.assignment);
-  const { definition, tests, dir: assignmentDir } = await loadAssignment(manifest.assignment);
+  // Hidden tests are loaded for official grading only: a student's installation has none.
+  const { definition, tests, dir: assignmentDir } = await loadAssignment(manifest.assignment, { hidden: !!opts.official, ...(opts.pack ? { pack: opts.pack } : {}) });
   const visible = withoutHidden(definition.groups, !!opts.official, opts.only);
   const selected = selectTests(visible.groups, opts.only);
   const seed = opts.seed ?? newSeed();
