@@ -10,7 +10,8 @@
 // and off, alternating; its own network namespace, a second Node start, the scratch copy),
 // --only probes (what the liveness probe after every test costs a correct kv-server grade, and
 // what a fresh server for every test would cost: probes on, off and isolated, alternating;
-// target: the probes add at most 10%).
+// target: the probes add at most 10%), --only hostile (the grader's peak memory under programs
+// that flood it; target: at most 300 MiB).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -28,7 +29,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox' || only === 'probes';
+const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox' || only === 'probes' || only === 'hostile';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -85,6 +86,11 @@ if (only === 'sandbox') {
   await sandboxBench();
   process.exit(0);
 }
+if (only === 'hostile') {
+  await hostileBench();
+  process.exit(0);
+}
+if (!only) await hostileBench();
 if (only === 'probes' || !only) await probeBench();
 if (only === 'probes') process.exit(0);
 
@@ -140,6 +146,51 @@ async function sandboxBench() {
   console.log(`  --sandbox on   ${ms(median(walls.on))}   (own network namespace, bubblewrap per program start, scratch copy)`);
   console.log(`  --sandbox off  ${ms(median(walls.off))}`);
   console.log(`  cost           ${ms(median(walls.on) - median(walls.off))} (${(median(walls.on) / median(walls.off)).toFixed(2)}x)`);
+}
+
+/**
+ * What a hostile program can make the grader spend: the grader's own peak memory
+ * (results.json's environment.graderRssMiB) grading each program of test/hostile/programs that
+ * floods it, next to a correct server's; target: at most 300 MiB each.
+ */
+async function hostileBench() {
+  const { execFileSync } = await import('node:child_process');
+  const os = await import('node:os');
+  const programs = path.join(root, 'test/hostile/programs');
+  const cases = [
+    ['correct kv-server (reference)', null, 'kv-server', null],
+    ['floods-http: Content-Length 10^12, zeros without end', 'floods-http', 'http-server', 'index,fetch,text-files,keep-alive'],
+    ['floods-resp: a billion items, a terabyte bulk string', 'floods-resp', 'kv-server', 'ping,set-get,echo,pipelined-1000'],
+    ['floods-output: stdout without end', 'floods-output', 'kv-server', 'ping'],
+    ['memory-hog', 'memory-hog', 'kv-server', 'ping'],
+    ['fork-bomb', 'fork-bomb', 'kv-server', 'ping'],
+  ];
+  console.log(`\nthe grader's peak memory under hostile programs (${runs} runs each, median; target: at most 300 MiB)`);
+  for (const [label, name, assignment, only] of cases) {
+    const peaks = [];
+    for (let i = 0; i < runs; i++) {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-bench-hostile-'));
+      let dir = path.join(root, 'solutions/kv-server/python');
+      if (name) {
+        dir = path.join(tmp, 'sub');
+        fs.mkdirSync(dir);
+        fs.copyFileSync(path.join(programs, `${name}.py`), path.join(dir, 'prog.py'));
+        fs.copyFileSync(path.join(programs, 'hostile_lib.py'), path.join(dir, 'hostile_lib.py'));
+        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment, run: 'python3 prog.py bench' }));
+      }
+      const args = [path.join(root, 'bin/sockgrade.js'), 'grade', dir, '--report-dir', path.join(tmp, 'r'), '--format', 'json', ...(only ? ['--only', only] : [])];
+      try {
+        execFileSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+      } catch {
+        /* a failing grade exits 1: its results are what is measured */
+      }
+      const r = JSON.parse(fs.readFileSync(path.join(tmp, 'r', 'results.json'), 'utf8'));
+      peaks.push(r.environment.graderRssMiB);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const m = median(peaks);
+    console.log(`  ${label.padEnd(56)} ${String(m).padStart(4)} MiB  ${m <= 300 ? 'met' : 'NOT met'}`);
+  }
 }
 
 /** CPU time of every process in a process group (a peer and its shell), from /proc (Linux), in ms. */
