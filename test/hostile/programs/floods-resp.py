@@ -1,7 +1,7 @@
 # A key-value server that answers every command with a reply that never ends: alternately an
 # array header of a billion items followed by endless items, and a bulk string header of a
 # terabyte followed by endless bytes. A grader that collects what it is promised runs out of memory.
-import itertools, socket, threading
+import itertools
 import hostile_lib
 
 ITEMS = b"+x\r\n" * 16384
@@ -27,10 +27,4 @@ def serve(conn):
         conn.close()
 
 
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", hostile_lib.port_arg()))
-s.listen(64)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+hostile_lib.serve_each(serve)

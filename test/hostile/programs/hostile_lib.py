@@ -63,3 +63,14 @@ def serve_ping(background=False, threads=True):
         threading.Thread(target=loop, daemon=True).start()
     else:
         loop()
+
+
+def serve_each(handler):
+    """Listen on --port and run handler(conn) in a thread of its own for every connection."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port_arg()))
+    s.listen(64)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handler, args=(c,), daemon=True).start()
