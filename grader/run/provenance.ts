@@ -1,8 +1,8 @@
 // What a grade's program ran: every executable seen among its processes (build and run), with
-// its command line and when it was seen. Sampled from /proc every 100 ms while the grade's runs
-// are alive (a process that lives less than that may be missed: the forbidden programs are
-// hidden from the sandbox too). Processes are told apart by what a program cannot shed: its
-// process group, or the PID namespace its sandbox made.
+// its command line and when it was seen. Sampled from /proc every 250 ms while the grade's runs
+// are alive, and after every test (a process that lives less than that between two looks may be
+// missed: the forbidden programs are replaced by stand-ins in the sandbox too). Processes are
+// told apart by what a program cannot shed: its process group, or its sandbox's PID namespace.
 import { allProcesses, executableOf, executablePath, hasProcfs, pidNamespace } from './procfs.js';
 import { liveRunsOf } from './process.js';
 import type { Confinement } from './sandbox.js';
@@ -19,7 +19,7 @@ export interface SeenExecutable {
 const WRAPPERS = new Set(['/usr/bin/bwrap', '/usr/bin/setpriv', '/usr/bin/prlimit', '/bin/bwrap', '/bin/setpriv', '/bin/prlimit']);
 /** At most this many distinct executables are kept (a program that runs a new one every moment). */
 const MAX_SEEN = 200;
-const INTERVAL_MS = 100;
+const INTERVAL_MS = 250;
 
 export interface ProvenanceWatch {
   /** Looks once more and stops; what was seen, in the order first seen. */
