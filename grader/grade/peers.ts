@@ -90,7 +90,8 @@ export class PeerRunner {
     // section per start, when it ends (so lines of 25 peers do not interleave).
     const out = new HeadTail(8 * 1024, 8 * 1024);
     const err = new HeadTail(8 * 1024, 8 * 1024);
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: out, stderr: err });
+    // Peers run with their folder read-only: copies of one program must not talk through files.
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement?.readOnlyFolder(), stdout: out, stderr: err });
     const record: ProgramStart = {
       pid: proc.pid,
       peer: spec.id,

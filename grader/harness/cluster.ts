@@ -602,6 +602,13 @@ export class Cluster {
         ...(r.lastMs > opts.boundMs ? { timing: { onlyTiming: false, measurements: [lateness(r.lastMs)] } } : {}),
       });
     }
+    // Every value at peers it was not broadcast at, and not one line through the links since the
+    // cluster started: impossible for peers that talk only through --peers.
+    if ((opts.peers ?? this.peers).length > 1 && values.length && this.lastLineAt === 0)
+      fail(
+        `every peer got every value, yet not one line crossed the links between the peers (the addresses --peers gave them) since the cluster started: the values travelled some other way.`,
+        { hint: 'A peer may reach another only through the addresses given by --peers: the grader relays, delays and cuts those links, and the tests are about what happens then.' },
+      );
     if (r.lastMs > opts.boundMs) {
       this.highlight.push(r.last!.peer);
       // Every peer's reads were checked (known values only, no duplicates) and every value

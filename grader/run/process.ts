@@ -303,7 +303,9 @@ const live = new Set<RunningProcess>();
 
 /** The runs still alive that were started under `confinement` (one grade's: grades in one process each have their own). */
 export function liveRunsOf(confinement: Confinement): RunningProcess[] {
-  return [...live].filter((p) => p.confinedBy === confinement);
+  // A read-only view of the same sandbox (peers) shares its scratch copy: the same grade.
+  const same = (c: Confinement | undefined) => c === confinement || (c?.workDir !== undefined && c.workDir === confinement.workDir);
+  return [...live].filter((p) => same(p.confinedBy));
 }
 process.once('exit', () => {
   for (const p of live) signalGroup(p.pid, 'SIGKILL');

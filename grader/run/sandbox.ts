@@ -38,6 +38,12 @@ export interface Confinement {
   workDir?: string;
   /** The argv that runs `sh -c "<command> \"$@\""` with `args`, confined. */
   plan(command: string, args: string[], env: Record<string, string>): SpawnPlan;
+  /**
+   * The same confinement with the submission's folder read-only (each process keeps its private
+   * /tmp): copies of one program that must talk only over the network (peers) share no writable
+   * folder to talk through.
+   */
+  readOnlyFolder(): Confinement;
   /** Removes the scratch copy. */
   dispose(): void;
 }
@@ -224,7 +230,7 @@ function chownTree(p: string, uid: number): void {
   for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
 }
 
-function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[]; cover: Array<{ file: string; with: string }> }): string[] {
+function bwrapArgs(o: { dir: string; scratch: string; readOnly?: boolean; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[]; cover: Array<{ file: string; with: string }> }): string[] {
   // A PID namespace of its own: the program sees only its own processes (it cannot signal the
   // grader, even where its user maps to the grader's), and when the command ends, the kernel
   // ends every process it left behind, daemons included.
@@ -263,7 +269,7 @@ function bwrapArgs(o: { dir: string; scratch: string; uid: number; root: boolean
     made.add(r);
   }
   parents(o.dir);
-  a.push('--bind', o.scratch, o.dir);
+  a.push(o.readOnly ? '--ro-bind' : '--bind', o.scratch, o.dir);
   const modules = path.join(o.dir, 'node_modules');
   if (exists(modules)?.isDirectory()) a.push('--ro-bind', modules, modules);
   // Last, over whatever shows them: a stand-in where a forbidden program was.
@@ -364,28 +370,32 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
     const runtimes = [...runtimeDirs(opts.PATH, hidden), ...graderToolDirs(), ...shared];
     const scratch = scratchCopy(opts.dir, opts.tree ?? listSubmission(opts.dir, { bytes: Infinity, entries: Infinity }), root ? uid : undefined);
     // At the folder's real path: a submission reached through a link sees the same `..` as it would unsandboxed.
-    const fixed = bwrapArgs({ dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)), cover: coverable(opts.hide ?? [], runtimes) });
+    const setup = { dir: fs.realpathSync(opts.dir), scratch, uid, root, limits, runtimes, hide: hidden.within.filter((d) => exists(d)).map((d) => fs.realpathSync(d)), cover: coverable(opts.hide ?? [], runtimes) };
+    const fixed = bwrapArgs(setup);
     const verdict = await probe(fixed);
     if (verdict === true) {
       const env0 = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => PASSED_ENV.test(k) && v !== undefined)) as Record<string, string>;
-      return {
+      let readOnlyView: Confinement | undefined;
+      const confinement = (argv: string[], readOnly: boolean): Confinement => ({
         kind: 'bubblewrap',
-        description: `sandboxed (bubblewrap): a scratch copy of the submission, the system read-only, a private /tmp, ${root ? `a user of its own (uid ${uid})` : 'user nobody'} without privileges; limits: ${describeLimits(limits, true)}`,
+        description: `sandboxed (bubblewrap): a scratch copy of the submission${readOnly ? ' (read-only while it runs)' : ''}, the system read-only, a private /tmp, ${root ? `a user of its own (uid ${uid})` : 'user nobody'} without privileges; limits: ${describeLimits(limits, true)}`,
         limits,
         workDir: scratch,
         plan: (command, args, env) => ({
           file: 'bwrap',
-          args: [...fixed, '/bin/sh', '-c', shellLine(command, args), 'sh', ...args],
+          args: [...argv, '/bin/sh', '-c', shellLine(command, args), 'sh', ...args],
           env: { ...env0, HOME: '/tmp', TMPDIR: '/tmp', USER: 'nobody', ...env },
           extendEnv: false,
         }),
+        readOnlyFolder: () => (readOnlyView ??= confinement(bwrapArgs({ ...setup, readOnly: true }), true)),
         dispose: () => {
           // Belt and braces beside the PID namespaces: nothing of this grade's own uid outlives it.
           if (root && ownUid) sweepUid(uid);
           fs.rmSync(scratch, { recursive: true, force: true });
           scratches.delete(scratch);
         },
-      };
+      });
+      return confinement(fixed, false);
     }
     fs.rmSync(scratch, { recursive: true, force: true });
     scratches.delete(scratch);
@@ -393,7 +403,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
   }
   if (mode === 'on') throw new ConfigError(`the sandbox was required (--sandbox on), but ${whyNot}`, 'Install bubblewrap (apt install bubblewrap) on Linux, or grade with --sandbox auto.');
   const prlimit = process.platform === 'linux' && hasCommand('prlimit');
-  return {
+  const unconfined: Confinement = {
     kind: 'none',
     description: `not sandboxed: ${whyNot}; the program runs in the submission folder as you, and sees your files; limits: ${describeLimits(limits, false)}`,
     limits,
@@ -401,8 +411,11 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
       prlimit
         ? { file: 'prlimit', args: [...prlimitArgs(limits, { processes: false }), '--', '/bin/sh', '-c', shellLine(command, args), 'sh', ...args], env, extendEnv: true }
         : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(limits, { processes: false })} ${shellLine(command, args)}`, 'sh', ...args], env, extendEnv: true },
+    // Nothing to make read-only without a sandbox: the program runs in your own folder.
+    readOnlyFolder: () => unconfined,
     dispose: () => undefined,
   };
+  return unconfined;
 }
 
 export function describeLimits(l: ProgramLimits, processes: boolean): string {

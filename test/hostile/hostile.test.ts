@@ -339,6 +339,24 @@ const cases: Case[] = [
     },
   },
   {
+    // Peers of one grade run from one copy of the submission: read-only while they run, so they cannot talk through files.
+    name: 'shares-files',
+    only: 'line-5',
+    extras: () => ({
+      assignment: 'gossip-peer',
+      make: (dir) => {
+        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
+        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
+      },
+    }),
+    check: (g) => {
+      expect(g.results.program.stderr.head + g.results.program.stderr.tail).toMatch(/could not write shared-n1\.txt: Read-only file system/);
+      expect(g.results.program.stderr.head + g.results.program.stderr.tail).not.toContain('WROTE');
+      // It is the reference peer otherwise: full marks for line-5.
+      expect(g.results.score.percent).toBe(100);
+    },
+  },
+  {
     name: 'tampers-report',
     check: (g, s, as) => {
       passedPing(g);
