@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SIMILARITY_SCHEMA_VERSION, SimilarityReport, type SimilarPair, type SimilaritySubmission } from '../results/similarity.js';
 import { joinFiles, type Document } from './documents.js';
-import { DOLOS_PACKAGE, loadDolos, type DolosFile, type DolosFileEntry, type DolosPair, type LoadedDolos } from './dolos.js';
+import { DOLOS_PACKAGE, loadDolos, SimilarityUnavailable, type DolosFile, type DolosFileEntry, type DolosPair, type LoadedDolos } from './dolos.js';
 import { describeFragments } from './fragments.js';
 import { scanSources, type SourceFile } from './source-files.js';
 
@@ -154,6 +154,8 @@ export async function compareClass(opts: CompareOptions): Promise<SimilarityRepo
   if (!starter.size) notes.push(`No starter code was found for ${opts.assignment.id}: code every student was given counts as shared.`);
 
   const candidates: Candidate[] = [];
+  const failures: string[] = [];
+  let compared = 0;
   for (const language of [...byLanguage.keys()].sort(cmp)) {
     const group = byLanguage.get(language)!;
     if (group.length < 2) {
@@ -174,10 +176,16 @@ export async function compareClass(opts: CompareOptions): Promise<SimilarityRepo
         const similarity = Math.round(similarityOf(pair, counts) * 10_000) / 10_000;
         if (similarity >= threshold && Math.min(pair.leftCovered, pair.rightCovered) >= minShared) candidates.push({ pair, language, similarity, docs });
       }
+      compared++;
     } catch (e) {
-      notes.push(`${language}: not compared: ${(e as Error).message.split('\n')[0]}`);
+      // Most often a parser whose native code was not built; the other languages may still work.
+      const why = (e as Error).message.split('\n')[0];
+      failures.push(why);
+      notes.push(`${language}: not compared: ${why}`);
     }
   }
+  // Nothing could be compared at all: a report of "no pairs" would read as a clean class.
+  if (failures.length && compared === 0) throw new SimilarityUnavailable(`no language could be compared (${failures[0]}); the parsers of ${DOLOS_PACKAGE} may not be built: install g++, make and python3, then run npm install again`);
 
   const order = (c: Candidate) => [c.pair.leftFile.path, c.pair.rightFile.path].sort(cmp).join('\0');
   candidates.sort((a, b) => b.similarity - a.similarity || cmp(order(a), order(b)) || cmp(a.language, b.language));
