@@ -22,6 +22,8 @@ export interface SourceScan {
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** A submission with more source files than this is not a socket-programming submission any more; the rest are skipped. */
 export const MAX_FILES = 500;
+/** Source read per submission, at most: a class of 300 must fit in memory whatever one folder holds. */
+export const MAX_TOTAL_BYTES = 8 * 1024 * 1024;
 const MAX_DEPTH = 16;
 
 // Folders that hold what tools wrote or fetched, not the student's code. Folders whose names
@@ -75,6 +77,7 @@ function isBinary(bytes: Buffer): boolean {
 /** Every source file under `dir`, sorted by path. Never throws for what is inside the folder. */
 export function scanSources(dir: string): SourceScan {
   const scan: SourceScan = { files: [], skipped: new Map() };
+  let total = 0;
   const walk = (abs: string, rel: string, depth: number) => {
     let entries: fs.Dirent[];
     try {
@@ -106,11 +109,17 @@ export function scanSources(dir: string): SourceScan {
       }
       let bytes: Buffer;
       try {
-        if (fs.statSync(childAbs).size > MAX_FILE_BYTES) {
+        const size = fs.statSync(childAbs).size;
+        if (size > MAX_FILE_BYTES) {
           skip(scan, 'larger than 1 MiB');
           continue;
         }
+        if (total + size > MAX_TOTAL_BYTES) {
+          skip(scan, 'over 8 MiB of source in all');
+          continue;
+        }
         bytes = fs.readFileSync(childAbs);
+        total += bytes.length;
       } catch {
         skip(scan, 'unreadable file');
         continue;

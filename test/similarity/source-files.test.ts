@@ -55,6 +55,14 @@ describe('scanSources', () => {
     expect(Object.fromEntries(scan.skipped)).toEqual({ binary: 1, 'larger than 1 MiB': 1, 'symbolic link (not followed)': 1 });
   });
 
+  test('reads at most 8 MiB of source from one submission', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) files[`part${i}.py`] = 'x = 1\n'.repeat(170_000); // ~1 MB each
+    const scan = scanSources(folder(files));
+    expect(scan.files).toHaveLength(8);
+    expect(Object.fromEntries(scan.skipped)).toEqual({ 'over 8 MiB of source in all': 2 });
+  });
+
   test('a header is C, or C++ when C++ sources sit beside it', () => {
     expect(scanSources(folder({ 'a.c': 'int x;\n', 'a.h': 'int x;\n' })).files.map((f) => f.language)).toEqual(['c', 'c']);
     expect(scanSources(folder({ 'a.cpp': 'int x;\n', 'a.h': 'int x;\n' })).files.map((f) => f.language)).toEqual(['cpp', 'cpp']);
