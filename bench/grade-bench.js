@@ -11,7 +11,9 @@
 // --only probes (what the liveness probe after every test costs a correct kv-server grade, and
 // what a fresh server for every test would cost: probes on, off and isolated, alternating;
 // target: the probes add at most 10%), --only hostile (the grader's peak memory under programs
-// that flood it; target: at most 300 MiB).
+// that flood it; target: at most 300 MiB), --only similarity (the batch's similarity report over
+// a synthetic class of 300 submissions made from the kv-server solutions and starters with
+// variations; target: under a minute).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { grade } from '../dist/grader/grade/grade.js';
@@ -71,6 +73,10 @@ async function bench(label, dir) {
   for (const [title, xs] of perGroup) console.log(`    ${title.padEnd(40)} ${ms(median(xs))}`);
 }
 
+if (only === 'similarity') {
+  await similarityBench(300);
+  process.exit(0);
+}
 if (!onlyGossip) {
   await bench('kv-server, Python reference solution', path.join(root, 'solutions/kv-server/python'));
   await bench('kv-server, TypeScript reference solution', path.join(root, 'solutions/kv-server/typescript'));
@@ -290,7 +296,8 @@ async function batchBench(n) {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `sockgrade-bench-batch-j${jobs}-`));
     const busy0 = busyMs();
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/sockgrade.js'), 'batch', cls, '--out', out, '--jobs', String(jobs), '--seed', 'bench'], { env, encoding: 'utf8' });
+    // --no-similarity: this measures grading; the similarity report has its own run (--only similarity).
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/sockgrade.js'), 'batch', cls, '--out', out, '--jobs', String(jobs), '--seed', 'bench', '--no-similarity'], { env, encoding: 'utf8' });
     walls[jobs] = performance.now() - t0;
     cpuPerGrade[jobs] = (busyMs() - busy0) / n;
     if (r.status !== 0) throw new Error(`batch --jobs ${jobs} exited ${r.status}: ${r.stderr || r.stdout.slice(-2000)}`);
@@ -306,4 +313,88 @@ async function batchBench(n) {
   const ceiling = walls[1] / ((cpuPerGrade[8] * n) / cores);
   if (Number.isFinite(ceiling)) console.log(`  ceiling on ${cores} cores at that CPU per submission: ${ceiling.toFixed(1)}x (reached ${Math.round((100 * speedup) / ceiling)}%)`);
   console.log(`  gradebooks identical: ${gradebooks[1] === gradebooks[8] ? 'yes' : 'NO'}`);
+}
+
+/**
+ * The similarity report of `sockgrade batch` on a class of n submissions, made from kv-server's
+ * solutions, starters and an independently written server in three languages, each with its own
+ * variations (seeded, so every run compares the same class): names changed, top-level blocks
+ * dropped, reordered, or taken from the solution into the starter. Many pairs are alike, as in a
+ * class that shares a lot, which is the expensive case (every pair over the threshold gets its
+ * fragments). Times the whole step: reading the files, the comparison, the page. Target: under
+ * a minute on this machine (2 cores).
+ */
+async function similarityBench(n) {
+  const os = await import('node:os');
+  const { compareClass } = await import('../dist/grader/similarity/compare-class.js');
+  const { renderSimilarityPage } = await import('../dist/grader/report/similarity-page.js');
+  let seed = 0x5eed;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+  const read = (p) => fs.readFileSync(path.join(root, p), 'utf8');
+  const sources = {
+    python: { solution: read('solutions/kv-server/python/server.py'), starter: read('starter/kv-server/python/server.py'), honest: read('test/similarity/fixtures/honest-kv/server.py'), file: 'server.py' },
+    typescript: { solution: read('solutions/kv-server/typescript/src/server.ts'), starter: read('starter/kv-server/typescript/src/server.ts'), file: 'src/server.ts' },
+    c: { solution: read('solutions/kv-server/c/server.c'), starter: read('starter/kv-server/c/server.c'), file: 'server.c' },
+  };
+  // Top-level blocks: paragraphs that start at column 0 after a blank line.
+  const blocks = (text) => text.split(/\n\n(?=\S)/);
+  // Names only: renaming a keyword would change the syntax tree, which no copier does.
+  const KEYWORDS = new Set('self return async await while break continue import from class else elif except finally lambda pass raise with yield none true false const function static void char size_t struct sizeof case default switch typedef unsigned signed long short this throw catch export interface type number string readonly private public null undefined include define errno bytes list dict await'.split(' '));
+  const renameSome = (text) => {
+    const words = [...new Set(text.match(/\b[a-z_][a-z0-9_]{3,}\b/g) ?? [])].filter((w) => !KEYWORDS.has(w));
+    let out = text;
+    for (let k = 0; k < 8 && words.length; k++) {
+      const w = words.splice(Math.floor(rand() * words.length), 1)[0];
+      out = out.replace(new RegExp(`\\b${w}\\b`, 'g'), `${w}_${Math.floor(rand() * 1000)}`);
+    }
+    return out;
+  };
+  const vary = (text, drop) => {
+    let bs = blocks(text).filter(() => rand() >= drop);
+    if (rand() < 0.5) bs = bs.map((b) => [rand(), b]).sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+    return renameSome(bs.join('\n\n'));
+  };
+  const cls = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-bench-similarity-'));
+  const kinds = {};
+  for (let i = 0; i < n; i++) {
+    const language = rand() < 0.7 ? 'python' : pick(['typescript', 'c']);
+    const src = sources[language];
+    const r = rand();
+    let kind;
+    let text;
+    if (r < 0.35) {
+      // The starter with some of the solution's functions added (most of a class).
+      kind = 'starter + parts of the solution';
+      const added = blocks(src.solution).filter(() => rand() < 0.3);
+      text = renameSome([src.starter, ...added].join('\n\n'));
+    } else if (r < 0.65) [kind, text] = ['solution, varied', vary(src.solution, 0.1 + rand() * 0.4)];
+    else if (r < 0.8 && src.honest) [kind, text] = ['independent server, varied', vary(src.honest, rand() * 0.3)];
+    else if (r < 0.9) [kind, text] = ['starter as given', src.starter];
+    else [kind, text] = ['starter, varied', vary(src.starter, 0.2)];
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+    const dir = path.join(cls, `s${String(i).padStart(3, '0')}`);
+    fs.mkdirSync(path.dirname(path.join(dir, src.file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, src.file), text);
+    fs.writeFileSync(path.join(dir, 'sockgrade.json'), '{"assignment": "kv-server", "run": "true"}\n');
+  }
+  const submissions = fs.readdirSync(cls).map((id) => ({ id, dir: path.join(cls, id) }));
+  const walls = [];
+  let report;
+  let pageBytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    report = await compareClass({ assignment: { id: 'kv-server', title: 'kv-server' }, submissions, starterDir: path.join(root, 'starter/kv-server') });
+    pageBytes = renderSimilarityPage(report).length + JSON.stringify(report).length;
+    walls.push(performance.now() - t0);
+  }
+  fs.rmSync(cls, { recursive: true, force: true });
+  const byLanguage = {};
+  for (const s of report.submissions) for (const l of s.languages) byLanguage[l.language] = (byLanguage[l.language] ?? 0) + 1;
+  console.log(`\nsimilarity report: ${n} synthetic kv-server submissions (${Object.entries(byLanguage).map(([l, k]) => `${k} ${l}`).join(', ')}), ${runs} runs`);
+  console.log(`  made as: ${Object.entries(kinds).map(([k, c]) => `${c} ${k}`).join('; ')}`);
+  console.log(`  ${report.pairsAbove} pairs at or above ${report.threshold * 100}%, ${report.pairs.length} listed with fragments, ${report.clusters.length} groups; similarity.html + .json ${(pageBytes / 1024 / 1024).toFixed(1)} MiB`);
+  console.log(`  runs: ${walls.map(ms).join(', ')}`);
+  const med = median(walls);
+  console.log(`  median ${ms(med)}   target: under 60 s → ${med < 60_000 ? 'met' : 'NOT met'}`);
 }

@@ -11,6 +11,8 @@ import { newSeed } from '../harness/random.js';
 import { readManifestAssignment } from '../grade/manifest.js';
 import { Batch, BATCH_SCHEMA_VERSION, type BatchEntry, type BatchTest } from '../results/batch.js';
 import { writeBatchOutputs } from './outputs.js';
+import type { SimilarityOutcome } from '../report/class-summary.js';
+import { classSimilarity, type SimilarityStepOptions } from './similarity-step.js';
 import type { SandboxMode } from '../run/sandbox.js';
 import { detectIsolation, type IsolationMode } from '../run/netns.js';
 import { listSubmissions, readRoster, sliceShard, type Shard, type Submission } from './submissions.js';
@@ -31,6 +33,8 @@ export interface BatchOptions {
   sandbox?: SandboxMode;
   interrupt?: AbortSignal;
   events?: BatchEvents;
+  /** Compare the class's code after grading (similarity.html); absent: no comparison. */
+  similarity?: SimilarityStepOptions;
 }
 
 export interface BatchPlan {
@@ -50,12 +54,16 @@ export interface BatchEvents {
   onPlan?(plan: BatchPlan): void;
   onSubmissionStart?(sub: Submission): void;
   onSubmissionEnd?(entry: BatchEntry, progress: { done: number; total: number }): void;
+  /** Grading is over and the class's code is being compared (it takes seconds for a large class). */
+  onSimilarityStart?(): void;
 }
 
 export interface BatchOutcome {
   batch: Batch;
   interrupted: boolean;
   files: string[];
+  /** The similarity analysis, when it was asked for and the batch was not interrupted. */
+  similarity?: SimilarityOutcome & { durationMs: number };
 }
 
 export const BATCH_FILE = 'batch.json';
@@ -187,7 +195,16 @@ export async function runBatch(opts: BatchOptions): Promise<BatchOutcome> {
     for (const w of workers) w.close();
   }
   const interrupted = !!opts.interrupt?.aborted && entries.size < subs.length;
+  // The batch's own time is the grading's: the comparison is reported apart.
   const batch = batchOf();
-  const files = writeBatchOutputs(out, batch);
-  return { batch, interrupted, files };
+  let similarity: BatchOutcome['similarity'];
+  if (opts.similarity && !opts.interrupt?.aborted) {
+    opts.events?.onSimilarityStart?.();
+    const s0 = performance.now();
+    // The whole class, whatever the shard: copying crosses shards, and every shard's report is then the same.
+    const outcome = await classSimilarity(all, { id: assignmentId, title }, opts.similarity);
+    similarity = { ...outcome, durationMs: Math.round(performance.now() - s0) };
+  }
+  const files = writeBatchOutputs(out, batch, { similarity });
+  return { batch, interrupted, files, similarity };
 }

@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { Batch, BATCH_SCHEMA_VERSION, type BatchEntry } from '../results/batch.js';
+import { SimilarityReport } from '../results/similarity.js';
 import { readBatchFile } from './batch.js';
 import { writeBatchOutputs } from './outputs.js';
+import { SIMILARITY_HTML, SIMILARITY_JSON } from './similarity-step.js';
 
 export interface MergeOutcome {
   batch: Batch;
@@ -68,5 +70,26 @@ export function mergeBatches(inputs: string[], out: string): MergeOutcome {
     // Shards run side by side: the merged batch took as long as its slowest shard.
     durationMs: Math.max(...parts.map((p) => p.batch.durationMs)),
   });
-  return { batch, files: writeBatchOutputs(absOut, batch), missingShards };
+  return { batch, files: writeBatchOutputs(absOut, batch, { similarity: shardsSimilarity(parts.map((p) => p.abs)) }), missingShards };
+}
+
+/**
+ * Every shard compared the whole class folder, so their similarity reports agree; the one that
+ * saw the most submissions is kept (late submissions may have arrived between shard runs).
+ */
+function shardsSimilarity(dirs: string[]): { report: SimilarityReport; href: string } | undefined {
+  let best: SimilarityReport | undefined;
+  for (const dir of dirs) {
+    const file = path.join(dir, SIMILARITY_JSON);
+    if (!fs.existsSync(file)) continue;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // a damaged report is not merged; the grades are
+    }
+    const parsed = SimilarityReport.safeParse(raw);
+    if (parsed.success && (!best || parsed.data.submissions.length > best.submissions.length)) best = parsed.data;
+  }
+  return best && { report: best, href: `./${SIMILARITY_HTML}` };
 }

@@ -9,7 +9,8 @@ import { parseShard } from '../batch/submissions.js';
 import { ConfigError } from '../errors.js';
 import type { Batch } from '../results/batch.js';
 import { median } from '../report/class-summary.js';
-import { formatNumber } from '../report/format.js';
+import { formatDuration, formatNumber } from '../report/format.js';
+import { similarityPercent } from '../report/similarity-page.js';
 import { EXIT } from './exit-codes.js';
 import { Progress } from './progress.js';
 import { colors, interruptOnSignals } from './terminal.js';
@@ -25,6 +26,9 @@ export interface BatchCliOptions {
   force?: boolean;
   isolation: string;
   sandbox: string;
+  /** false with --no-similarity. */
+  similarity?: boolean;
+  similarityThreshold?: string;
 }
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -39,6 +43,14 @@ function parseJobs(text: string | undefined): number {
   if (text === undefined) return defaultJobs();
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`--jobs: "${text}" is not a whole number from 1 to 64`);
+  return n;
+}
+
+export function parseThreshold(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new ConfigError(`--similarity-threshold: "${text}" is not a number from 0 to 1`, 'Give a share of the code, e.g. 0.5 for half (a percent like 50 is not accepted).');
   return n;
 }
 
@@ -61,6 +73,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
   const shard = opts.shard ? parseShard(opts.shard) : undefined;
   const isolation = parseIsolation(opts.isolation);
   const sandbox = parseSandbox(opts.sandbox);
+  const threshold = parseThreshold(opts.similarityThreshold);
   const progress = new Progress({ tty: process.stdout.isTTY === true, write: (s) => process.stdout.write(s), color: pc });
 
   const interrupt = interruptOnSignals('stopping the grades in progress (what finished is kept; run the same command to resume)');
@@ -79,6 +92,7 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
       force: !!opts.force,
       isolation,
       interrupt: interrupt.signal,
+      similarity: opts.similarity === false ? undefined : { threshold },
       events: {
         onPlan: (p) => {
           out(pc.bold(`${p.assignment.id}: ${p.assignment.title}`) + pc.dim(`  (seed ${p.seed}${shard ? `, shard ${shard.index}/${shard.count}` : ''})`));
@@ -93,14 +107,22 @@ export async function batchCommand(folder: string, opts: BatchCliOptions): Promi
         },
         onSubmissionStart: () => progress.started(),
         onSubmissionEnd: (e) => progress.finished(e),
+        onSimilarityStart: () => {
+          progress.stop();
+          out(pc.dim('comparing the class\'s code for the similarity report...'));
+        },
       },
     });
   } finally {
     progress.stop();
     interrupt.dispose();
   }
-  const { batch, interrupted, files } = outcome;
+  const { batch, interrupted, files, similarity } = outcome;
   out(summaryLine(batch));
+  if (similarity && 'report' in similarity) {
+    const r = similarity.report;
+    out(`similarity: ${r.pairsAbove} pair${r.pairsAbove === 1 ? '' : 's'} of submissions at or above ${similarityPercent(r.threshold)} (starter code excluded; ${formatDuration(similarity.durationMs)})`);
+  } else if (similarity) out(pc.yellow(`similarity report not written: ${similarity.skipped}`));
   for (const f of files) out(pc.dim(`written: ${rel(f)}`));
   out(pc.dim(`per-student reports: ${rel(path.join(path.resolve(opts.out), 'submissions'))}/<id>/report.html`));
   if (interrupted) {

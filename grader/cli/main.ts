@@ -64,6 +64,8 @@ function program(): Command {
     .option('--force', 'grade every submission again, even those an earlier run finished')
     .option('--isolation <mode>', 'auto | netns | none: a network namespace per grader worker when the machine offers one', 'auto')
     .option('--sandbox <mode>', SANDBOX_HELP, 'auto')
+    .option('--similarity-threshold <0..1>', 'report pairs of submissions whose code (starter excluded) is at least this similar (default 0.5)')
+    .option('--no-similarity', 'skip the similarity report (similarity.html, for course staff)')
     .action(async (folder: string, opts) => {
       const { batchCommand } = await import('./batch-command.js');
       process.exitCode = await batchCommand(folder, opts);

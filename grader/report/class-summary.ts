@@ -6,7 +6,9 @@
 // Handlebars' HTML escaping on top of the sanitizing done here.
 import type { Batch, BatchEntry, BatchTest, EntryTest } from '../results/batch.js';
 import type { TestStatus } from '../results/schema.js';
+import type { SimilarityReport } from '../results/similarity.js';
 import { formatDate, formatDuration, formatNumber, formatPercent, pluralize, sanitizeLine, sanitizeText } from './format.js';
+import { similarityPercent } from './similarity-page.js';
 import { render } from './templates.js';
 import { statusInfo } from './view.js';
 
@@ -89,7 +91,27 @@ export interface ClassSummaryView {
   slowest: EntryRow[];
   errors: (EntryRef & { error: string })[];
   submissions: EntryRow[];
+  /** The link to the similarity page (course staff only), or why there is none; absent when it was not asked for. */
+  similarity?: SimilaritySummary;
   schemaVersion: number;
+}
+
+export type SimilaritySummary =
+  | { href: string; pairsAbove: number; pairsText: string; thresholdText: string; clusters: number }
+  | { skipped: string };
+
+/** What the batch knows of the similarity analysis: its report, or why it did not run. */
+export type SimilarityOutcome = { report: SimilarityReport; href: string } | { skipped: string };
+
+function similaritySummary(s: SimilarityOutcome): SimilaritySummary {
+  if ('skipped' in s) return { skipped: sanitizeLine(s.skipped) };
+  return {
+    href: s.href,
+    pairsAbove: s.report.pairsAbove,
+    pairsText: pluralize(s.report.pairsAbove, 'pair'),
+    thresholdText: similarityPercent(s.report.threshold),
+    clusters: s.report.clusters.length,
+  };
 }
 
 export interface TestRow {
@@ -298,7 +320,11 @@ function entryRow(batch: Batch, e: BatchEntry): EntryRow {
   };
 }
 
-export function classSummaryView(batch: Batch): ClassSummaryView {
+export interface ClassSummaryExtras {
+  similarity?: SimilarityOutcome;
+}
+
+export function classSummaryView(batch: Batch, extras: ClassSummaryExtras = {}): ClassSummaryView {
   const entries = [...batch.entries].sort((a, b) => cmp(a.id, b.id));
   const graded = entries.filter(isGraded);
   const errored = entries.filter((e) => !isGraded(e));
@@ -350,10 +376,11 @@ export function classSummaryView(batch: Batch): ClassSummaryView {
     slowest,
     errors: errored.map((e) => ({ ...ref(e), error: sanitizeText(e.error ?? 'no reason was recorded') })),
     submissions: entries.map((e) => entryRow(batch, e)),
+    similarity: extras.similarity ? similaritySummary(extras.similarity) : undefined,
     schemaVersion: batch.schemaVersion,
   };
 }
 
-export function renderClassSummary(batch: Batch): string {
-  return render('class-summary', classSummaryView(batch));
+export function renderClassSummary(batch: Batch, extras: ClassSummaryExtras = {}): string {
+  return render('class-summary', classSummaryView(batch, extras));
 }
