@@ -1,7 +1,8 @@
 // The fingerprinting library, @dodona/dolos-lib (winnowing over tree-sitter syntax trees, so
-// renamed variables and reformatted code still match). It is an optional dependency: its parsers
-// are native addons built from source at install, and a student's `npx sockgrade` must not need
-// a C++ compiler. So it is loaded only when a batch asks for the similarity report, by a path
+// renamed variables and reformatted code still match). It is a development dependency (installed in
+// the project's checkout and CI, and by a TA who wants the report): its parsers are native addons
+// built from source at install, and a student's `npx sockgrade` must neither need a C++ compiler
+// nor spend minutes compiling them. So it is loaded only when a batch asks for the similarity report, by a path
 // TypeScript does not resolve (the grader builds without it), and typed here by the few members
 // we use.
 import fs from 'node:fs';
@@ -86,7 +87,7 @@ const loaded = new Map<string, Promise<LoadedDolos>>();
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
 
-const HOW_TO_FIX = 'It is an optional dependency whose parsers are compiled when npm installs it: install g++, make and python3, then run npm install again in the sockgrade folder.';
+const HOW_TO_FIX = `It is not installed with the package students use (its parsers are compiled from source): install g++, make and python3, then run \`npm install ${'@dodona/dolos-lib'}@3.5.1\` where sockgrade is installed (a checkout of sockgrade has it after npm ci).`;
 
 /** The library as installed beside `root` (sockgrade's own folder unless a test says otherwise). */
 export function loadDolos(root: string = packageRoot): Promise<LoadedDolos> {
