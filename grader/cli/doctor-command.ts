@@ -59,7 +59,7 @@ async function protections(c: Confinement): Promise<Check[]> {
   out.push({
     ok: 'info',
     what: 'per-peer network namespaces: not used',
-    detail: 'peers share the grade\'s loopback; a connection from one peer straight to another\'s own port (not through --peers) is found in /proc/net/tcp and fails the test',
+    detail: 'peers share the grade\'s loopback; a connection from one peer straight to another\'s own port (not through --peers), a UDP socket or a named unix socket of a peer is found in /proc and fails the test',
   });
   return out;
 }

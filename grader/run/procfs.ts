@@ -323,3 +323,54 @@ export function socketInodesOf(pid: number | 'self'): Set<number> {
   }
   return out;
 }
+
+/** A socket that is neither TCP nor unnamed: what it is, for a sentence ("a UDP socket on 127.0.0.1:5000"). */
+export interface OtherSocket {
+  inode: number;
+  kind: 'udp' | 'unix';
+  /** UDP: the local address:port; unix: the name (abstract names start with "@"). */
+  name: string;
+}
+
+function hexAddress(hex: string): string {
+  const [addr, port] = hex.split(':');
+  const p = parseInt(port, 16);
+  if (addr.length === 8) {
+    const n = parseInt(addr, 16);
+    return `${[n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.')}:${p}`;
+  }
+  return `[v6]:${p}`;
+}
+
+/**
+ * Of `inodes`, the UDP sockets and the unix sockets that have a name (bound: another process can
+ * reach them; abstract names are shared by every process of the network namespace). Unnamed unix
+ * sockets (socketpairs, a runtime's own wake-up pipes) are left out.
+ */
+export function otherSockets(inodes: Set<number>): OtherSocket[] {
+  if (!hasProcfs || !inodes.size) return [];
+  const out: OtherSocket[] = [];
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && inodes.has(Number(f[9]))) out.push({ inode: Number(f[9]), kind: 'udp', name: hexAddress(f[1]) });
+    }
+  }
+  let unix = '';
+  try {
+    unix = fs.readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    /* no unix table */
+  }
+  for (const line of unix.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 8 && inodes.has(Number(f[6]))) out.push({ inode: Number(f[6]), kind: 'unix', name: f.slice(7).join(' ') });
+  }
+  return out;
+}

@@ -357,6 +357,24 @@ const cases: Case[] = [
     },
   },
   {
+    // Ways around the links that are not TCP: a UDP socket and an abstract unix socket.
+    name: 'side-channel',
+    only: 'line-5',
+    extras: () => ({
+      assignment: 'gossip-peer',
+      make: (dir) => {
+        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
+        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
+      },
+    }),
+    check: (g) => {
+      const line = allTests(g.results)[0];
+      expect(line.status).toBe('failed');
+      expect(line.message).toMatch(/peer n\d+ holds a UDP socket \(127\.0\.0\.1:\d+\)/);
+      expect(line.message).toMatch(/peer n\d+ holds a unix socket named @gossip-side-n\d+/);
+    },
+  },
+  {
     name: 'tampers-report',
     check: (g, s, as) => {
       passedPing(g);
