@@ -4,18 +4,37 @@
 // grade's network namespace shows every connection: one to a peer's own port from a socket the
 // grader does not hold is a peer's, and it fails the test it happened in, naming both ends; so
 // does a UDP socket or a named unix socket held by a peer (ways around the links too).
-// Looked for every half second and when the test ends (a connection opened and closed between
+// Looked for every second and when the test ends (a connection opened and closed between
 // two looks can be missed; docs/sandbox.md says so).
-import { connectionsTo, otherSockets, socketInodesOf } from '../run/procfs.js';
+import { allProcesses, connectionsTo, otherSockets, pidNamespace, socketInodesOf } from '../run/procfs.js';
 
 export interface WatchedPeer {
   id: string;
   port: number;
-  /** The processes of the peer now (to tell which peer holds a socket). */
-  pids(): number[];
+  /** Its process group (the pid the grader started), and its sandbox's PID namespace: what its processes cannot leave. */
+  group: number;
+  namespace(): string | undefined;
 }
 
-const INTERVAL_MS = 500;
+const INTERVAL_MS = 1000;
+
+/**
+ * The sockets each peer's processes hold: one pass over /proc for all peers (a pass per peer
+ * would cost every peer's CPU a /proc scan twice a second, enough to slow a 25-peer grid).
+ */
+function socketsHeld(peers: WatchedPeer[]): Map<string, Set<number>> {
+  const byGroup = new Map(peers.map((p) => [p.group, p.id]));
+  const byNs = new Map(peers.flatMap((p) => {
+    const ns = p.namespace();
+    return ns ? [[ns, p.id] as const] : [];
+  }));
+  const held = new Map(peers.map((p) => [p.id, new Set<number>()]));
+  for (const proc of allProcesses()) {
+    const id = byGroup.get(proc.pgrp) ?? (byNs.size ? byNs.get(pidNamespace(proc.pid) ?? '') : undefined);
+    if (id) for (const inode of socketInodesOf(proc.pid)) held.get(id)!.add(inode);
+  }
+  return held;
+}
 
 export class DirectConnectionWatch {
   private readonly found = new Map<string, string>();
@@ -42,13 +61,15 @@ export class DirectConnectionWatch {
   private look(): void {
     const peers = this.peers();
     if (!peers.length) return;
-    const held = new Map(peers.map((p) => [p.id, new Set(p.pids().flatMap((pid) => [...socketInodesOf(pid)]))]));
+    const held = socketsHeld(peers);
     // Sockets a peer needs none of: it listens and connects over TCP only. A UDP socket or a
     // named unix socket (abstract names are shared by every process of the namespace) is a way
     // to the other peers around the links.
-    for (const p of peers)
-      for (const o of otherSockets(held.get(p.id)!))
-        this.found.set(`${p.id}:${o.kind}:${o.name}`, `peer ${p.id} holds ${o.kind === 'udp' ? `a UDP socket (${o.name})` : `a unix socket named ${o.name}`}: peers talk only over TCP, through the addresses --peers gives them`);
+    const all = new Set([...held.values()].flatMap((inodes) => [...inodes]));
+    for (const o of otherSockets(all)) {
+      const id = peers.find((p) => held.get(p.id)!.has(o.inode))!.id;
+      this.found.set(`${id}:${o.kind}:${o.name}`, `peer ${id} holds ${o.kind === 'udp' ? `a UDP socket (${o.name})` : `a unix socket named ${o.name}`}: peers talk only over TCP, through the addresses --peers gives them`);
+    }
     const byPort = new Map(peers.map((p) => [p.port, p]));
     const conns = connectionsTo(new Set(byPort.keys()));
     if (!conns.length) return;

@@ -64,9 +64,13 @@ class PeerHandle implements PeerProcess {
   describeEnd(): string {
     return this.proc.describeEnd();
   }
-  /** Its processes now. */
-  pids(): number[] {
-    return this.proc.survivors().map((p) => p.pid);
+  /** Its process group: the pid the grader started. */
+  get group(): number {
+    return this.proc.pid;
+  }
+  /** Its sandbox's PID namespace, if it has one. */
+  namespace(): string | undefined {
+    return this.proc.sandboxNamespace()?.ns;
   }
   stderrLines(n: number): string[] {
     return this.err.lastLines(n);
