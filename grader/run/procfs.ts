@@ -286,22 +286,28 @@ export interface ClientConnection {
 export function connectionsTo(ports: Set<number>): ClientConnection[] {
   if (!hasProcfs || !ports.size) return [];
   const out: ClientConnection[] = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const f of tableRows(['/proc/net/tcp', '/proc/net/tcp6'])) {
+    if (f.length < 10 || f[3] !== '01') continue;
+    const remotePort = parseInt(f[2].slice(f[2].lastIndexOf(':') + 1), 16);
+    if (!ports.has(remotePort)) continue;
+    out.push({ localPort: parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16), remotePort, inode: Number(f[9]) });
+  }
+  return out;
+}
+
+/** The rows of /proc/net tables (header left out), each split into its fields; a table that cannot be read has none. */
+function tableRows(files: string[]): string[][] {
+  const rows: string[][] = [];
+  for (const file of files) {
     let text: string;
     try {
       text = fs.readFileSync(file, 'latin1');
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '01') continue;
-      const remotePort = parseInt(f[2].slice(f[2].lastIndexOf(':') + 1), 16);
-      if (!ports.has(remotePort)) continue;
-      out.push({ localPort: parseInt(f[1].slice(f[1].lastIndexOf(':') + 1), 16), remotePort, inode: Number(f[9]) });
-    }
+    for (const line of text.split('\n').slice(1)) if (line.trim()) rows.push(line.trim().split(/\s+/));
   }
-  return out;
+  return rows;
 }
 
 /** The socket inodes a process holds open (its /proc/…/fd links "socket:[N]"). */
@@ -350,27 +356,8 @@ function hexAddress(hex: string): string {
 export function otherSockets(inodes: Set<number>): OtherSocket[] {
   if (!hasProcfs || !inodes.size) return [];
   const out: OtherSocket[] = [];
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = fs.readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 10 && inodes.has(Number(f[9]))) out.push({ inode: Number(f[9]), kind: 'udp', name: hexAddress(f[1]) });
-    }
-  }
-  let unix = '';
-  try {
-    unix = fs.readFileSync('/proc/net/unix', 'latin1');
-  } catch {
-    /* no unix table */
-  }
-  for (const line of unix.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length >= 8 && inodes.has(Number(f[6]))) out.push({ inode: Number(f[6]), kind: 'unix', name: f.slice(7).join(' ') });
-  }
+  for (const f of tableRows(['/proc/net/udp', '/proc/net/udp6'])) if (f.length >= 10 && inodes.has(Number(f[9]))) out.push({ inode: Number(f[9]), kind: 'udp', name: hexAddress(f[1]) });
+  // Num RefCount Protocol Flags Type St Inode Path
+  for (const f of tableRows(['/proc/net/unix'])) if (f.length >= 8 && inodes.has(Number(f[6]))) out.push({ inode: Number(f[6]), kind: 'unix', name: f.slice(7).join(' ') });
   return out;
 }

@@ -75,6 +75,25 @@ interface Case {
   check(g: Graded, s: HostileSetup, as: As): void;
 }
 
+/** A submission that is a real counterpart (test/counterparts/<name>) under the assignment's contract: its files over a program that would exit at once. */
+const counterpartCheat = (assignment: string, counterpart: string, files: string[]) => (): AttackExtras => ({
+  program: 'exits-at-once',
+  assignment,
+  make: (dir) => {
+    for (const f of files) fs.copyFileSync(at('test', 'counterparts', counterpart, f), path.join(dir, f));
+  },
+});
+
+/** A gossip peer that does something around the reference peer: the program runs first, then peer.py (put beside it). */
+const wrappedPeer = (): AttackExtras => ({
+  assignment: 'gossip-peer',
+  make: (dir) => {
+    fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
+    // No token in the run command: the peer's argument parser would refuse it.
+    fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
+  },
+});
+
 /** Scratch copies in the temporary folder that hold a file of this name. */
 function scratchCopiesHolding(name: string): string[] {
   return fs
@@ -267,7 +286,7 @@ const cases: Case[] = [
     // The real thing instead of one's own: hidden from the sandbox, its stand-in says what was tried.
     name: 'cheat-redis',
     only: 'ping,set-get',
-    extras: () => ({ program: 'exits-at-once', make: (dir) => fs.copyFileSync(at('test', 'counterparts', 'redis-server', 'sockgrade.json'), path.join(dir, 'sockgrade.json')) }),
+    extras: counterpartCheat('kv-server', 'redis-server', ['sockgrade.json']),
     check: (g) => {
       expect(g.results.score.earned).toBe(0);
       expect(g.results.notes.join('\n')).toMatch(/Your program tried to run redis-server \(the real Redis server\), which this assignment forbids/);
@@ -279,7 +298,7 @@ const cases: Case[] = [
     name: 'cheat-redis-unsandboxed',
     only: 'ping,set-get',
     sandbox: 'off',
-    extras: () => ({ program: 'exits-at-once', make: (dir) => fs.copyFileSync(at('test', 'counterparts', 'redis-server', 'sockgrade.json'), path.join(dir, 'sockgrade.json')) }),
+    extras: counterpartCheat('kv-server', 'redis-server', ['sockgrade.json']),
     check: (g) => {
       expect(g.results.score.earned).toBe(0);
       for (const t of allTests(g.results)) expect(t.message, t.id).toMatch(/^not counted: while this test ran, your program ran redis-server \(the real Redis server\)/);
@@ -291,13 +310,7 @@ const cases: Case[] = [
     // Python's own http.server behind the assignment's arguments (the counterpart's adapter).
     name: 'cheat-http',
     only: 'index,not-found,head',
-    extras: () => ({
-      program: 'exits-at-once',
-      assignment: 'http-server',
-      make: (dir) => {
-        for (const f of ['sockgrade.json', 'run.sh']) fs.copyFileSync(at('test', 'counterparts', 'python-http-server', f), path.join(dir, f));
-      },
-    }),
+    extras: counterpartCheat('http-server', 'python-http-server', ['sockgrade.json', 'run.sh']),
     check: (g) => {
       expect(g.results.score.earned).toBe(0);
       expect(g.results.forbidden?.[0].name).toBe('python3 -m http.server');
@@ -307,13 +320,7 @@ const cases: Case[] = [
     // A wrapper around the real dig.
     name: 'cheat-dig',
     only: 'a-single,aaaa',
-    extras: () => ({
-      program: 'exits-at-once',
-      assignment: 'dns-client',
-      make: (dir) => {
-        for (const f of ['sockgrade.json', 'dig_adapter.py']) fs.copyFileSync(at('test', 'counterparts', 'dig', f), path.join(dir, f));
-      },
-    }),
+    extras: counterpartCheat('dns-client', 'dig', ['sockgrade.json', 'dig_adapter.py']),
     check: (g) => {
       expect(g.results.score.earned).toBe(0);
       expect(g.results.forbidden?.[0].name).toBe('dig');
@@ -323,14 +330,7 @@ const cases: Case[] = [
     // Around the grader's links to the other peers' own ports: every test it touched fails, naming both ends.
     name: 'bypasses-links',
     only: 'broadcast-read,line-5',
-    extras: () => ({
-      assignment: 'gossip-peer',
-      make: (dir) => {
-        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
-        // No token in the run command: the peer's argument parser would refuse it.
-        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
-      },
-    }),
+    extras: wrappedPeer,
     check: (g) => {
       // line-5 runs five peers long enough for it to find the others (broadcast-read has one peer: nothing to go around).
       const line = allTests(g.results).find((t) => t.id === 'line-5')!;
@@ -342,13 +342,7 @@ const cases: Case[] = [
     // Peers of one grade run from one copy of the submission: read-only while they run, so they cannot talk through files.
     name: 'shares-files',
     only: 'line-5',
-    extras: () => ({
-      assignment: 'gossip-peer',
-      make: (dir) => {
-        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
-        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
-      },
-    }),
+    extras: wrappedPeer,
     check: (g) => {
       expect(g.results.program.stderr.head + g.results.program.stderr.tail).toMatch(/could not write shared-n1\.txt: Read-only file system/);
       expect(g.results.program.stderr.head + g.results.program.stderr.tail).not.toContain('WROTE');
@@ -360,13 +354,7 @@ const cases: Case[] = [
     // Ways around the links that are not TCP: a UDP socket and an abstract unix socket.
     name: 'side-channel',
     only: 'line-5',
-    extras: () => ({
-      assignment: 'gossip-peer',
-      make: (dir) => {
-        fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
-        fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
-      },
-    }),
+    extras: wrappedPeer,
     check: (g) => {
       const line = allTests(g.results)[0];
       expect(line.status).toBe('failed');
