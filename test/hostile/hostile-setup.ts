@@ -104,10 +104,9 @@ export function hostileSubmission(
 /** The uid an unprivileged grader runs as in these tests (a TA on a laptop). */
 export const USER_UID = 4242;
 
-/** Whether this machine can run a grade as an unprivileged user: root to switch, and a checkout that others may read. */
-export function canGradeUnprivileged(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  for (let p = at('dist', 'grader', 'cli', 'main.js'); p !== path.dirname(p); p = path.dirname(p)) {
+/** Whether others may reach and read `file`: every folder on its way searchable, the file readable. */
+function readableByOthers(file: string): boolean {
+  for (let p = file; p !== path.dirname(p); p = path.dirname(p)) {
     try {
       if ((fs.statSync(p).mode & 0o005) === 0) return false;
     } catch {
@@ -115,6 +114,11 @@ export function canGradeUnprivileged(): boolean {
     }
   }
   return true;
+}
+
+/** Whether this machine can run a grade as an unprivileged user: root to switch, and a checkout and a Node that others may use. */
+export function canGradeUnprivileged(): boolean {
+  return process.getuid?.() === 0 && readableByOthers(at('dist', 'grader', 'cli', 'main.js')) && readableByOthers(fs.realpathSync(process.execPath));
 }
 
 /** Hands the class folder to the unprivileged user, as if that user had made it. */
