@@ -155,3 +155,6 @@ export const AssignmentDefinition = z
     });
   });
 export type AssignmentDefinition = z.infer<typeof AssignmentDefinition>;
+
+/** Run in official grading only (hidden or after the due date); its code lives in hidden.ts, which students never get. */
+export const isHiddenTest = (t: { visibility?: string }): boolean => (t.visibility ?? 'visible') !== 'visible';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { assignmentsDir, PACK_VAR, packageRoot, runningCompiled } from '../paths.js';
 import { ConfigError, formatZodIssues } from '../errors.js';
 import type { TestSuite } from '../harness/define.js';
-import { AssignmentDefinition } from './definition.js';
+import { AssignmentDefinition, isHiddenTest } from './definition.js';
 
 export interface LoadedAssignment {
   definition: AssignmentDefinition;
@@ -65,7 +65,6 @@ export interface LoadOptions {
   pack?: string;
 }
 
-const isHidden = (t: { visibility?: string }) => t.visibility !== undefined && t.visibility !== 'visible';
 
 /**
  * The compiled hidden tests of an assignment: from the course pack when one is named, else from
@@ -110,7 +109,7 @@ export async function loadAssignment(id: string, opts: LoadOptions = {}): Promis
   if (runningCompiled) checkCompiledCurrent(id, dir);
   const visible = await importSuite(testsFile);
   const all = definition.groups.flatMap((g) => g.tests);
-  const hiddenIds = all.filter(isHidden).map((t) => t.id);
+  const hiddenIds = all.filter(isHiddenTest).map((t) => t.id);
   // tests.ts ships to every student: a hidden test there would not be hidden.
   const exposed = hiddenIds.filter((t) => typeof visible[t] === 'function');
   if (exposed.length)
@@ -132,7 +131,7 @@ export async function loadAssignment(id: string, opts: LoadOptions = {}): Promis
     }
   }
   const tests: TestSuite = { ...visible, ...hidden };
-  const declared = all.filter((t) => !isHidden(t) || (opts.hidden ?? false)).map((t) => t.id);
+  const declared = all.filter((t) => !isHiddenTest(t) || (opts.hidden ?? false)).map((t) => t.id);
   const missing = declared.filter((t) => typeof tests[t] !== 'function');
   const extra = Object.keys(tests).filter((t) => !all.some((d) => d.id === t));
   if (missing.length || extra.length)

@@ -3,6 +3,7 @@
 // from the course's own checkout (built); a TA's batch or a platform bundle names it with --pack.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isHiddenTest } from '../assignment/definition.js';
 import { listAssignments } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -12,7 +13,7 @@ export function packCommand(opts: { out: string }): number {
   const out = path.resolve(opts.out);
   const written: string[] = [];
   for (const def of listAssignments()) {
-    const hidden = def.groups.flatMap((g) => g.tests).filter((t) => t.visibility !== undefined && t.visibility !== 'visible');
+    const hidden = def.groups.flatMap((g) => g.tests).filter(isHiddenTest);
     if (!hidden.length) continue;
     const file = path.join(packageRoot, 'dist', 'assignments', def.id, 'hidden.js');
     if (!fs.existsSync(file))

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
+import { isHiddenTest } from '../assignment/definition.js';
 import { readDefinition } from '../assignment/load.js';
 import { ConfigError } from '../errors.js';
 import { PACK_VAR, packageRoot, packageVersion } from '../paths.js';
@@ -65,7 +66,7 @@ export function gradescopeBundle(assignment: string, opts: GradescopeExportOptio
     files.set(script, { data: Buffer.from(text, 'utf8'), mode: 0o755 });
   }
   // The bundle grades officially: it carries the hidden tests, from this installation or the course pack.
-  const hidden = def.groups.flatMap((g) => g.tests).some((t) => t.visibility !== undefined && t.visibility !== 'visible');
+  const hidden = def.groups.flatMap((g) => g.tests).some(isHiddenTest);
   const inBundle = `dist/assignments/${def.id}/hidden.js`;
   if (hidden && !files.has(inBundle)) {
     const pack = process.env[PACK_VAR];

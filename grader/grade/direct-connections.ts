@@ -17,6 +17,8 @@ export interface WatchedPeer {
 }
 
 const INTERVAL_MS = 1000;
+/** A peer needs a handful of sockets; past this many per process the rest are not looked at (each costs a readlink). */
+const MAX_FDS_PER_PROCESS = 1024;
 
 /**
  * The sockets each peer's processes hold: one pass over /proc for all peers (a pass per peer
@@ -31,7 +33,7 @@ function socketsHeld(peers: WatchedPeer[]): Map<string, Set<number>> {
   const held = new Map(peers.map((p) => [p.id, new Set<number>()]));
   for (const proc of allProcesses()) {
     const id = byGroup.get(proc.pgrp) ?? (byNs.size ? byNs.get(pidNamespace(proc.pid) ?? '') : undefined);
-    if (id) for (const inode of socketInodesOf(proc.pid)) held.get(id)!.add(inode);
+    if (id) for (const inode of socketInodesOf(proc.pid, MAX_FDS_PER_PROCESS)) held.get(id)!.add(inode);
   }
   return held;
 }

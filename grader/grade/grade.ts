@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { loadAssignment } from '../assignment/load.js';
-import type { GroupDefinition, TestDefinition } from '../assignment/definition.js';
+import { isHiddenTest, type ForbiddenProgram, type GroupDefinition, type TestDefinition } from '../assignment/definition.js';
 import { ConfigError } from '../errors.js';
 import { newSeed } from '../harness/random.js';
 import { packageVersion, toolsBin, typescriptTools, wrappersBin } from '../paths.js';
@@ -19,7 +19,6 @@ import { checkCommand, checkLinksStayInside } from './command-check.js';
 import { listSubmission, overLimitMessage, specialNotes } from '../run/submission-tree.js';
 import { watchExecutables, type ProvenanceWatch } from '../run/provenance.js';
 import { findForbidden, trippedIn, tripwires, type ForbiddenFinding } from './forbidden.js';
-import type { ForbiddenProgram } from '../assignment/definition.js';
 import { runTest } from './run-test.js';
 import { ClientRunner } from './client.js';
 import type { ProgramUnderTest, Readiness } from './program.js';
@@ -92,7 +91,7 @@ function replayCommand(opts: GradeOptions, dir: string, seed: string): string {
 /** Outside official grading, hidden tests do not run: only how many there are and their points are told. */
 function withoutHidden(groups: GroupDefinition[], official: boolean, only: string[] | undefined): { groups: GroupDefinition[]; hidden?: { tests: number; points: number } } {
   if (official) return { groups };
-  const hiddenTests = groups.flatMap((g) => g.tests).filter((t) => t.visibility !== 'visible');
+  const hiddenTests = groups.flatMap((g) => g.tests).filter(isHiddenTest);
   if (!hiddenTests.length) return { groups };
   const named = hiddenTests.filter((t) => only?.includes(t.id));
   if (named.length)
@@ -168,7 +167,8 @@ export async function grade(opts: GradeOptions): Promise<Results> {
     const refusal = tree.over ? overLimitMessage(tree, treeLimits) : undefined;
     const copied = refusal ? { ...tree, dirs: [], files: [], links: [] } : tree;
     const forbidden = opts.allowForbidden ? [] : definition.forbidden;
-    const stands = tripwires(forbidden, env.PATH);
+    // The grader's own PATH: a name in the submission's node_modules/.bin must not choose what is covered.
+    const stands = tripwires(forbidden, process.env.PATH ?? '');
     disposeLater.push(stands.dispose);
     const confinement = await confine({ dir, limits: definition.limits, mode: opts.sandbox, PATH: env.PATH, private: opts.privateDirs, readOnly, tree: copied, hide: stands.cover });
     const memory = watchMemory();

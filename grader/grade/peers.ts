@@ -239,12 +239,12 @@ export class PeersUnderTest implements ProgramUnderTest {
 /** Peers that bypassed the links during this test: it fails, whatever it saw, since the links it tests were not the ones used. */
 function chargeDirectConnections(result: TestResult, found: string[]): void {
   if (!found.length) return;
-  const sentence = `${found.join('; ')}.`;
+  const sentence = `${found.join('; ')}.`; // each starts "peer n1 …" or "a process …"
   if (result.status !== 'skipped') {
     if (result.message) result.log.push(`verdict before the direct connection was found: ${result.status}: ${result.message.split('\n')[0].slice(0, 200)}`);
     result.status = 'failed';
     result.pointsEarned = 0;
-    result.message = `not counted: ${sentence[0].toLowerCase()}${sentence.slice(1)}`;
+    result.message = `not counted: ${sentence}`;
     result.hint = 'A peer may reach another only through the addresses given by --peers: the grader relays, delays and cuts those links, and the tests are about what happens then.';
   }
 }

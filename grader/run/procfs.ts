@@ -223,9 +223,7 @@ function readListenRows(): ListenRow[] {
       let address: string;
       let loopbackV4: boolean;
       if (!v6) {
-        const n = parseInt(addrHex, 16);
-        // /proc prints the address in host byte order (little-endian on x86/arm).
-        address = [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+        address = ipv4FromHex(addrHex);
         loopbackV4 = address === '0.0.0.0' || address === '127.0.0.1';
       } else {
         address = addrHex === '0'.repeat(32) ? '::' : addrHex === '00000000000000000000000001000000' ? '::1' : `[v6 ${addrHex}]`;
@@ -310,12 +308,15 @@ function tableRows(files: string[]): string[][] {
   return rows;
 }
 
-/** The socket inodes a process holds open (its /proc/…/fd links "socket:[N]"). */
-export function socketInodesOf(pid: number | 'self'): Set<number> {
+/**
+ * The socket inodes a process holds open (its /proc/…/fd links "socket:[N]"), looking at no more
+ * than `maxFds` of them: a program that opens thousands must not make every look cost as much.
+ */
+export function socketInodesOf(pid: number | 'self', maxFds = Infinity): Set<number> {
   const out = new Set<number>();
   let fds: string[];
   try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
+    fds = fs.readdirSync(`/proc/${pid}/fd`).slice(0, maxFds);
   } catch {
     return out;
   }
@@ -338,14 +339,15 @@ export interface OtherSocket {
   name: string;
 }
 
+/** An IPv4 address as /proc/net prints it: hex, in host byte order (little-endian on x86/arm). */
+function ipv4FromHex(hex: string): string {
+  const n = parseInt(hex, 16);
+  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
+}
+
 function hexAddress(hex: string): string {
   const [addr, port] = hex.split(':');
-  const p = parseInt(port, 16);
-  if (addr.length === 8) {
-    const n = parseInt(addr, 16);
-    return `${[n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.')}:${p}`;
-  }
-  return `[v6]:${p}`;
+  return `${addr.length === 8 ? ipv4FromHex(addr) : '[v6]'}:${parseInt(port, 16)}`;
 }
 
 /**
