@@ -85,10 +85,10 @@ const counterpartCheat = (assignment: string, counterpart: string, files: string
 });
 
 /** A gossip peer that does something around the reference peer: the program runs first, then peer.py (put beside it). */
-const wrappedPeer = (): AttackExtras => ({
+const wrappedPeer = (peer = at('solutions', 'gossip-peer', 'python', 'peer.py')) => (): AttackExtras => ({
   assignment: 'gossip-peer',
   make: (dir) => {
-    fs.copyFileSync(at('solutions', 'gossip-peer', 'python', 'peer.py'), path.join(dir, 'peer.py'));
+    fs.copyFileSync(peer, path.join(dir, 'peer.py'));
     // No token in the run command: the peer's argument parser would refuse it.
     fs.writeFileSync(path.join(dir, 'sockgrade.json'), JSON.stringify({ assignment: 'gossip-peer', run: 'python3 prog.py' }));
   },
@@ -330,7 +330,7 @@ const cases: Case[] = [
     // Around the grader's links to the other peers' own ports: every test it touched fails, naming both ends.
     name: 'bypasses-links',
     only: 'broadcast-read,line-5',
-    extras: wrappedPeer,
+    extras: wrappedPeer(),
     check: (g) => {
       // line-5 runs five peers long enough for it to find the others (broadcast-read has one peer: nothing to go around).
       const line = allTests(g.results).find((t) => t.id === 'line-5')!;
@@ -342,7 +342,7 @@ const cases: Case[] = [
     // Peers of one grade run from one copy of the submission: read-only while they run, so they cannot talk through files.
     name: 'shares-files',
     only: 'line-5',
-    extras: wrappedPeer,
+    extras: wrappedPeer(),
     check: (g) => {
       expect(g.results.program.stderr.head + g.results.program.stderr.tail).toMatch(/could not write shared-n1\.txt: Read-only file system/);
       expect(g.results.program.stderr.head + g.results.program.stderr.tail).not.toContain('WROTE');
@@ -354,12 +354,25 @@ const cases: Case[] = [
     // Ways around the links that are not TCP: a UDP socket and an abstract unix socket.
     name: 'side-channel',
     only: 'line-5',
-    extras: wrappedPeer,
+    extras: wrappedPeer(),
     check: (g) => {
       const line = allTests(g.results)[0];
       expect(line.status).toBe('failed');
       expect(line.message).toMatch(/peer n\d+ holds a UDP socket \(127\.0\.0\.1:\d+\)/);
       expect(line.message).toMatch(/peer n\d+ holds a unix socket named @gossip-side-n\d+/);
+    },
+  },
+  {
+    // Values spread with not one line through the links (through a file; unsandboxed, where the
+    // peers share /tmp): impossible for peers that talk only through --peers, and said so.
+    name: 'gossips-through-files',
+    only: 'line-5',
+    sandbox: 'off',
+    extras: wrappedPeer(at('starter', 'gossip-peer', 'python', 'peer.py')),
+    check: (g) => {
+      const line = allTests(g.results)[0];
+      expect(line.status).toBe('failed');
+      expect(line.message).toMatch(/every peer got every value, yet not one line crossed the links between the peers/);
     },
   },
   {
