@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { limitFromExit, outputLimitSentence, processLimitSentence } from './limits.js';
 import { HeadTail } from './output.js';
-import { childPidNamespace, processesOfRun, processState } from './procfs.js';
+import { childPidNamespace, namespaceAlive, processesOfRun, processState, type PidNamespace } from './procfs.js';
 import type { Confinement } from './sandbox.js';
 
 export const MARKER_VAR = 'SOCKGRADE_RUN';
@@ -179,23 +179,36 @@ export class RunningProcess {
 
   /** Processes of this run still alive (Linux), including ones that left the process group. */
   survivors(): Array<{ pid: number; pgrp: number; command: string; state?: string }> {
-    const procs = processesOfRun(this.marker, this.pid, false, this.sandboxNamespace()?.ns);
+    const ns = this.liveNamespace();
+    const procs = processesOfRun(this.marker, this.pid, false, ns?.ns);
+    // Ended while we looked: its number may be another sandbox's now; keep only what the marker or the group found.
+    if (procs && ns && !namespaceAlive(ns)) return processesOfRun(this.marker, this.pid, false) ?? [];
     if (procs) return procs;
     return groupAlive(this.pid) ? [{ pid: this.pid, pgrp: this.pid, command: '(process group)' }] : [];
   }
 
-  private namespace: { ns: string; init: number } | undefined;
+  private namespace: PidNamespace | undefined;
 
   /**
    * The PID namespace the sandbox made for this run, and its first process (bubblewrap's own
    * init): every process of the program is in it and cannot leave it, and when that first
    * process ends the kernel ends them all. Found once, while the run is alive.
    */
-  sandboxNamespace(): { ns: string; init: number } | undefined {
+  sandboxNamespace(): PidNamespace | undefined {
     if (this.namespace || this.confinement?.kind !== 'bubblewrap' || !this.running) return this.namespace;
     const found = childPidNamespace(this.pid);
     if (found) this.namespace = found;
     return this.namespace;
+  }
+
+  /**
+   * The sandbox's PID namespace while it exists. Once its first process is gone, so is every
+   * process of the run in it, and its number may already belong to another run's sandbox: a
+   * process found by that number must never be signalled as this run's.
+   */
+  liveNamespace(): PidNamespace | undefined {
+    const ns = this.sandboxNamespace();
+    return ns && namespaceAlive(ns) ? ns : undefined;
   }
 
   /**
@@ -204,7 +217,7 @@ export class RunningProcess {
    * with them, which would turn the program's grace period into an instant SIGKILL.
    */
   private signalRun(signal: NodeJS.Signals, procs: Array<{ pid: number }>): void {
-    const ns = this.sandboxNamespace();
+    const ns = this.liveNamespace();
     if (!ns || signal === 'SIGKILL') {
       signalGroup(this.pid, signal);
       for (const p of procs) signalPid(p.pid, signal);

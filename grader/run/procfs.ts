@@ -97,15 +97,44 @@ export function pidNamespace(pid: number | 'self'): string | undefined {
  * The PID namespace that a sandbox started as `pid` made for its program (bubblewrap's first
  * child is the namespace's first process), or undefined when it made none (or it is gone).
  */
-export function childPidNamespace(pid: number): { ns: string; init: number } | undefined {
+export function childPidNamespace(pid: number): PidNamespace | undefined {
   if (!hasProcfs) return undefined;
   const own = pidNamespace('self');
   for (const p of allPids()) {
     if (parentOf(p) !== pid) continue;
     const ns = pidNamespace(p);
-    if (ns && ns !== own) return { ns, init: p };
+    const initStart = startTime(p);
+    if (ns && ns !== own && initStart !== undefined) return { ns, init: p, initStart };
   }
   return undefined;
+}
+
+/** A PID namespace, by its inode ("pid:[4026532175]") and its first process (pid and start time). */
+export interface PidNamespace {
+  ns: string;
+  init: number;
+  initStart: number;
+}
+
+/** When a process started (clock ticks since boot): with its pid, a process's identity (pids are reused). */
+export function startTime(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Does the namespace still exist? It lives exactly as long as its first process, and once it
+ * ends the kernel hands its inode number to the next namespace it makes (seen here at once,
+ * under a busy grade): a process in a namespace of that number may be another program's.
+ */
+export function namespaceAlive(n: PidNamespace): boolean {
+  const state = readStat(n.init)?.state;
+  // A dead first process not yet reaped (a zombie) still shows its namespace: it is over all the same.
+  return state !== undefined && state !== 'Z' && state !== 'X' && pidNamespace(n.init) === n.ns && startTime(n.init) === n.initStart;
 }
 
 /** Live processes whose real user is `uid`: as root every grade's program runs as a uid of its own, which none of its processes can shed. */

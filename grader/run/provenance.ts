@@ -47,7 +47,7 @@ export function watchExecutables(confinement: Confinement): ProvenanceWatch {
     }
     const byGroup = new Map(runs.map((r) => [r.pid, r]));
     const byNs = new Map(runs.flatMap((r) => {
-      const ns = r.sandboxNamespace()?.ns;
+      const ns = r.liveNamespace()?.ns;
       return ns ? [[ns, r] as const] : [];
     }));
     for (const p of allProcesses()) {

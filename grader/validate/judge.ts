@@ -9,6 +9,7 @@ import { lintFailure } from './failure-lint.js';
 const allTests = (r: Results): TestResult[] => r.groups.flatMap((g) => g.tests);
 const firstLine = (s: string | undefined) => (s ?? '').split('\n')[0].slice(0, 200);
 const show = (t: TestResult) => `${t.id} (${t.status}: ${firstLine(t.message)})`;
+const showWhole = (t: TestResult) => `${t.id} (${t.status}: ${(t.message ?? '').split('\n').slice(0, 12).join('\n').slice(0, 1500)})`;
 
 export function failedIds(r: Results): string[] {
   return allTests(r)
@@ -52,7 +53,8 @@ function judgeExactFailures(item: CatalogItem, r: Results): string[] {
   const missed = expected.filter((id) => !failed.includes(id));
   const extra = failed.filter((id) => !expected.includes(id));
   if (missed.length) problems.push(`declared to fail, but passed: ${missed.join(', ')}${item.kind === 'scenario' ? ' (the test no longer catches this bug)' : ''}`);
-  if (extra.length) problems.push(`failed, but not declared: ${extra.map((id) => show(tests.get(id)!)).join('; ')}`);
+  // The whole message (a peer's exit and its stderr, say): an undeclared failure is what someone must debug from this line.
+  if (extra.length) problems.push(`failed, but not declared: ${extra.map((id) => showWhole(tests.get(id)!)).join('; ')}`);
   // The diagnosis: a failure must name the bug that caused it, not only happen in the right test.
   for (const [id, phrase] of Object.entries(item.diagnoses ?? {})) {
     const t = tests.get(id);
