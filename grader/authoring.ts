@@ -9,12 +9,13 @@ export { TestFailure, fail, atMost, atLeast, failTiming, withTiming, type Failur
 export { firstDifference, byteDiff } from './harness/diff.js';
 export { allClients } from './harness/together.js';
 export { type Random, randomBuffer, randomWord } from './harness/random.js';
-export { type Cluster, type ClusterSpec, type Traffic } from './harness/cluster.js';
-export { type Topology, line, ring, grid, tree, randomConnected, neighbours, hopsFrom, diameter } from './harness/topology.js';
+export { type Cluster, type ClusterSpec } from './peers/cluster.js';
+export { type Traffic } from './peers/traffic.js';
+export { type Topology, line, ring, grid, tree, randomConnected, neighbours, hopsFrom, diameter } from './peers/topology.js';
 export { TcpClient, ConnectError, MAX_BUFFERED_BYTES, type Parser, type ParseStep, type ReadOutcome, type WriteOptions } from './net/tcp-client.js';
 export { chunk, type Chunking } from './net/chunking.js';
 export { readCapped, MAX_BODY_BYTES, type CappedBody } from './net/capped-body.js';
 export { Transcript } from './net/transcript.js';
 export { LinkProxy, type LinkProxyOptions, type Direction, type Verdict } from './net/link-proxy.js';
 export { quoteBytes, escapeBytes } from './results/escape.js';
-export type { RunResult } from './grade/client.js';
+export type { RunResult } from './harness/context.js';

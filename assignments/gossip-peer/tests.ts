@@ -3,7 +3,8 @@
 // answer their clients (reads), as the contract states; the proxy's counts give the traffic
 // measurements. Every bound is derived from the topology (diameter, links) and the injected
 // latency, never one absolute number, with slack for a loaded machine.
-import { defineTests, grid, line, randomConnected, ring, TestFailure, type Cluster, type TestContext } from '../../grader/authoring.js';
+import { defineTests, grid, line, randomConnected, ring, TestFailure, type Cluster, type ClusterSpec, type TestContext } from '../../grader/authoring.js';
+import { broadcastWorkload, type Broadcast } from '../../grader/kits/broadcast.js';
 import { HINT_FRAMING, lineParser, parseLine, show, type PeerClient } from '../../grader/kits/json-lines.js';
 
 const SINGLE = { topology: line(1), shared: true };
@@ -45,7 +46,10 @@ function gotNoReply(status: 'timeout' | 'closed' | 'invalid'): string {
 }
 
 /** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
-async function broadcastAll(t: TestContext, c: Cluster, plan: Array<[string, number]>): Promise<void> {
+/** The test's peers, with the broadcast workload on them (the kit's checks and pictures). */
+const peers = async (t: TestContext, spec: ClusterSpec): Promise<Broadcast> => broadcastWorkload(await t.cluster(spec));
+
+async function broadcastAll(t: TestContext, c: Broadcast, plan: Array<[string, number]>): Promise<void> {
   const byPeer = new Map<string, number[]>();
   for (const [p, v] of plan) byPeer.set(p, [...(byPeer.get(p) ?? []), v]);
   await all(t, [...byPeer], 'broadcasts', async ([p, vs]) => {
@@ -54,7 +58,7 @@ async function broadcastAll(t: TestContext, c: Cluster, plan: Array<[string, num
 }
 
 /** Values spread over the peers, round robin from a seeded start. */
-function spreadOver(t: TestContext, c: Cluster, values: number[]): Array<[string, number]> {
+function spreadOver(t: TestContext, c: Broadcast, values: number[]): Array<[string, number]> {
   const start = Math.floor(t.random() * c.peers.length);
   return values.map((v, i) => [c.peers[(start + i) % c.peers.length], v]);
 }
@@ -64,10 +68,10 @@ function spreadOver(t: TestContext, c: Cluster, values: number[]): Array<[string
  * everyone must know them. Returns the traffic from the first broadcast until the network has
  * been idle for a moment after convergence (acknowledgements still in flight are counted).
  */
-async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond: number) {
+async function measuredWorkload(t: TestContext, c: Broadcast, n: number, perSecond: number) {
   const values = c.newValues(n);
   const plan = spreadOver(t, c, values);
-  c.mark();
+  c.cluster.mark();
   const started: Array<Promise<void>> = [];
   const t0 = performance.now();
   for (let i = 0; i < plan.length; i++) {
@@ -82,7 +86,7 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
   await beforeSubject(t, c, 'counting the traffic', () => c.expectEveryone(values, { ...c.spreadBound(1000), hint: HINT_SPREAD }));
   // Let acknowledgements of the last values arrive (the network falls silent), then measure;
   // never longer than two link latencies and a little, so a flood is measured the same way.
-  await c.awaitQuiet(2 * c.latencyMs + 100, 2 * c.latencyMs + 300);
+  await c.cluster.awaitQuiet(2 * c.cluster.latencyMs + 100, 2 * c.cluster.latencyMs + 300);
   return { ...c.traffic(), measuredBy: t.testId };
 }
 
@@ -90,7 +94,7 @@ async function measuredWorkload(t: TestContext, c: Cluster, n: number, perSecond
  * One value to everyone before a fault: every link is up and in use, so what a cut drops was
  * really sent (a link still connecting when the cut comes would hide a peer that never resends).
  */
-async function warmUp(t: TestContext, c: Cluster, fault: string): Promise<void> {
+async function warmUp(t: TestContext, c: Broadcast, fault: string): Promise<void> {
   const [v] = c.newValues(1);
   await c.broadcast(c.peers[0], v);
   await beforeSubject(t, c, fault, () => c.expectEveryone([v], { ...c.spreadBound(), hint: HINT_SPREAD }));
@@ -103,11 +107,11 @@ async function warmUp(t: TestContext, c: Cluster, fault: string): Promise<void> 
  * message says that this test stopped there, before its own subject (a peer that died says so
  * itself, as it is).
  */
-async function beforeSubject<T>(t: TestContext, c: Cluster, subject: string, fn: () => Promise<T>): Promise<T> {
+async function beforeSubject<T>(t: TestContext, c: Broadcast, subject: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof TestFailure && !c.deadPeers().length)
+    if (e instanceof TestFailure && !c.cluster.deadPeers().length)
       t.fail(`before ${subject}, values did not reach every peer in time (the spread tests check that on their own), so this test stopped there:\n${e.message}`, e.details);
     throw e;
   }
@@ -118,20 +122,20 @@ async function beforeSubject<T>(t: TestContext, c: Cluster, subject: string, fn:
  * n2 exited after ..."), not what the test saw of it (a refused connect, a closed connection).
  * An exit is seen a moment after it happens: each survivor is watched for up to a second.
  */
-async function expectSurvivorsAlive(c: Cluster, survivors: string[], when: string): Promise<void> {
-  await Promise.all(survivors.map((p) => c.expectAliveAfterClose(p, when).catch(() => undefined)));
-  c.expectAlive(when);
+async function expectSurvivorsAlive(c: Broadcast, survivors: string[], when: string): Promise<void> {
+  await Promise.all(survivors.map((p) => c.cluster.expectAliveAfterClose(p, when).catch(() => undefined)));
+  c.cluster.expectAlive(when);
 }
 
 /** Connections `from` has opened to `to` so far, in all (through the link proxy). */
-const connectionsSoFar = (c: Cluster, from: string, to: string) => c.connectAttempts(from, to, 0, 0);
+const connectionsSoFar = (c: Broadcast, from: string, to: string) => c.cluster.connectAttempts(from, to, 0, 0);
 
 /**
  * After values failed to spread: were some never passed on at all by the peer that acknowledged
  * them (they are at their origin alone)? That is a value lost between the acknowledgement and
  * the forwarding, whatever the network did: said first, before who lacks what.
  */
-async function expectValuesLeftOrigin(t: TestContext, c: Cluster, plan: Array<[string, number]>, e: TestFailure): Promise<void> {
+async function expectValuesLeftOrigin(t: TestContext, c: Broadcast, plan: Array<[string, number]>, e: TestFailure): Promise<void> {
   const have = new Map<string, Set<number>>();
   for (const p of c.peers) have.set(p, await c.read(p));
   const stuck = plan.filter(([origin, v]) => c.peers.every((p) => p === origin || !have.get(p)!.has(v)));
@@ -181,7 +185,7 @@ async function expectAnswersElsewhere(t: TestContext, cluster: Cluster, peer: st
 
 export default defineTests({
   async 'broadcast-read'(t) {
-    const c = await t.cluster(SINGLE);
+    const c = await peers(t, SINGLE);
     const values = c.newValues(3);
     for (const v of values) await c.broadcast('n1', v);
     const have = await c.read('n1');
@@ -194,7 +198,7 @@ export default defineTests({
   },
 
   async 'read-each-once'(t) {
-    const c = await t.cluster(SINGLE);
+    const c = await peers(t, SINGLE);
     const [v, w] = c.newValues(2);
     await c.broadcast('n1', v);
     await c.broadcast('n1', v);
@@ -208,7 +212,7 @@ export default defineTests({
   },
 
   async 'pipelined-requests'(t) {
-    const c = await t.cluster(SINGLE);
+    const c = await peers(t, SINGLE);
     const values = c.newValues(20);
     const client = await c.client('n1');
     // 20 broadcasts and a read in one write: replies may come in any order, matched by in_reply_to.
@@ -233,7 +237,7 @@ export default defineTests({
     } catch (e) {
       if (e instanceof TestFailure && client.closed)
         try {
-          await c.expectAliveAfterClose('n1', 'when a broadcast arrived in pieces of 1 to 6 bytes');
+          await c.cluster.expectAliveAfterClose('n1', 'when a broadcast arrived in pieces of 1 to 6 bytes');
         } catch (dead) {
           if (dead instanceof TestFailure)
             t.fail(dead.message, {
@@ -245,7 +249,7 @@ export default defineTests({
       throw e;
     }
     await all(t, [1, 2, 3, 4, 5], 'clients', async () => {
-      const conn = await c.connection('n1');
+      const conn = await c.cluster.connection('n1');
       const [x] = c.newValues(1);
       c.noteBroadcast('n1', x);
       const line = JSON.stringify({ type: 'broadcast', message: x, msg_id: 1 });
@@ -265,7 +269,7 @@ export default defineTests({
   },
 
   async 'malformed-lines'(t) {
-    const c = await t.cluster(SINGLE);
+    const c = await peers(t, SINGLE);
     const client = await c.client('n1');
     const bad: Array<[string | Buffer, string]> = [
       ['this is not json\n', 'a line that is not JSON'],
@@ -275,12 +279,12 @@ export default defineTests({
       ['\n', 'an empty line'],
       [Buffer.from([0xff, 0xfe, 0x7b, 0x0a]), 'a line that is not UTF-8'],
     ];
-    for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, c, client, b, label);
+    for (const [b, label] of bad) await expectErrorOrNothingThenWorks(t, c.cluster, client, b, label);
     // The peer still serves new connections and new values.
     const [v] = c.newValues(1);
     c.noteBroadcast('n1', v);
-    c.expectAlive('after the malformed lines');
-    const fresh = await c.connection('n1');
+    c.cluster.expectAlive('after the malformed lines');
+    const fresh = await c.cluster.connection('n1');
     await fresh.write(JSON.stringify({ type: 'broadcast', message: v, msg_id: 1 }) + '\n');
     const out = await fresh.read(lineParser, 5000);
     if (out.status !== 'complete')
@@ -294,7 +298,7 @@ export default defineTests({
   },
 
   async 'line-5'(t) {
-    const c = await t.cluster({ topology: line(5), latencyMs: 20 });
+    const c = await peers(t, { topology: line(5), latencyMs: 20 });
     // One value from each end and one from the middle.
     const values = c.newValues(3);
     await broadcastAll(t, c, [
@@ -306,68 +310,68 @@ export default defineTests({
   },
 
   async 'random-graph'(t) {
-    const c = await t.cluster({ topology: randomConnected(8, 3, t.random), latencyMs: 20 });
+    const c = await peers(t, { topology: randomConnected(8, 3, t.random), latencyMs: 20 });
     const values = c.newValues(8);
     await broadcastAll(t, c, c.peers.map((p, i) => [p, values[i]]));
     await c.expectEveryone(values, { ...c.spreadBound(), hint: 'Send each new value to every neighbour in --peers, not only to the first.' });
   },
 
   async 'grid-convergence'(t) {
-    const c = await t.cluster(GRID);
+    const c = await peers(t, GRID);
     const values = c.newValues(25);
     await broadcastAll(t, c, c.peers.map((p, i) => [p, values[i]]));
     await c.expectEveryone(values, { ...c.spreadBound(), hint: 'Forward a new value at once (or batch for at most a few tens of ms): each hop already costs 100 ms here.' });
   },
 
   async 'msgs-per-op'(t) {
-    const c = await t.cluster(GRID);
+    const c = await peers(t, GRID);
     const ops = 40;
-    const tr = await c.memo('workload', () => measuredWorkload(t, c, ops, 50));
+    const tr = await c.cluster.memo('workload', () => measuredWorkload(t, c, ops, 50));
     const perOp = tr.lines / ops;
-    const limit = LINES_PER_LINK_PER_OP * c.directedLinks;
-    t.log(`${tr.lines} peer-to-peer lines for ${ops} broadcasts: ${perOp.toFixed(1)} per broadcast (limit ${limit} = ${LINES_PER_LINK_PER_OP} × ${c.directedLinks} directed links; Maelstrom's 3d target is < 30, 3e's < 20)`);
+    const limit = LINES_PER_LINK_PER_OP * c.cluster.directedLinks;
+    t.log(`${tr.lines} peer-to-peer lines for ${ops} broadcasts: ${perOp.toFixed(1)} per broadcast (limit ${limit} = ${LINES_PER_LINK_PER_OP} × ${c.cluster.directedLinks} directed links; Maelstrom's 3d target is < 30, 3e's < 20)`);
     if (perOp > limit) {
-      if (tr.worstCopy) c.spotlight(`${tr.worstCopy.from}->${tr.worstCopy.to}`);
+      if (tr.worstCopy) c.cluster.spotlight(`${tr.worstCopy.from}->${tr.worstCopy.to}`);
       t.fail(
-        `for ${ops} broadcasts, peers sent each other ${n(tr.lines)} lines, ${perOp.toFixed(1)} per broadcast; at most ${limit} are allowed (${LINES_PER_LINK_PER_OP} per directed link × ${c.directedLinks}).\n${c.describeTraffic(tr, { totals: false })}`,
+        `for ${ops} broadcasts, peers sent each other ${n(tr.lines)} lines, ${perOp.toFixed(1)} per broadcast; at most ${limit} are allowed (${LINES_PER_LINK_PER_OP} per directed link × ${c.cluster.directedLinks}).\n${c.describeTraffic(tr, { totals: false })}`,
       );
     }
   },
 
   async 'bytes-per-op'(t) {
-    const c = await t.cluster(GRID);
+    const c = await peers(t, GRID);
     const ops = 40;
-    const tr = await c.memo('workload', () => measuredWorkload(t, c, ops, 50));
+    const tr = await c.cluster.memo('workload', () => measuredWorkload(t, c, ops, 50));
     if (tr.measuredBy !== t.testId) t.log(`the workload of test "${tr.measuredBy}" on the same peers, judged for bytes`);
     const perOp = tr.bytes / ops;
-    const limit = BYTES_PER_LINK_PER_OP * c.directedLinks;
-    t.log(`${tr.bytes} bytes between peers for ${ops} broadcasts: ${Math.round(perOp)} per broadcast (limit ${limit} = ${BYTES_PER_LINK_PER_OP} × ${c.directedLinks} directed links)`);
+    const limit = BYTES_PER_LINK_PER_OP * c.cluster.directedLinks;
+    t.log(`${tr.bytes} bytes between peers for ${ops} broadcasts: ${Math.round(perOp)} per broadcast (limit ${limit} = ${BYTES_PER_LINK_PER_OP} × ${c.cluster.directedLinks} directed links)`);
     if (perOp > limit) {
       const top = tr.links[0];
-      c.spotlight(top.link);
+      c.cluster.spotlight(top.link);
       t.fail(
-        `for ${ops} broadcasts, peers sent each other ${n(tr.bytes)} bytes, ${n(perOp)} per broadcast; at most ${n(limit)} are allowed (${BYTES_PER_LINK_PER_OP} per directed link × ${c.directedLinks}).\n` +
+        `for ${ops} broadcasts, peers sent each other ${n(tr.bytes)} bytes, ${n(perOp)} per broadcast; at most ${n(limit)} are allowed (${BYTES_PER_LINK_PER_OP} per directed link × ${c.cluster.directedLinks}).\n` +
           c.describeTraffic(tr, { totals: false, perLine: true }),
       );
     }
   },
 
   async 'quiet-after'(t) {
-    const c = await t.cluster(GRID);
+    const c = await peers(t, GRID);
     const values = c.newValues(5);
     await broadcastAll(t, c, spreadOver(t, c, values));
     await beforeSubject(t, c, 'listening for quiet', () => c.expectEveryone(values, { ...c.spreadBound(), hint: HINT_SPREAD }));
     // Everyone knows everything: after the last acknowledgements (half a second), count for 1.5 s.
     await new Promise((r) => setTimeout(r, 500));
-    c.mark();
+    c.cluster.mark();
     await new Promise((r) => setTimeout(r, 1500));
     const tr = c.traffic();
     const secs = tr.ms / 1000;
-    const maxLines = QUIET_LINES_PER_LINK_PER_S * c.directedLinks * secs;
-    const maxBytes = QUIET_BYTES_PER_LINK_PER_S * c.directedLinks * secs;
+    const maxLines = QUIET_LINES_PER_LINK_PER_S * c.cluster.directedLinks * secs;
+    const maxBytes = QUIET_BYTES_PER_LINK_PER_S * c.cluster.directedLinks * secs;
     t.log(`after convergence: ${tr.lines} lines, ${tr.bytes} bytes between peers in ${secs.toFixed(1)} s (limits ${Math.round(maxLines)} lines, ${Math.round(maxBytes)} bytes)`);
     if (tr.lines > maxLines || tr.bytes > maxBytes) {
-      c.spotlight(tr.links[0].link);
+      c.cluster.spotlight(tr.links[0].link);
       t.fail(
         `every peer already knew every value, yet peers then sent each other ${n(tr.lines)} lines (${n(tr.bytes)} bytes) in ${secs.toFixed(1)} s; at most ${n(maxLines)} lines and ${n(maxBytes)} bytes are allowed.\n` +
           `(${QUIET_LINES_PER_LINK_PER_S} lines and ${QUIET_BYTES_PER_LINK_PER_S} bytes per directed link per second.) ${c.describeTraffic(tr, { totals: false })}`,
@@ -376,7 +380,7 @@ export default defineTests({
   },
 
   async 'burst-100'(t) {
-    const c = await t.cluster(GRID);
+    const c = await peers(t, GRID);
     const values = c.newValues(100);
     // Four values at each peer, all peers at once: 100 broadcasts in flight together.
     const plan = c.peers.flatMap((p, i) => values.slice(i * 4, i * 4 + 4).map((v) => [p, v] as [string, number]));
@@ -384,26 +388,26 @@ export default defineTests({
     try {
       await c.expectEveryone(values, { ...c.spreadBound(1500), hint: 'None of many values arriving at once may be lost between receiving and forwarding it.' });
     } catch (e) {
-      if (e instanceof TestFailure && !c.deadPeers().length) await expectValuesLeftOrigin(t, c, plan, e);
+      if (e instanceof TestFailure && !c.cluster.deadPeers().length) await expectValuesLeftOrigin(t, c, plan, e);
       throw e;
     }
   },
 
   async 'late-neighbour'(t) {
-    const c = await t.cluster({ topology: line(2), latencyMs: 20, notStarted: ['n2'] });
+    const c = await peers(t, { topology: line(2), latencyMs: 20, notStarted: ['n2'] });
     const [v] = c.newValues(1);
     await c.broadcast('n1', v);
     // n1's neighbour is down: its connections are reset. Let n1 try (and fail) a few times
     // (or 1.5 s pass), then start n2.
-    const tries = await c.connectAttempts('n1', 'n2', 3, 1500);
+    const tries = await c.cluster.connectAttempts('n1', 'n2', 3, 1500);
     t.log(`n1 tried to connect to its neighbour ${tries} time(s) while it was down`);
-    c.expectAlive('while its neighbour was down');
+    c.cluster.expectAlive('while its neighbour was down');
     if (!(await c.read('n1')).has(v))
       t.fail(`n1 acknowledged a broadcast of ${v}, but its read_ok lacked it after its neighbour n2 had refused ${tries === 1 ? 'a connection' : `${tries} connections`}.`, {
         hint: 'A value is stored when it is acknowledged, whatever happens to the neighbours it is to be sent to.',
       });
     const triedBefore = await connectionsSoFar(c, 'n1', 'n2');
-    await c.start('n2');
+    await c.cluster.start('n2');
     try {
       await c.expectEveryone([v], {
         boundMs: 3000,
@@ -414,18 +418,18 @@ export default defineTests({
       });
     } catch (e) {
       // What n1 did: gave up connecting, or connected and sent nothing.
-      if (e instanceof TestFailure && !c.deadPeers().length && (await connectionsSoFar(c, 'n1', 'n2')) === triedBefore)
+      if (e instanceof TestFailure && !c.cluster.deadPeers().length && (await connectionsSoFar(c, 'n1', 'n2')) === triedBefore)
         t.fail(`n1 never connected to n2 again once n2 was up: it stopped trying after ${triedBefore === 1 ? 'one refused attempt' : `${triedBefore} refused attempts`}.\n${e.message}`, e.details);
       throw e;
     }
   },
 
   async 'partition-heal'(t) {
-    const c = await t.cluster({ topology: ring(4), latencyMs: 20 });
+    const c = await peers(t, { topology: ring(4), latencyMs: 20 });
     await warmUp(t, c, 'the partition');
     const left = ['n1', 'n2'];
     const right = ['n3', 'n4'];
-    c.partition(left, right);
+    c.cluster.partition(left, right);
     const [a, b, x, y] = c.newValues(4);
     await broadcastAll(t, c, [
       ['n1', a],
@@ -436,7 +440,7 @@ export default defineTests({
     // Each half converges on its own values while the partition lasts.
     await c.expectEveryone([a, b], { ...c.spreadBound(), peers: left, hint: HINT_SPREAD });
     await c.expectEveryone([x, y], { ...c.spreadBound(), peers: right, hint: HINT_SPREAD });
-    c.heal();
+    c.cluster.heal();
     await c.expectEveryone([a, b, x, y], {
       boundMs: 3500,
       why: 'resending unacknowledged values within about a second, plus slack',
@@ -447,16 +451,16 @@ export default defineTests({
   },
 
   async 'one-way-cut'(t) {
-    const c = await t.cluster({ topology: line(3), latencyMs: 20 });
+    const c = await peers(t, { topology: line(3), latencyMs: 20 });
     await warmUp(t, c, 'the cut');
-    c.cut('n2', 'n3');
+    c.cluster.cut('n2', 'n3');
     const [a, z] = c.newValues(2);
     await c.broadcast('n1', a);
     await c.broadcast('n3', z);
     // n3 -> n2 still works: z reaches n2 and n1; a reaches n2 but cannot reach n3.
     await c.expectEveryone([z], { ...c.spreadBound(), peers: ['n1', 'n2'], hint: 'A link that is cut one way still carries lines the other way.' });
     await c.expectEveryone([a], { ...c.spreadBound(), peers: ['n1', 'n2'], hint: HINT_SPREAD });
-    c.heal();
+    c.cluster.heal();
     await c.expectEveryone([a], {
       boundMs: 3500,
       peers: ['n3'],
@@ -468,11 +472,11 @@ export default defineTests({
   },
 
   async 'crash-survivors'(t) {
-    const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
+    const c = await peers(t, { topology: ring(5), latencyMs: 20 });
     const [before] = c.newValues(1);
     await c.broadcast('n1', before);
     await beforeSubject(t, c, 'killing n3', () => c.expectEveryone([before], { ...c.spreadBound(), hint: HINT_SPREAD }));
-    await c.kill('n3');
+    await c.cluster.kill('n3');
     // The survivors keep answering clients promptly, and spread a new value around the broken ring.
     const survivors = ['n1', 'n2', 'n4', 'n5'];
     try {
@@ -484,11 +488,11 @@ export default defineTests({
       if (e instanceof TestFailure) await expectSurvivorsAlive(c, survivors, 'after its neighbour n3 was killed');
       throw e;
     }
-    c.expectAlive('after its neighbour n3 was killed');
+    c.cluster.expectAlive('after its neighbour n3 was killed');
   },
 
   async 'crash-catch-up'(t) {
-    const c = await t.cluster({ topology: ring(5), latencyMs: 20 });
+    const c = await peers(t, { topology: ring(5), latencyMs: 20 });
     const old = c.newValues(3);
     await broadcastAll(t, c, [
       ['n1', old[0]],
@@ -498,8 +502,8 @@ export default defineTests({
     await beforeSubject(t, c, 'killing n3', () => c.expectEveryone(old, { ...c.spreadBound(), hint: HINT_SPREAD }));
     // Every acknowledgement delivered before the crash: then only a catch-up on reconnection,
     // not a retransmission still pending when n3 died, can give the restarted n3 the old values.
-    await c.awaitQuiet(2 * c.latencyMs + 100, 3000);
-    await c.kill('n3');
+    await c.cluster.awaitQuiet(2 * c.cluster.latencyMs + 100, 3000);
+    await c.cluster.kill('n3');
     const survivors = ['n1', 'n2', 'n4', 'n5'];
     try {
       const [during] = c.newValues(1);
@@ -512,7 +516,7 @@ export default defineTests({
       throw e;
     }
     const [n2Before, n4Before] = [await connectionsSoFar(c, 'n2', 'n3'), await connectionsSoFar(c, 'n4', 'n3')];
-    await c.start('n3');
+    await c.cluster.start('n3');
     try {
       await c.expectEveryone(old, {
         boundMs: 3500,
@@ -524,7 +528,7 @@ export default defineTests({
       });
     } catch (e) {
       if (!(e instanceof TestFailure)) throw e;
-      if (c.deadPeers().length) c.expectAlive('after n3 restarted');
+      if (c.cluster.deadPeers().length) c.cluster.expectAlive('after n3 restarted');
       // What its neighbours did: never came back to n3, or came back and sent nothing it lacked.
       if ((await connectionsSoFar(c, 'n2', 'n3')) === n2Before && (await connectionsSoFar(c, 'n4', 'n3')) === n4Before)
         t.fail(`neither n2 nor n4 connected to n3 again after it restarted, so n3 still lacks values they have.\n${e.message}`, {

@@ -3,22 +3,12 @@
 // exit in time is stopped (SIGTERM, then SIGKILL) and says so.
 import type { ProgramStart, TestResult } from '../results/schema.js';
 import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
+import type { RunResult } from '../harness/context.js';
+
+export type { RunResult };
 import { HeadTail } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
 import { commandLine, RunningProcess } from '../run/process.js';
-
-export interface RunResult {
-  command: string;
-  exitCode: number | null;
-  signal: string | null;
-  /** Stopped by the grader at the deadline. */
-  timedOut: boolean;
-  durationMs: number;
-  /** The limit this run ran into, as a sentence. */
-  limit?: string;
-  stdout: string;
-  stderr: string;
-}
 
 export interface ClientOptions {
   command: string;

@@ -2,10 +2,10 @@
 // port and its neighbours' (proxy) addresses, waited for until it listens, SIGKILLed and
 // restarted on the same port when a test says so, and stopped when the test is done. Every
 // start is recorded for the report, and an exit nobody asked for is blamed on its test.
-import type { PeerProcess, PeerSpec, StartPeer } from '../harness/context.js';
+import type { PeerProcess, PeerSpec, StartPeer } from '../peers/scope.js';
 import type { ProgramStart, TestResult } from '../results/schema.js';
 import type { Liveness } from '../assignment/definition.js';
-import { ClusterPool } from '../harness/cluster.js';
+import { ClusterPool } from '../peers/pool.js';
 import { answersOnce } from '../run/liveness.js';
 import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
@@ -68,9 +68,9 @@ class PeerHandle implements PeerProcess {
   get group(): number {
     return this.proc.pid;
   }
-  /** Its sandbox's PID namespace, if it has one. */
+  /** Its sandbox's PID namespace, while it exists (a number the kernel reuses once it ends). */
   namespace(): string | undefined {
-    return this.proc.sandboxNamespace()?.ns;
+    return this.proc.liveNamespace()?.ns;
   }
   stderrLines(n: number): string[] {
     return this.err.lastLines(n);

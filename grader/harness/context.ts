@@ -1,8 +1,8 @@
 // What a test of an assignment holds: the program's address, seeded randomness, connections
 // that record a transcript, a log, and its deadline. Tests are written only against this.
-import type { RunResult } from '../grade/client.js';
 import type { Figure } from '../results/schema.js';
-import type { Cluster, ClusterPool, ClusterSpec } from './cluster.js';
+import type { Cluster, ClusterSpec } from '../peers/cluster.js';
+import type { ClusterPool } from '../peers/pool.js';
 import { TcpClient } from '../net/tcp-client.js';
 import { Transcript } from '../net/transcript.js';
 import { randomBuffer, randomWord, seededRandom, type Random } from './random.js';
@@ -16,30 +16,22 @@ export interface ProgramView {
   readonly pid: number;
 }
 
-/** One peer to start (peers assignments): its id, its port, its neighbours' addresses. */
-export interface PeerSpec {
-  id: string;
-  port: number;
-  peers: string[];
+export type { PeerSpec, PeerProcess, StartPeer } from '../peers/scope.js';
+
+/** How a run of the student's program ended (client assignments). */
+export interface RunResult {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  /** Stopped by the grader at the deadline. */
+  timedOut: boolean;
+  durationMs: number;
+  /** The limit this run ran into, as a sentence. */
+  limit?: string;
+  stdout: string;
+  stderr: string;
 }
 
-/** A running peer, as a test may see and control it. */
-export interface PeerProcess {
-  readonly id: string;
-  readonly port: number;
-  readonly pid: number;
-  readonly running: boolean;
-  /** SIGKILL, at once: a crash. */
-  kill(): Promise<void>;
-  /** SIGTERM, then SIGKILL: the end of the test. */
-  stop(): Promise<void>;
-  stderrLines(n: number): string[];
-}
-
-export type StartPeer = (
-  spec: PeerSpec,
-  signal?: AbortSignal,
-) => Promise<{ ok: true; peer: PeerProcess } | { ok: false; message: string; hint: string }>;
 
 export interface TestContext {
   readonly testId: string;

@@ -1,12 +1,11 @@
 // DNS-client conversations for tests: a scripted server the test owns, the contract's command
 // line, and checks of what the client printed and how it exited — failing with the query it
 // sent (decoded), what it printed, what was expected, and a hint.
-import type { RunResult } from '../grade/client.js';
 import { stderrExcerpt } from '../run/output.js';
 import { describeExit } from '../run/process.js';
 import { describeDnsMessage, ScriptedDnsServer, type DnsHandler, type DnsQuery } from '../net/dns-server.js';
 import { byteDiff } from './diff.js';
-import type { TestContext } from './context.js';
+import type { RunResult, TestContext } from './context.js';
 import { fail } from './failure.js';
 
 export const EXIT_MEANING: Record<number, string> = {

@@ -1,25 +1,34 @@
 // The link proxy: one listening socket per directed link between two peers (from -> to). Peer
 // `from` is given this proxy's address instead of `to`'s; every connection it opens here is
-// joined to `to`'s real port, and every line crossing it, in either direction, passes through
-// `decide`, which may drop it (a cut) or hold it back (latency) — whole lines only, so framing
-// survives. Nothing here knows about gossip: the policy and the bookkeeping live in the caller.
+// joined to `to`'s real port, and everything crossing it, in either direction, passes through
+// `decide`, which may drop it (a cut) or hold it back (latency, a bandwidth cap). Two framings:
+// newline-delimited lines (whole lines only, so framing survives a drop) or a byte stream
+// (chunks as they arrive, split to at most 16 KiB; a stream is never dropped from, only stalled
+// while `stalled` says so). Nothing here knows about any workload: the policy and the
+// bookkeeping live in the caller.
 import net from 'node:net';
 
 /** Which way a line travels on a connection of the link: from the connecting peer, or back to it. */
 export type Direction = 'forward' | 'backward';
 
+export type Framing = 'lines' | 'bytes';
+
 export interface LineInfo {
-  /** The peer that wrote the line, and the one it is for. */
+  /** The peer that wrote it, and the one it is for. */
   sender: string;
   receiver: string;
+  /** A whole line (lines framing) or a chunk of the stream (bytes framing). */
   line: Buffer;
-  /** performance.now() when the proxy had the whole line. */
+  /** performance.now() when the proxy had it. */
   at: number;
 }
 
 export interface Verdict {
+  /** Lines framing only: never delivered (a byte stream is stalled instead, see `stalled`). */
   drop: boolean;
   delayMs: number;
+  /** The link's capacity this way: each unit takes its size / rate to cross, one after another. */
+  bytesPerSecond?: number;
 }
 
 export interface LinkProxyOptions {
@@ -27,14 +36,22 @@ export interface LinkProxyOptions {
   to: string;
   /** Where `to` listens (it may be down: then connections are reset, like a refused connect). */
   upstreamPort: number;
-  /** Called for each complete line; says whether to drop it and how long to hold it. */
+  /** Newline-delimited lines (the default) or a byte stream. */
+  framing?: Framing;
+  /** Called for each complete line (or chunk); says whether to drop it and how long to hold it. */
   decide(info: LineInfo): Verdict;
   /** Called when a line was written on (not for dropped lines). */
   delivered?(info: LineInfo, at: number): void;
+  /** Bytes framing: while true for a direction, nothing is delivered that way (a cut stalls a stream; `kick` resumes it). */
+  stalled?(sender: string, receiver: string): boolean;
+  /** A connection was accepted (before it is joined to the receiver). */
+  connected?(): void;
 }
 
 /** A line longer than this without a newline is forwarded as if it were one (a peer off-contract). */
 const MAX_LINE = 1 << 20;
+/** Bytes framing: chunks are cut to this size, so latency and a bandwidth cap pace them smoothly. */
+const MAX_CHUNK = 16 * 1024;
 /** Held-back bytes (latency) above which the sender is paused, so a flooding peer cannot eat memory. */
 const MAX_QUEUED = 8 << 20;
 
@@ -47,6 +64,10 @@ export class LinkProxy {
   /** Connections accepted, and how many of them found the receiver down. */
   connections = 0;
   refused = 0;
+  /** Per direction of the link, shared by all its connections: when the capacity is next free. */
+  private readonly busyUntil: Record<Direction, number> = { forward: 0, backward: 0 };
+  /** The flushes of every pipe, to run again when a stall ends. */
+  private readonly flushers = new Set<() => void>();
 
   private constructor(private readonly opts: LinkProxyOptions) {
     this.upstreamPort = opts.upstreamPort;
@@ -92,6 +113,7 @@ export class LinkProxy {
 
   private accept(down: net.Socket): void {
     this.connections++;
+    this.opts.connected?.();
     for (const w of this.waiters.splice(0)) w();
     this.track(down);
     const up = net.connect({ host: '127.0.0.1', port: this.upstreamPort, noDelay: true });
@@ -99,8 +121,8 @@ export class LinkProxy {
     let joined = false;
     up.once('connect', () => {
       joined = true;
-      pipeLines(down, up, this.opts.from, this.opts.to, this.opts);
-      pipeLines(up, down, this.opts.to, this.opts.from, this.opts);
+      this.pipe(down, up, 'forward');
+      this.pipe(up, down, 'backward');
       down.resume();
     });
     up.once('error', () => {
@@ -111,6 +133,31 @@ export class LinkProxy {
     down.once('error', () => {
       abort(up);
     });
+  }
+
+  private pipe(src: net.Socket, dst: net.Socket, way: Direction): void {
+    const [sender, receiver] = way === 'forward' ? [this.opts.from, this.opts.to] : [this.opts.to, this.opts.from];
+    const flush = pipeUnits(src, dst, {
+      sender,
+      receiver,
+      framing: this.opts.framing ?? 'lines',
+      decide: this.opts.decide,
+      delivered: this.opts.delivered,
+      stalled: this.opts.stalled,
+      capacity: (at, bytes, rate) => {
+        const start = Math.max(at, this.busyUntil[way]);
+        this.busyUntil[way] = start + (bytes * 1000) / rate;
+        return this.busyUntil[way];
+      },
+    });
+    this.flushers.add(flush);
+    // Until the receiving side closes: a clean end may still leave units held by a stall.
+    dst.once('close', () => this.flushers.delete(flush));
+  }
+
+  /** Deliver what a stall held back, now that it may have ended. */
+  kick(): void {
+    for (const f of this.flushers) f();
   }
 
   /** Reset every open connection of this link (a peer died, or the test is over). */
@@ -135,12 +182,25 @@ function abort(s: net.Socket): void {
   else s.resetAndDestroy();
 }
 
+interface PipeOptions {
+  sender: string;
+  receiver: string;
+  framing: Framing;
+  decide: LinkProxyOptions['decide'];
+  delivered: LinkProxyOptions['delivered'];
+  stalled: LinkProxyOptions['stalled'];
+  /** When a unit of `bytes` that arrived at `at` has crossed a link of `rate` bytes/s. */
+  capacity(at: number, bytes: number, rate: number): number;
+}
+
 /**
- * Forward `src` to `dst` line by line, through the policy. Order is kept: a line is written only
- * after every line before it (a later line never overtakes a held one). FIN is passed on after
- * the last line; a reset on one side resets the other.
+ * Forward `src` to `dst` unit by unit (lines, or chunks of the stream), through the policy.
+ * Order is kept: a unit is written only after every unit before it (a later one never overtakes
+ * a held one). FIN is passed on after the last unit; a reset on one side resets the other.
+ * Returns the flush, to run again when a stall ends.
  */
-function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: string, opts: LinkProxyOptions): void {
+function pipeUnits(src: net.Socket, dst: net.Socket, opts: PipeOptions): () => void {
+  const { sender, receiver } = opts;
   let pending: Buffer[] = [];
   let pendingLen = 0;
   const queue: Array<{ info: LineInfo; dueAt: number }> = [];
@@ -150,9 +210,11 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
   let lastDue = 0;
 
   const flush = () => {
+    if (timer) clearTimeout(timer);
     timer = undefined;
     const now = performance.now();
-    while (queue.length && queue[0].dueAt <= now + 1) {
+    const stalled = opts.framing === 'bytes' && !!opts.stalled?.(sender, receiver);
+    while (!stalled && queue.length && queue[0].dueAt <= now + 1) {
       const { info } = queue.shift()!;
       queuedBytes -= info.line.length;
       if (dst.destroyed) continue;
@@ -161,16 +223,18 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
       if (!ok) src.pause();
     }
     if (queuedBytes < MAX_QUEUED && !dst.writableNeedDrain && src.isPaused() && !src.destroyed) src.resume();
-    if (queue.length) timer = setTimeout(flush, Math.max(0, queue[0].dueAt - performance.now()));
-    else if (ended && !dst.destroyed) dst.end();
+    // A stall is ended by the caller's kick, not by time.
+    if (queue.length && !stalled) timer = setTimeout(flush, Math.max(0, queue[0].dueAt - performance.now()));
+    else if (!queue.length && ended && !dst.destroyed) dst.end();
   };
 
-  const onLine = (line: Buffer) => {
+  const onUnit = (line: Buffer) => {
     const info: LineInfo = { sender, receiver, line, at: performance.now() };
     const v = opts.decide(info);
-    if (v.drop) return;
-    // Never earlier than the line before it: latency may change while lines are held.
-    const dueAt = Math.max(info.at + v.delayMs, lastDue);
+    if (v.drop && opts.framing === 'lines') return;
+    // Never earlier than the unit before it: latency may change while units are held.
+    const sentAt = v.bytesPerSecond ? opts.capacity(info.at, line.length, v.bytesPerSecond) : info.at;
+    const dueAt = Math.max(sentAt + v.delayMs, lastDue);
     lastDue = dueAt;
     queue.push({ info, dueAt });
     queuedBytes += line.length;
@@ -179,13 +243,18 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
   };
 
   src.on('data', (chunk: Buffer) => {
+    if (opts.framing === 'bytes') {
+      // Copied: a held chunk must not share memory Node may reuse.
+      for (let i = 0; i < chunk.length; i += MAX_CHUNK) onUnit(Buffer.from(chunk.subarray(i, i + MAX_CHUNK)));
+      return;
+    }
     let start = 0;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
       const piece = chunk.subarray(start, i + 1);
       const line = pendingLen ? Buffer.concat([...pending, piece]) : Buffer.from(piece);
       pending = [];
       pendingLen = 0;
-      onLine(line);
+      onUnit(line);
       start = i + 1;
     }
     if (start < chunk.length) {
@@ -195,7 +264,7 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
         const line = Buffer.concat(pending);
         pending = [];
         pendingLen = 0;
-        onLine(line);
+        onUnit(line);
       }
     }
   });
@@ -204,14 +273,14 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
   });
   src.once('end', () => {
     // A last line without its newline is still passed on.
-    if (pendingLen) onLine(Buffer.concat(pending));
+    if (pendingLen) onUnit(Buffer.concat(pending));
     pending = [];
     pendingLen = 0;
     ended = true;
     if (!queue.length && !timer && !dst.destroyed) dst.end();
   });
   src.once('close', (hadError) => {
-    // A clean end still delivers the held lines (flush ends dst after the last one); a reset
+    // A clean end still delivers the held units (flush ends dst after the last one); a reset
     // throws them away and resets the other side, as a dead peer's connection would.
     if (ended && !hadError) return;
     if (timer) clearTimeout(timer);
@@ -221,4 +290,5 @@ function pipeLines(src: net.Socket, dst: net.Socket, sender: string, receiver: s
       else dst.destroy();
     }
   });
+  return flush;
 }

@@ -1,7 +1,7 @@
 // Topologies: the shapes the peer tests are wired in, and the diameters their bounds come from.
 import { describe, expect, test } from 'vitest';
 import { seededRandom } from '../../grader/harness/random.js';
-import { diameter, grid, hopsFrom, line, neighbours, randomConnected, ring, tree } from '../../grader/harness/topology.js';
+import { diameter, grid, hopsFrom, line, neighbours, randomConnected, ring, tree } from '../../grader/peers/topology.js';
 
 describe('topologies', () => {
   test('line, ring, grid and tree have the edges and diameters of their shapes', () => {

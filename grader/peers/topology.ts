@@ -1,6 +1,6 @@
 // Topologies for peer tests: who is whose neighbour, where each peer is drawn, and the diameter
 // (the longest shortest path), from which the tests set their time bounds. Peers are n1..nN.
-import type { Random } from './random.js';
+import type { Random } from '../harness/random.js';
 
 export interface Topology {
   /** "grid 5x5", "line of 5": for logs and reports. */
