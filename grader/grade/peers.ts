@@ -16,7 +16,7 @@ import { DirectConnectionWatch } from './direct-connections.js';
 
 export interface PeersOptions {
   command: string;
-  /** The assignment's argument template: "{id}", "{port}", "{peers}", "{files}" are replaced. */
+  /** The assignment's argument template: "{id}", "{port}", "{peers}", "{files}", "{dir}" and the test's own names are replaced. */
   args: string[];
   /** The grade's copy of the assignment's files folder, for "{files}". */
   files?: string;
@@ -89,13 +89,17 @@ export class PeerRunner {
   currentTest = '';
 
   readonly start: StartPeer = async (spec: PeerSpec, signal?: AbortSignal) => {
-    const args = this.opts.args.map((a) => a.replaceAll('{id}', spec.id).replaceAll('{port}', String(spec.port)).replaceAll('{peers}', spec.peers.join(',')).replaceAll('{files}', this.opts.files ?? '{files}'));
+    const vars: Record<string, string> = { ...(spec.folder ? { dir: spec.folder } : {}), ...spec.vars, id: spec.id, port: String(spec.port), peers: spec.peers.join(','), ...(this.opts.files ? { files: this.opts.files } : {}) };
+    // One pass: a value is never searched for placeholders itself.
+    const args = this.opts.args.map((a) => a.replace(/\{([a-z]+)\}/g, (whole, name: string) => vars[name] ?? whole));
     // Each start gets its own small capture; they are joined into the program's output, one
     // section per start, when it ends (so lines of 25 peers do not interleave).
     const out = new HeadTail(8 * 1024, 8 * 1024);
     const err = new HeadTail(8 * 1024, 8 * 1024);
     // Peers run with their folder read-only: copies of one program must not talk through files.
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement?.readOnlyFolder(), stdout: out, stderr: err });
+    // A folder of its own (what the test gave it, what it writes) is shown to that peer alone.
+    const confinement = spec.folder ? this.opts.confinement?.withFolder(spec.folder) : this.opts.confinement?.readOnlyFolder();
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement, stdout: out, stderr: err });
     const record: ProgramStart = {
       pid: proc.pid,
       peer: spec.id,

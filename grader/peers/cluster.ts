@@ -3,6 +3,9 @@
 // carried (traffic.ts) and the pictures (figures.ts); raw client connections to each peer; and
 // the workloads a test attaches (grader/kits has them), which live as long as the cluster.
 // Nothing here knows what the peers say to each other.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TcpClient } from '../net/tcp-client.js';
 import type { Framing } from '../net/link-proxy.js';
@@ -31,6 +34,17 @@ export interface ClusterSpec {
   notStarted?: string[];
   /** How a unit between peers is labelled in the sequence picture (byte streams: name the message). */
   label?: Labeller;
+  /**
+   * Peers of the topology that the test plays itself (scripted peers): never started; each has
+   * a port (`portOf`) for the test to listen on, and links through the network like the rest.
+   */
+  played?: string[];
+  /**
+   * Before a peer's first start: given the peer and a new folder of its own (readable and
+   * writable by that peer alone, "{dir}" in the assignment's arguments), write what it is to be
+   * given there and return values for more "{name}" placeholders.
+   */
+  prepare?: (peer: string, folder: string) => Record<string, string> | Promise<Record<string, string>>;
 }
 
 /**
@@ -62,6 +76,9 @@ export class Cluster {
   private readonly procs = new Map<string, PeerProcess>();
   private readonly killed = new Set<string>();
   private readonly workloads = new Map<string, Workload>();
+  /** Each peer's folder and placeholder values, made before its first start and kept for restarts. */
+  private readonly given = new Map<string, { folder: string; vars: Record<string, string> }>();
+  private folders: string | undefined;
   private readonly sequence: SequenceRecorder;
   private t!: PeersScope;
   private testStart = 0;
@@ -69,7 +86,7 @@ export class Cluster {
   private highlight: string[] = [];
 
   private constructor(
-    spec: ClusterSpec,
+    private readonly spec: ClusterSpec,
     private readonly startPeer: StartPeer,
   ) {
     this.topology = spec.topology;
@@ -98,7 +115,7 @@ export class Cluster {
 
   /** Start the peers (all but those the spec holds back). */
   async startPeers(spec: ClusterSpec): Promise<void> {
-    const later = new Set(spec.notStarted ?? []);
+    const later = new Set([...(spec.notStarted ?? []), ...(spec.played ?? [])]);
     const t0 = performance.now();
     await this.startMany(spec.topology.peers.filter((p) => !later.has(p)));
     this.ready = true;
@@ -162,9 +179,20 @@ export class Cluster {
     return [...this.procs.values()].filter((p) => p.running).map((p) => p.port);
   }
 
-  /** Where a peer listens (for a test's own connections). */
+  /** Where a peer listens (for a test's own connections; where a played peer is to listen). */
   portOf(peer: string): number {
     return this.ports.get(peer)!;
+  }
+
+  /** The peer listening on `port`, if any (a tracker finds who announced by the port it gave). */
+  peerOnPort(port: number): string | undefined {
+    for (const [p, n] of this.ports) if (n === port) return p;
+    return undefined;
+  }
+
+  /** The address `from` reaches its neighbour `to` at: the link's proxy. */
+  address(from: string, to: string): string {
+    return this.network.address(from, to);
   }
 
   get diameter(): number {
@@ -204,9 +232,35 @@ export class Cluster {
     if (failures.length) fail(failures[0].message, { hint: failures[0].hint });
   }
 
+  /** The peer's own folder and values, made on its first start. */
+  private async givenTo(id: string): Promise<{ folder?: string; vars?: Record<string, string> }> {
+    if (!this.spec.prepare) return {};
+    let g = this.given.get(id);
+    if (!g) {
+      this.folders ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-peers-'));
+      const folder = path.join(this.folders, id);
+      fs.mkdirSync(folder, { mode: 0o700 });
+      g = { folder, vars: await this.spec.prepare(id, folder) };
+      this.given.set(id, g);
+    }
+    return g;
+  }
+
+  /** The folder a peer was given (`prepare`): read what it wrote there. */
+  folderOf(peer: string): string | undefined {
+    return this.given.get(peer)?.folder;
+  }
+
+  /** Played by the test itself (`played`), not started by the cluster. */
+  isPlayed(peer: string): boolean {
+    return !!this.spec.played?.includes(peer);
+  }
+
   private async startOne(id: string, restart = false): Promise<{ message: string; hint: string } | undefined> {
+    if (this.isPlayed(id)) throw new Error(`peer ${id} is played by the test: the cluster does not start it`);
     const peers = neighbours(this.topology, id).map((n) => this.network.address(id, n));
-    let r = await this.startPeer({ id, port: this.ports.get(id)!, peers }, this.t.signal);
+    const given = await this.givenTo(id);
+    let r = await this.startPeer({ id, port: this.ports.get(id)!, peers, ...given }, this.t.signal);
     // Another program took the port between our check and the peer's bind: not the student's
     // fault. A first start moves to another port (its neighbours reach it through the proxies).
     for (let tries = 0; !r.ok && !restart && tries < 2 && /address already in use|EADDRINUSE|Errno 98/i.test(r.message); tries++) {
@@ -214,7 +268,7 @@ export class Cluster {
       this.ports.set(id, port);
       this.network.moveUpstream(id, port);
       this.t.log(`${id}: its port was taken by another program; started again on ${port}`);
-      r = await this.startPeer({ id, port, peers }, this.t.signal);
+      r = await this.startPeer({ id, port, peers, ...given }, this.t.signal);
     }
     if (!r.ok) return { message: r.message, hint: r.hint };
     this.procs.set(id, r.peer);
@@ -399,6 +453,7 @@ export class Cluster {
   async close(): Promise<void> {
     await Promise.all([...this.procs.values()].map((p) => p.stop()));
     await this.network?.close();
+    if (this.folders) fs.rmSync(this.folders, { recursive: true, force: true });
   }
 }
 

@@ -22,6 +22,10 @@ export interface PeerSpec {
   id: string;
   port: number;
   peers: string[];
+  /** A folder of this peer's own (made by the cluster, outside the submission): readable and writable by it alone; "{dir}". */
+  folder?: string;
+  /** More values for the assignment's "{name}" placeholders (a file the test wrote for this peer). */
+  vars?: Record<string, string>;
 }
 
 /** A running peer, as a test may see and control it. */

@@ -44,6 +44,12 @@ export interface Confinement {
    * folder to talk through.
    */
   readOnlyFolder(): Confinement;
+  /**
+   * The read-only view, plus `dir` (a folder the grader made, outside the submission) readable
+   * and writable at its own path: one peer's files (what it is given, what it downloads), shown
+   * to that peer alone. The folder is handed to the sandbox's user.
+   */
+  withFolder(dir: string): Confinement;
   /** Removes the scratch copy. */
   dispose(): void;
 }
@@ -230,7 +236,7 @@ function chownTree(p: string, uid: number): void {
   for (const name of fs.readdirSync(p)) chownTree(path.join(p, name), uid);
 }
 
-function bwrapArgs(o: { dir: string; scratch: string; readOnly?: boolean; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[]; cover: Array<{ file: string; with: string }> }): string[] {
+function bwrapArgs(o: { dir: string; scratch: string; readOnly?: boolean; writable?: string; uid: number; root: boolean; limits: ProgramLimits; runtimes: string[]; hide: string[]; cover: Array<{ file: string; with: string }> }): string[] {
   // A PID namespace of its own: the program sees only its own processes (it cannot signal the
   // grader, even where its user maps to the grader's), and when the command ends, the kernel
   // ends every process it left behind, daemons included.
@@ -272,6 +278,10 @@ function bwrapArgs(o: { dir: string; scratch: string; readOnly?: boolean; uid: n
   a.push(o.readOnly ? '--ro-bind' : '--bind', o.scratch, o.dir);
   const modules = path.join(o.dir, 'node_modules');
   if (exists(modules)?.isDirectory()) a.push('--ro-bind', modules, modules);
+  if (o.writable) {
+    parents(o.writable);
+    a.push('--bind', o.writable, o.writable);
+  }
   // Last, over whatever shows them: a stand-in where a forbidden program was.
   for (const c of o.cover) a.push('--ro-bind', c.with, c.file);
   a.push('--chdir', o.dir, '--');
@@ -388,6 +398,11 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
           extendEnv: false,
         }),
         readOnlyFolder: () => (readOnlyView ??= confinement(bwrapArgs({ ...setup, readOnly: true }), true)),
+        withFolder: (folder) => {
+          const real = fs.realpathSync(folder);
+          if (root) chownTree(real, uid);
+          return confinement(bwrapArgs({ ...setup, readOnly: true, writable: real }), true);
+        },
         dispose: () => {
           // Belt and braces beside the PID namespaces: nothing of this grade's own uid outlives it.
           if (root && ownUid) sweepUid(uid);
@@ -413,6 +428,7 @@ export async function confine(opts: ConfineOptions): Promise<Confinement> {
         : { file: '/bin/sh', args: ['-c', `${ulimitPrefix(limits, { processes: false })} ${shellLine(command, args)}`, 'sh', ...args], env, extendEnv: true },
     // Nothing to make read-only without a sandbox: the program runs in your own folder.
     readOnlyFolder: () => unconfined,
+    withFolder: () => unconfined,
     dispose: () => undefined,
   };
   return unconfined;
