@@ -45,6 +45,8 @@ export interface ClusterSpec {
    * given there and return values for more "{name}" placeholders.
    */
   prepare?: (peer: string, folder: string) => Record<string, string> | Promise<Record<string, string>>;
+  /** After the network is up and before any peer starts: the test's own peers start listening. */
+  beforeStart?: (c: Cluster) => Promise<void>;
 }
 
 /**
@@ -115,6 +117,7 @@ export class Cluster {
 
   /** Start the peers (all but those the spec holds back). */
   async startPeers(spec: ClusterSpec): Promise<void> {
+    await spec.beforeStart?.(this);
     const later = new Set([...(spec.notStarted ?? []), ...(spec.played ?? [])]);
     const t0 = performance.now();
     await this.startMany(spec.topology.peers.filter((p) => !later.has(p)));

@@ -22,6 +22,7 @@ export function topologyFigure(o: { topology: Topology; latencyMs: number; traff
       ].map(([from, to]) => ({ from, to, ...o.traffic.duringTest(from, to) })),
     ),
     highlight: [...new Set(o.highlight)],
+    measure: o.unit === 'bytes' ? 'bytes' : 'lines',
   };
 }
 

@@ -58,6 +58,8 @@ export const TopologyFigure = z.object({
   ),
   /** The link or peer a failure names, drawn highlighted ("n4->n5", or "n4"). */
   highlight: z.array(z.string()).default([]),
+  /** What the arrows measure: lines (peers that speak lines), or bytes (a byte stream: who uploaded how much to whom). */
+  measure: z.enum(['lines', 'bytes']).default('lines'),
 });
 
 export const SpreadFigure = z.object({

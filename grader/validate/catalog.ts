@@ -24,6 +24,12 @@ export const ScenarioFile = z.object({
    * case), so a lost point is charged to the bug that caused it, not only to the right test.
    */
   diagnoses: z.record(z.string(), z.string().min(1)).default({}),
+  /**
+   * Folders of the project (relative to its root) the program builds on, shown read-only: a
+   * scenario that is the reference solution with one method broken imports the solution
+   * instead of copying it.
+   */
+  builtOn: z.array(z.string().regex(/^(solutions|starter)\/[a-z0-9-]+\/[a-z0-9-]+$/)).default([]),
   notes: z.string().optional(),
 });
 
@@ -83,7 +89,9 @@ export function catalog(assignment: string, root = packageRoot): CatalogItem[] {
   const scenarios = path.join(root, 'test', 'scenarios', assignment);
   for (const p of programsIn(scenarios, (d) => fs.existsSync(path.join(d, 'scenario.json')))) {
     const s = readJson(path.join(p.dir, 'scenario.json'), ScenarioFile);
-    items.push({ kind: 'scenario', assignment, ...p, expectFailures: s.expectFailures, bug: s.bug, ...(s.bugs ? { bugs: s.bugs } : {}), diagnoses: s.diagnoses });
+    const builtOn = s.builtOn.map((d) => path.join(root, d));
+    for (const d of builtOn) if (!fs.existsSync(d)) throw new ConfigError(`${path.join(p.dir, 'scenario.json')}: builtOn names ${d}, which does not exist`);
+    items.push({ kind: 'scenario', assignment, ...p, shared: [...p.shared, ...builtOn], expectFailures: s.expectFailures, bug: s.bug, ...(s.bugs ? { bugs: s.bugs } : {}), diagnoses: s.diagnoses });
   }
   const counterparts = path.join(root, 'test', 'counterparts');
   for (const p of programsIn(counterparts, (d) => fs.existsSync(path.join(d, 'sockgrade.json')))) {

@@ -265,6 +265,32 @@ describe('figures: topology', () => {
     expect(parseXml(`<root>${html}</root>`).children.length).toBe(1);
   });
 
+  it('a byte stream is drawn by bytes: who uploaded how much to whom', () => {
+    const fig = TopologyFigure.parse({
+      kind: 'topology',
+      title: 'swarm',
+      measure: 'bytes',
+      peers: [
+        { id: 'n1', x: 0, y: 0 },
+        { id: 'n2', x: 1, y: 0 },
+        { id: 'n3', x: 0.5, y: 1 },
+      ],
+      // Many small chunks one way, few big ones the other: thickness follows the bytes.
+      links: [
+        { from: 'n1', to: 'n2', lines: 900, bytes: 9_000, dropped: 0 },
+        { from: 'n3', to: 'n1', lines: 40, bytes: 640 * 1024, dropped: 0 },
+      ],
+    });
+    const drawn = drawFigure(fig);
+    expect(drawn.reading).toMatch(/bytes one peer sent \(uploaded to\) another/);
+    expect(drawn.notes[0]).not.toMatch(/line/);
+    const { raw } = svgOf(fig);
+    expect(raw).toContain('640 KiB');
+    expect(raw).not.toContain('>900<');
+    const width = (from: string) => Number(new RegExp(`<title>${from} → [^<]*</title>[\\s\\S]*?stroke-width="([\\d.]+)"`).exec(raw)?.[1]);
+    expect(width('n3')).toBeGreaterThan(width('n1'));
+  });
+
   it('handles no peers, one peer, and links to peers it does not know', () => {
     for (const fig of [
       TopologyFigure.parse({ kind: 'topology', title: 'none', peers: [], links: [] }),

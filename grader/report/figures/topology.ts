@@ -94,8 +94,11 @@ export function drawTopology(fig: TopologyFigure): Drawn {
     for (let j = i + 1; j < n; j++) closest = Math.min(closest, Math.hypot(px(list[i]) - px(list[j]), py(list[i]) - py(list[j])));
   const r = Math.max(6, Math.min(n <= 10 ? 18 : n <= 30 ? 14 : 11, closest * 0.22));
 
-  const maxLines = Math.max(1, ...[...links.values()].map((l) => l.lines));
-  const strokeW = (l: Link): number => 1.2 + 4.3 * Math.sqrt(l.lines / maxLines) + (l.hl ? 1.2 : 0);
+  // Thickness and labels by what the figure measures: lines, or bytes for a byte stream.
+  const byBytes = fig.measure === 'bytes';
+  const amount = (l: Link): number => (byBytes ? l.bytes : l.lines);
+  const maxLines = Math.max(1, ...[...links.values()].map(amount));
+  const strokeW = (l: Link): number => 1.2 + 4.3 * Math.sqrt(amount(l) / maxLines) + (l.hl ? 1.2 : 0);
   const cls = (l: Link): string =>
     ['lk', l.lines === 0 && l.dropped === 0 ? 'idle' : '', l.dropped > 0 ? 'drop' : '', l.hl ? 'hl' : ''].filter(Boolean).join(' ');
 
@@ -151,7 +154,7 @@ export function drawTopology(fig: TopologyFigure): Drawn {
 
     // The count beside its arrow, on its own side: at the middle if that is free, else a little
     // towards either end (where chords cross in the middle), else (unless highlighted) left off.
-    const label = l.dropped > 0 ? `${formatCount(l.lines)} ✕${formatCount(l.dropped)}` : formatCount(l.lines);
+    const label = byBytes ? formatBytes(l.bytes) : l.dropped > 0 ? `${formatCount(l.lines)} ✕${formatCount(l.dropped)}` : formatCount(l.lines);
     const lw = textWidth(label, LABEL_FONT);
     const lh = LABEL_FONT;
     const dist = off + w / 2 + 2 + Math.abs(nx) * (lw / 2) + Math.abs(ny) * (lh / 2);
@@ -224,6 +227,7 @@ export function drawTopology(fig: TopologyFigure): Drawn {
     dropped: [...links.values()].some((l) => l.dropped > 0),
     crashed: list.some((p) => p.crashed),
     hl: [...links.values()].some((l) => l.hl) || list.some((p) => p.hl),
+    unit: byBytes ? 'bytes' : 'lines',
   });
   const height = plotH + legend.height;
   const svg = svgRoot(
@@ -240,7 +244,7 @@ export function drawTopology(fig: TopologyFigure): Drawn {
   const totalDropped = all.reduce((s, l) => s + l.dropped, 0);
   const crashed = list.filter((p) => p.crashed).length;
   const notes = [
-    `${pluralize(n, 'peer')}, ${pluralize(all.length, 'directed link')}, ${pluralize(totalLines, 'line')} (${formatBytes(totalBytes)})` +
+    `${pluralize(n, 'peer')}, ${pluralize(all.length, 'directed link')}, ${byBytes ? formatBytes(totalBytes) : `${pluralize(totalLines, 'line')} (${formatBytes(totalBytes)})`}` +
       (totalDropped ? `, ${formatCount(totalDropped)} dropped` : '') +
       (crashed ? `, ${pluralize(crashed, 'crashed peer')}` : '') +
       '.',
@@ -250,8 +254,9 @@ export function drawTopology(fig: TopologyFigure): Drawn {
   return {
     kind: 'topology',
     title: fig.title,
-    reading:
-      'Each circle is a peer, each arrow the lines one peer sent another through the grader’s proxy: thicker for more lines, with the count beside it, dotted when nothing was sent; red dashed arrows had lines dropped (✕), orange is what the failure names, a red ✕ badge marks a crashed peer.',
+    reading: byBytes
+      ? 'Each circle is a peer, each arrow the bytes one peer sent (uploaded to) another through the grader’s network: thicker for more, with the amount beside it, dotted when nothing was sent; orange is what the failure names, a red ✕ badge marks a crashed peer.'
+      : 'Each circle is a peer, each arrow the lines one peer sent another through the grader’s proxy: thicker for more lines, with the count beside it, dotted when nothing was sent; red dashed arrows had lines dropped (✕), orange is what the failure names, a red ✕ badge marks a crashed peer.',
     notes,
     svg,
   };
@@ -261,7 +266,7 @@ export function drawTopology(fig: TopologyFigure): Drawn {
 function drawLegend(
   width: number,
   top: number,
-  has: { links: boolean; idle: boolean; dropped: boolean; crashed: boolean; hl: boolean },
+  has: { links: boolean; idle: boolean; dropped: boolean; crashed: boolean; hl: boolean; unit: 'lines' | 'bytes' },
 ): { svg: string; height: number } {
   if (!has.links && !has.crashed && !has.hl) return { svg: '', height: 8 };
   const items: string[] = [];
@@ -282,8 +287,8 @@ function drawLegend(
     (x: number, y: number): string =>
       el('g', { class: `lk ${cls}`.trim() }, el('line', { x1: x, y1: y, x2: x + 22, y2: y, 'stroke-width': sw }) + arrowhead(x + 30, y, 1, 0, 8, 2.5 + sw * 0.9, 'ah'));
   if (has.links) {
-    item(arrow('', 1.2), 'few lines');
-    item(arrow('', 5.5), 'many lines');
+    item(arrow('', 1.2), `few ${has.unit}`);
+    item(arrow('', 5.5), `many ${has.unit}`);
   }
   if (has.idle) item(arrow('idle', 1.2), 'nothing sent');
   if (has.dropped) item(arrow('drop', 2.5), 'lines dropped');
