@@ -1,5 +1,5 @@
-// The gossip-peer tests, written only against the harness: a cluster of the student's peers
-// behind the grader's link proxy (grader/harness/cluster.ts). Verdicts come from what peers
+// The gossip-peer tests, written only against the public API: a cluster of the student's peers
+// behind the grader's link proxies, with the broadcast workload on it (kits/broadcast.ts). Verdicts come from what peers
 // answer their clients (reads), as the contract states; the proxy's counts give the traffic
 // measurements. Every bound is derived from the topology (diameter, links) and the injected
 // latency, never one absolute number, with slack for a loaded machine.
@@ -45,10 +45,10 @@ function gotNoReply(status: 'timeout' | 'closed' | 'invalid'): string {
   return status === 'timeout' ? 'got no reply within 5 s' : status === 'closed' ? 'the peer closed the connection without replying' : 'got no complete line (over 8 MiB without a newline)';
 }
 
-/** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
 /** The test's peers, with the broadcast workload on them (the kit's checks and pictures). */
 const peers = async (t: TestContext, spec: ClusterSpec): Promise<Broadcast> => broadcastWorkload(await t.cluster(spec));
 
+/** Broadcast each value at its peer, `perPeer` at a time per peer, all peers at once. */
 async function broadcastAll(t: TestContext, c: Broadcast, plan: Array<[string, number]>): Promise<void> {
   const byPeer = new Map<string, number[]>();
   for (const [p, v] of plan) byPeer.set(p, [...(byPeer.get(p) ?? []), v]);
