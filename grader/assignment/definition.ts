@@ -69,6 +69,13 @@ export const PeersProgram = z.object({
   startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
   /** Asked of every peer of a cluster that the next test would share (a hung peer is not handed on). */
   liveness: Liveness.optional(),
+  /**
+   * Sockets a peer may hold besides TCP: by default a UDP socket or a named unix socket is a way
+   * around the links and fails the test. A protocol whose real programs open UDP sockets of their
+   * own (BitTorrent clients: DHT, uTP, even when off) allows "udp"; connections straight to
+   * another peer's port are never allowed.
+   */
+  otherSockets: z.array(z.enum(['udp', 'unix'])).default([]),
 });
 
 export const ProgramDefinition = z.discriminatedUnion('role', [ServerProgram, ClientProgram, PeersProgram]);

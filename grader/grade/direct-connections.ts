@@ -42,7 +42,11 @@ export class DirectConnectionWatch {
   private readonly found = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly peers: () => WatchedPeer[]) {}
+  /** `allowed`: kinds of other sockets the assignment lets peers hold (see PeersProgram.otherSockets). */
+  constructor(
+    private readonly peers: () => WatchedPeer[],
+    private readonly allowed: ReadonlySet<'udp' | 'unix'> = new Set(),
+  ) {}
 
   start(): void {
     if (this.timer) return;
@@ -69,8 +73,9 @@ export class DirectConnectionWatch {
     // to the other peers around the links.
     const all = new Set([...held.values()].flatMap((inodes) => [...inodes]));
     for (const o of otherSockets(all)) {
+      if (this.allowed.has(o.kind)) continue;
       const id = peers.find((p) => held.get(p.id)!.has(o.inode))!.id;
-      this.found.set(`${id}:${o.kind}:${o.name}`, `peer ${id} holds ${o.kind === 'udp' ? `a UDP socket (${o.name})` : `a unix socket named ${o.name}`}: peers talk only over TCP, through the addresses --peers gives them`);
+      this.found.set(`${id}:${o.kind}:${o.name}`, `peer ${id} holds ${o.kind === 'udp' ? `a UDP socket (${o.name})` : `a unix socket named ${o.name}`}: peers talk only over TCP, through the addresses the grader gives them`);
     }
     const byPort = new Map(peers.map((p) => [p.port, p]));
     const conns = connectionsTo(new Set(byPort.keys()));
@@ -85,7 +90,7 @@ export class DirectConnectionWatch {
       // A peer's connection to itself crosses no link.
       if (owner?.id === target.id) continue;
       const from = owner ? `peer ${owner.id}` : 'a process of your program';
-      this.found.set(`${owner?.id ?? '?'}>${target.id}`, `${from} connected straight to peer ${target.id}'s own port ${target.port}, not through an address --peers gave it`);
+      this.found.set(`${owner?.id ?? '?'}>${target.id}`, `${from} connected straight to peer ${target.id}'s own port ${target.port}, not through the address the grader gave it for ${target.id}`);
     }
   }
 }

@@ -236,7 +236,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
       ? new ServerUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, liveness: opts.probe === false ? false : prog.liveness, files: files?.dir })
       : prog.role === 'client'
         ? new ClientRunner({ ...common, runTimeoutMs: prog.runTimeoutMs })
-        : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir, ...(prog.liveness && opts.probe !== false ? { liveness: prog.liveness } : {}) });
+        : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir, otherSockets: prog.otherSockets, ...(prog.liveness && opts.probe !== false ? { liveness: prog.liveness } : {}) });
   const groups: GroupResult[] = [];
   let completeness: Results['completeness'] = 'complete';
   /** Once set, every remaining test is recorded with this instead of running. */

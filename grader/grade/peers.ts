@@ -198,9 +198,9 @@ export class PeersUnderTest implements ProgramUnderTest {
   private readonly clusters: ClusterPool;
   private readonly direct: DirectConnectionWatch;
 
-  constructor(opts: PeersOptions & { liveness?: Liveness }) {
+  constructor(opts: PeersOptions & { liveness?: Liveness; otherSockets?: Array<'udp' | 'unix'> }) {
     this.runner = new PeerRunner(opts);
-    this.direct = new DirectConnectionWatch(() => this.runner.running());
+    this.direct = new DirectConnectionWatch(() => this.runner.running(), new Set(opts.otherSockets ?? []));
     const l = opts.liveness;
     // Twice, as for servers: one slow moment on a loaded machine is not a hang.
     this.clusters = new ClusterPool(this.runner.start, l ? async (port) => (await answersOnce(port, l)) || answersOnce(port, l) : undefined);

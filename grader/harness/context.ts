@@ -186,7 +186,7 @@ export class TestContextImpl implements TestContext {
       // Diagnose from what is known: a server that is still running but lets connections wait
       // is not "down" (a small listen backlog filled by a server that serves one client at a time).
       const alive = this.init.server?.program.running;
-      return fail(`could not open connection ${name}: ${(e as Error).message}${alive ? ` (your server is still running${open ? `, with ${open} connection(s) of this test open` : ''})` : ''}`, {
+      return fail(`could not open connection ${name}: ${(e as Error).message}${alive ? ` (your server is still running${open ? `, with ${open} ${open === 1 ? 'connection' : 'connections'} of this test open` : ''})` : ''}`, {
         hint: alive
           ? 'Your server is running but did not accept this connection in time: does it accept new connections while it serves others (not one client at a time), and is its listen() backlog large enough (at least 64)?'
           : 'Is your server still running and listening on the port given with --port? Does it keep accepting new connections?',
