@@ -36,6 +36,10 @@ export interface LinkProxyOptions {
   to: string;
   /** Where `to` listens (it may be down: then connections are reset, like a refused connect). */
   upstreamPort: number;
+  /** The loopback address this proxy listens on (default 127.0.0.1): `to`'s address as `from` sees it. */
+  host?: string;
+  /** The loopback address its connections to `to` come from (default: the system's choice): `from`'s address as `to` sees it. */
+  localAddress?: string;
   /** Newline-delimited lines (the default) or a byte stream. */
   framing?: Framing;
   /** Called for each complete line (or chunk); says whether to drop it and how long to hold it. */
@@ -78,14 +82,14 @@ export class LinkProxy {
     const p = new LinkProxy(opts);
     await new Promise<void>((resolve, reject) => {
       p.server.once('error', reject);
-      p.server.listen({ host: '127.0.0.1', port: 0, backlog: 128 }, () => resolve());
+      p.server.listen({ host: opts.host ?? '127.0.0.1', port: 0, backlog: 128 }, () => resolve());
     });
     p.port = (p.server.address() as net.AddressInfo).port;
     return p;
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.opts.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   private track(s: net.Socket): void {
@@ -116,7 +120,7 @@ export class LinkProxy {
     this.opts.connected?.();
     for (const w of this.waiters.splice(0)) w();
     this.track(down);
-    const up = net.connect({ host: '127.0.0.1', port: this.upstreamPort, noDelay: true });
+    const up = net.connect({ host: '127.0.0.1', port: this.upstreamPort, noDelay: true, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
     this.track(up);
     let joined = false;
     up.once('connect', () => {

@@ -45,6 +45,12 @@ export interface ClusterSpec {
    * given there and return values for more "{name}" placeholders.
    */
   prepare?: (peer: string, folder: string) => Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Each peer is reached at a loopback address of its own (127.0.0.2, 127.0.0.3, …), and what
+   * its links carry to others comes from that address: for programs that count, limit or ban
+   * peers by IP address (real BitTorrent clients do), every peer is a host of its own.
+   */
+  addressPerPeer?: boolean;
   /** After the network is up and before any peer starts: the test's own peers start listening. */
   beforeStart?: (c: Cluster) => Promise<void>;
 }
@@ -111,6 +117,7 @@ export class Cluster {
       journal: c.journal,
       framing: spec.framing ?? 'lines',
       latencyMs: spec.latencyMs ?? 0,
+      ...(spec.addressPerPeer ? { hostOf: (p: string) => `127.0.0.${2 + spec.topology.peers.indexOf(p)}` } : {}),
     });
     return c;
   }

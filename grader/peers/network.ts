@@ -15,6 +15,8 @@ export interface NetworkOptions {
   journal: Journal;
   framing?: Framing;
   latencyMs?: number;
+  /** Each peer's loopback address (127.0.0.N): links to it listen there, its links' connections come from it. */
+  hostOf?: (peer: string) => string;
 }
 
 export class Network {
@@ -45,6 +47,7 @@ export class Network {
           from,
           to,
           upstreamPort: opts.portOf(to),
+          ...(opts.hostOf ? { host: opts.hostOf(to), localAddress: opts.hostOf(from) } : {}),
           framing: n.framing,
           decide: (info) => n.decide(info),
           delivered: (info, at) => n.delivered(info, at),

@@ -1,7 +1,7 @@
 // The cluster with real processes in the real sandbox: a peer's own folder (what the test wrote
 // for it, what it writes back) shown to that peer alone, the test's own "{name}" placeholders,
-// a peer the test plays itself (never started, reached through the network like the rest), and
-// a byte stream between them counted by the journal.
+// a peer the test plays itself (never started, reached through the network like the rest), each
+// peer at a loopback address of its own, and a byte stream between them counted by the journal.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -50,6 +50,7 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
     {
       topology: line(3),
       framing: 'bytes',
+      addressPerPeer: true,
       played: ['n2'],
       prepare: (peer, folder) => {
         fs.writeFileSync(path.join(folder, 'given.txt'), `for ${peer}`);
@@ -61,10 +62,12 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
   );
   // n2 is the test's: it listens where the cluster says, and both others reach it through their links.
   const got: Buffer[] = [];
+  const from: string[] = [];
   let bothIn!: () => void;
   const both = new Promise<void>((r) => (bothIn = r));
   const server = net.createServer((s) => {
     const chunks: Buffer[] = [];
+    from.push(s.remoteAddress ?? '');
     s.on('data', (d) => chunks.push(d));
     s.on('end', () => {
       got.push(Buffer.concat(chunks));
@@ -86,6 +89,9 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
     expect(c.traffic().bytes).toBe(got.reduce((a, g) => a + g.length, 0));
     expect(c.traffic().links.map((l) => l.link).sort()).toEqual(['n1->n2', 'n3->n2']);
     expect(c.isPlayed('n2')).toBe(true);
+    // Every peer a host of its own: n2 is reached at 127.0.0.3, and n1's and n3's connections come from theirs.
+    expect(c.address('n1', 'n2')).toMatch(/^127\.0\.0\.3:\d+$/);
+    expect(from.sort()).toEqual(['127.0.0.2', '127.0.0.4']);
     expect(c.peerOnPort(c.portOf('n3'))).toBe('n3');
   } finally {
     server.close();
