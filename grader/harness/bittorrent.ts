@@ -188,9 +188,10 @@ export class Tracker {
       reply({ 'failure reason': 'unknown info_hash (this tracker serves one torrent)' });
     } else {
       const given = a.peer && c ? (this.opts.peersFor?.(a.peer) ?? neighbours(c.topology, a.peer).map((n) => c.address(a.peer!, n))) : [];
-      a.answer = `${given.length} peer(s)`;
+      a.answer = `${given.length} ${given.length === 1 ? 'peer' : 'peers'}`;
       const compact = a.compact === '1' || a.compact === undefined;
-      reply({ interval: this.opts.interval ?? 30, 'min interval': Math.min(this.opts.interval ?? 30, 1), complete: 0, incomplete: given.length, peers: compact ? compactPeers(given) : given.map((g) => ({ ip: g.split(':')[0], port: Number(g.split(':')[1]) })) });
+      // No "min interval": aria2 re-announces at the minimum when one is given.
+      reply({ interval: this.opts.interval ?? 30, complete: 0, incomplete: given.length, peers: compact ? compactPeers(given) : given.map((g) => ({ ip: g.split(':')[0], port: Number(g.split(':')[1]) })) });
     }
     this.t.transcript.note(`tracker: ${a.peer ?? `a peer on port ${a.port ?? '?'}`} announced${a.event ? ` event=${a.event}` : ''} (left=${a.left ?? '?'}); answered ${a.answer}`);
     for (const w of this.waiters) w();
@@ -240,6 +241,8 @@ export interface ConnectionLog {
   maxInFlight: number;
   /** Bytes of blocks we sent. */
   uploaded: number;
+  /** Every choke (true) and unchoke (false) we sent, with when. */
+  chokes: Array<{ at: number; on: boolean }>;
 }
 
 export interface SeederOptions {
@@ -306,7 +309,7 @@ export class ScriptedPeer {
   private accept(s: net.Socket): void {
     this.sockets.add(s);
     s.setNoDelay(true);
-    const log: ConnectionLog = { openedAt: performance.now(), messages: [], maxInFlight: 0, uploaded: 0 };
+    const log: ConnectionLog = { openedAt: performance.now(), messages: [], maxInFlight: 0, uploaded: 0, chokes: [] };
     this.connections.push(log);
     const name = `${this.id}#${this.connections.length}`;
     const reader = new WireReader();
@@ -323,6 +326,7 @@ export class ScriptedPeer {
     const setChoke = (on: boolean) => {
       choking = on;
       if (on) chokedAt = performance.now();
+      log.chokes.push({ at: performance.now(), on });
       send(on ? encode.choke() : encode.unchoke(), on ? 'choke' : 'unchoke');
     };
     const serve = (r: { index: number; begin: number; length: number }) => {
@@ -400,6 +404,8 @@ export interface LeechResult {
   ok: boolean;
   /** Pieces that arrived and matched their SHA-1. */
   verified: number;
+  /** When each of them did (performance.now()). */
+  verifiedAt: number[];
   bad: number[];
   bytes: number;
   /** Why it stopped before having every piece it asked for. */
@@ -420,7 +426,7 @@ export async function leech(t: TestContext, c: Cluster, from: string, to: string
   const reader = new WireReader();
   const have = new Set<number>();
   const pieces = new Map<number, Buffer[]>();
-  const res: LeechResult = { ok: false, verified: 0, bad: [], bytes: 0, advertised: 0 };
+  const res: LeechResult = { ok: false, verified: 0, verifiedAt: [], bad: [], bytes: 0, advertised: 0 };
   const done = new Set<number>();
   let unchoked = false;
   let outstanding = 0;
@@ -493,7 +499,10 @@ export async function leech(t: TestContext, c: Cluster, from: string, to: string
             const got = parts.reduce((a, p) => a + p.length - 4, 0);
             if (got >= pieceBytes(torrent, m.index).length) {
               const whole = Buffer.concat(parts.sort((a, b) => a.readUInt32BE(0) - b.readUInt32BE(0)).map((p) => p.subarray(4)));
-              if (sha1(whole).equals(torrent.hashes[m.index])) res.verified++;
+              if (sha1(whole).equals(torrent.hashes[m.index])) {
+                res.verified++;
+                res.verifiedAt.push(performance.now());
+              }
               else res.bad.push(m.index);
               done.add(m.index);
             }
