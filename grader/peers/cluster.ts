@@ -261,6 +261,34 @@ export class Cluster {
     return this.given.get(peer)?.folder;
   }
 
+  /**
+   * A file the peer wrote in its folder, read safely: only a regular file of at most `maxBytes`,
+   * never through a link (a peer could point one at the grader's files) and never a FIFO (the
+   * read would wait for good). Undefined when there is no such file.
+   */
+  readFromFolder(peer: string, name: string, maxBytes: number): Buffer | undefined {
+    const folder = this.folderOf(peer);
+    if (!folder) return undefined;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(path.join(folder, path.basename(name)), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.size > maxBytes) return undefined;
+      const buf = Buffer.alloc(st.size);
+      let at = 0;
+      while (at < buf.length) {
+        const n = fs.readSync(fd, buf, at, buf.length - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+      return buf.subarray(0, at);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
   /** Played by the test itself (`played`), not started by the cluster. */
   isPlayed(peer: string): boolean {
     return !!this.spec.played?.includes(peer);

@@ -11,6 +11,17 @@ afterEach(async () => {
   for (const f of cleanup.splice(0)) await f();
 });
 
+/** Listen on loopback; every socket and the server closed after the test. */
+async function listening(server: net.Server, sockets: net.Socket[]): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
 /** A receiver that records every line it gets and can answer. */
 async function receiver(onLine?: (line: string, s: net.Socket) => void) {
   const lines: string[] = [];
@@ -35,13 +46,7 @@ async function receiver(onLine?: (line: string, s: net.Socket) => void) {
     });
     s.on('error', () => undefined);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listening(server, sockets);
   const until = async (n: number) => {
     while (lines.length < n) await new Promise<void>((r) => waiters.push(r));
   };
@@ -172,17 +177,12 @@ async function byteReceiver() {
     });
     s.on('error', () => undefined);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanup.push(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
+  const port = await listening(server, sockets);
   const total = () => got.reduce((a, g) => a + g.reduce((b, d) => b + d.length, 0), 0);
   const until = async (bytes: number) => {
     while (total() < bytes) await new Promise<void>((r) => waiters.push(r));
   };
-  return { port: (server.address() as net.AddressInfo).port, got, total, until };
+  return { port, got, total, until };
 }
 
 async function byteProxy(port: number, o: { rate?: number; delayMs?: number; stalled?: () => boolean } = {}) {

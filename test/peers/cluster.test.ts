@@ -2,6 +2,7 @@
 // for it, what it writes back) shown to that peer alone, the test's own "{name}" placeholders,
 // a peer the test plays itself (never started, reached through the network like the rest), each
 // peer at a loopback address of its own, and a byte stream between them counted by the journal.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -81,7 +82,7 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
     expect(runner.starts.map((s) => s.peer).sort()).toEqual(['n1', 'n3']);
     await both;
     for (const p of ['n1', 'n3']) {
-      const out = fs.readFileSync(path.join(c.folderOf(p)!, 'out.bin'));
+      const out = c.readFromFolder(p, 'out.bin', 1024)!;
       // Its own file, written where it was told; no other peer's folder in sight.
       expect(out.toString('latin1')).toBe(`given=for ${p} others=\x00\xff`);
       expect(got.some((g) => g.equals(out))).toBe(true);
@@ -93,6 +94,16 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
     expect(c.address('n1', 'n2')).toMatch(/^127\.0\.0\.3:\d+$/);
     expect(from.sort()).toEqual(['127.0.0.2', '127.0.0.4']);
     expect(c.peerOnPort(c.portOf('n3'))).toBe('n3');
+    // What a peer leaves in its folder is read only as a regular file: not through a link, not a
+    // FIFO (the read would wait for good), not past the size asked for.
+    const f1 = c.folderOf('n1')!;
+    fs.symlinkSync('/etc/hostname', path.join(f1, 'link.bin'));
+    execFileSync('mkfifo', [path.join(f1, 'fifo.bin')]);
+    expect(c.readFromFolder('n1', 'link.bin', 1 << 20)).toBeUndefined();
+    expect(c.readFromFolder('n1', 'fifo.bin', 1 << 20)).toBeUndefined();
+    expect(c.readFromFolder('n1', 'out.bin', 8)).toBeUndefined();
+    // A name is a name in the folder: "../n3/out.bin" is n1's own out.bin, never n3's.
+    expect(c.readFromFolder('n1', '../n3/out.bin', 1024)?.toString('latin1')).toContain('given=for n1');
   } finally {
     server.close();
     const folders = path.dirname(c.folderOf('n1')!);
