@@ -87,13 +87,9 @@ async function swarm(t: TestContext, s: SwarmSpec): Promise<Swarm> {
   return { c, torrent, tracker, students, seeders, leechers, startedAt: performance.now() };
 }
 
-/** The file `peer` wrote, or undefined. */
+/** The file `peer` wrote, or undefined (read as a regular file only: a link or a FIFO there is no file). */
 function fileOf(w: Swarm, peer: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(path.join(w.c.folderOf(peer)!, w.torrent.name));
-  } catch {
-    return undefined;
-  }
+  return w.c.readFromFolder(peer, w.torrent.name, w.torrent.data.length + 1024 * 1024);
 }
 
 /** Pieces of `got` that match the torrent, for a failure message. */
