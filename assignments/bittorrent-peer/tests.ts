@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { atLeast, atMost, defineTests, TestFailure, type Cluster, type TestContext, type Topology } from '../../grader/authoring.js';
-import { checkRequest, leech, makeTorrent, ScriptedPeer, Tracker, type Announce, type SeederOptions, type Torrent, type TrackerOptions } from '../../grader/kits/bittorrent.js';
+import { checkRequest, leech, makeTorrent, metainfoWith, ScriptedPeer, Tracker, type Announce, type SeederOptions, type Torrent, type TrackerOptions } from '../../grader/kits/bittorrent.js';
 
 const KiB = 1024;
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
@@ -38,6 +38,9 @@ interface Swarm {
   seeders: ScriptedPeer[];
   leechers: string[];
   startedAt: number;
+  /** When each student's peer was first seen with the whole file, and first seen gone (ms since the start). */
+  doneAt: Map<string, number>;
+  goneAt: Map<string, number>;
 }
 
 /** Everyone linked to everyone, drawn on a circle. */
@@ -70,10 +73,14 @@ async function swarm(t: TestContext, s: SwarmSpec): Promise<Swarm> {
     played: [...seederIds, ...leechers],
     prepare: (peer, folder) => {
       const file = path.join(folder, `${name}.torrent`);
-      fs.writeFileSync(file, torrent.metainfo);
+      // Each peer's own tracker URL: the tracker knows who asks even when the announce is wrong.
+      fs.writeFileSync(file, metainfoWith(torrent, tracker.urlFor(peer)));
       if (s.seeding?.includes(peer)) fs.writeFileSync(path.join(folder, name), torrent.data);
       return { torrent: file };
     },
+    // A peer that ends once it has the whole file did what the download tests need of it; the
+    // tests that need it afterwards (completed, serving, trading) say it is gone.
+    exitAllowed: (peer) => (students.includes(peer) && hasWholeFile(cluster!, peer, torrent) ? 'it had written the whole file' : undefined),
     beforeStart: async (c) => {
       cluster = c;
       for (const [i, id] of seederIds.entries()) {
@@ -84,13 +91,32 @@ async function swarm(t: TestContext, s: SwarmSpec): Promise<Swarm> {
     },
   });
   t.log(`${plural(students.length, 'peer')} of yours, ${plural(seederIds.length, 'seeder')} and ${plural(leechers.length, 'leecher')} of the grader's; a ${n(s.size)}-byte file in ${torrent.hashes.length} pieces of ${n(s.pieceLength)} bytes${s.latencyMs ? `; ${s.latencyMs} ms per link` : ''}`);
-  return { c, torrent, tracker, students, seeders, leechers, startedAt: performance.now() };
+  return { c, torrent, tracker, students, seeders, leechers, startedAt: performance.now(), doneAt: new Map(), goneAt: new Map() };
 }
 
 /** The file `peer` wrote, or undefined (read as a regular file only: a link or a FIFO there is no file). */
 function fileOf(w: Swarm, peer: string): Buffer | undefined {
-  return w.c.readFromFolder(peer, w.torrent.name, w.torrent.data.length + 1024 * 1024);
+  return fileIn(w.c, peer, w.torrent);
 }
+
+function fileIn(c: Cluster, peer: string, torrent: Torrent): Buffer | undefined {
+  return c.readFromFolder(peer, torrent.name, torrent.data.length + 1024 * 1024);
+}
+
+function hasWholeFile(c: Cluster, peer: string, torrent: Torrent): boolean {
+  const got = fileIn(c, peer, torrent);
+  return !!got && got.length === torrent.data.length && got.equals(torrent.data);
+}
+
+/** A line for a failure: "n1 is gone: it exited with code 0 once it had the file …", or "" while it runs. */
+function goneNote(w: Swarm, peer: string): string {
+  const end = w.c.endOf(peer);
+  if (!end) return '';
+  w.c.reportedEnd(peer);
+  return `\n${peer} is gone: it ${end} once it had the file; the handout says to keep running, seeding, until SIGTERM.`;
+}
+
+const HINT_KEEP_RUNNING = 'Do not exit when the download is complete: keep running, accepting connections and uploading, until you get SIGTERM.';
 
 /** Pieces of `got` that match the torrent, for a failure message. */
 function piecesRight(w: Swarm, got: Buffer): number {
@@ -121,6 +147,8 @@ async function expectFiles(t: TestContext, w: Swarm, peers: string[], boundMs: n
       const got = fileOf(w, p);
       if (got && got.length === w.torrent.data.length && sha1(got) === want) doneAt.set(p, performance.now());
     }
+    for (const [p, at] of doneAt) if (!w.doneAt.has(p)) w.doneAt.set(p, at - w.startedAt);
+    for (const p of peers) if (!w.goneAt.has(p) && w.c.endOf(p)) w.goneAt.set(p, performance.now() - w.startedAt);
     // A peer that exits once it has the whole file got the file: that is the serving tests' to charge.
     if (w.c.deadPeers().some((p) => !doneAt.has(p))) w.c.expectAlive('while downloading');
     if (doneAt.size === peers.length || performance.now() > until || t.signal.aborted) break;
@@ -145,11 +173,27 @@ async function expectFiles(t: TestContext, w: Swarm, peers: string[], boundMs: n
     // Connections the grader's seeders closed because what came made no sense (a bad handshake).
     const refused = [...new Set(w.seeders.flatMap((sd) => sd.connections.filter((c) => c.invalid).map((c) => `  ${sd.id} closed a connection from ${c.from ?? 'your peer'}: ${c.invalid}`)))].slice(0, 2);
     if (refused.length) lines.push(...refused);
+    // Connections on which a handshake began and never ended: the seeder is still waiting for the rest.
+    const unfinished = [...new Set(w.seeders.flatMap((sd) => sd.connections.filter((c) => !c.handshake && !c.invalid && c.received > 0 && c.received < HANDSHAKE_BYTES).map((c) => `  ${sd.id} got ${plural(c.received, 'byte')} on a connection from your peer and never a whole handshake (${HANDSHAKE_BYTES} bytes: 19, "BitTorrent protocol", 8 reserved bytes, info_hash, peer_id)`)))].slice(0, 2);
+    if (unfinished.length) lines.push(...unfinished);
+    // Seeders that kept a peer choked because it never said it was interested (they unchoke only those that do).
+    const uninterested = w.seeders.filter((sd) => !sd.options.neverUnchoke).flatMap((sd) => sd.connections.filter((c) => c.handshake && !c.messages.some((m) => m.m.kind === 'interested') && c.messages.some((m) => m.m.kind === 'request')).map((c) => `  ${sd.id} kept ${c.from ?? 'your peer'} choked: it sent ${plural(c.messages.filter((m) => m.m.kind === 'request').length, 'request')} but never "interested"`));
+    if (uninterested.length) lines.push(...new Set(uninterested.slice(0, 2)));
+    // Seeders the tracker gave a lacking peer that it never dialed (the grader's seeders only accept).
+    const undialed = lacking.flatMap((p) => w.seeders.filter((sd) => w.c.topology.edges.some((e) => e.includes(p) && e.includes(sd.id))).filter((sd) => w.c.connectionsOpened(p, sd.id) === 0).map((sd) => `${p} never connected to ${sd.id}, a seeder the tracker gave it`));
+    if (undialed.length) lines.push(`  ${undialed.slice(0, 3).join('; ')}${undialed.length > 3 ? `; and ${undialed.length - 3} more like it` : ''}`);
     const secs = ((performance.now() - w.startedAt) / 1000).toFixed(1);
     const who = lacking.length === 1 ? `${lacking[0]} has` : `${lacking.length} peers have`;
     const stall = stalled ? `: nothing reached ${lacking.length === 1 ? 'it' : 'them'} over the network for the last ${STALL_MS / 1000} s` : '';
     t.fail(`${who} not got the whole file right after ${secs} s${stall}.\n(The bound: ${(boundMs / 1000).toFixed(1)} s, ${why}.)\n${lines.join('\n')}\n${w.c.describeTraffic()}`, {
-      hint: hint ?? 'Download every piece, check its SHA-1 against the torrent before writing it, and write it at offset index × piece length in --dir/<name>.',
+      hint:
+        refused.length || unfinished.length
+          ? 'Send the handshake exactly as BEP 3 says: 68 bytes (the byte 19, "BitTorrent protocol", 8 zero bytes, the 20-byte info_hash, your 20-byte peer_id), and read the other side\'s 68 bytes whole.'
+          : uninterested.length
+            ? 'Send "interested" (id 2) to a peer that has pieces you lack, and wait for its "unchoke" before requesting: a peer unchokes only those that say they are interested, and ignores requests while it chokes you.'
+          : undialed.length
+            ? 'Connect to every peer the tracker gives you (and to those it gives you later): a peer you never dial cannot give you anything.'
+            : (hint ?? 'Download every piece, check its SHA-1 against the torrent before writing it, and write it at offset index × piece length in --dir/<name>.'),
     });
   }
   const last = Math.max(...doneAt.values()) - w.startedAt;
@@ -167,8 +211,11 @@ function mostWithin(times: number[], windowMs: number): number {
   return most;
 }
 
+/** 1 + 19 + 8 + 20 + 20. */
+const HANDSHAKE_BYTES = 68;
+
 /** A download into which nothing has come for this long has stalled: the test stops waiting. */
-const STALL_MS = 10_000;
+const STALL_MS = 6000;
 
 /** How long `bytes` take over a link of `rate` bytes/s, with room for a slow start and a loaded machine. */
 const boundFor = (bytes: number, rate: number, slackMs = 6000) => (bytes / rate) * 1000 * 1.5 + slackMs;
@@ -238,10 +285,12 @@ export default defineTests({
     const w = await swarm(t, { students: 1, seeders: [{}], size: 300 * KiB + 5, pieceLength: 64 * KiB });
     await expectFiles(t, w, ['n1'], boundFor(300 * KiB, 4 * 1024 * KiB), 'a small file over loopback', 'Download every piece from the seeder the tracker gives you.');
     const done = await w.tracker.waitFor((a) => a.event === 'completed', 5000);
-    if (!done)
-      return t.fail(`n1 had the whole file, but sent no announce with event=completed within 5 s (its announces: ${w.tracker.announces.map((a) => a.event || '(regular)').join(', ')}).`, {
-        hint: 'Once every piece is verified and written, announce once with event=completed and left=0.',
+    if (!done) {
+      const gone = goneNote(w, 'n1');
+      return t.fail(`n1 had the whole file, but sent no announce with event=completed within 5 s.\nIts announces: ${w.tracker.announces.map((a) => a.event || '(regular)').join(', ')}.${gone}`, {
+        hint: gone ? `Announce event=completed before anything else once the file is whole. ${HINT_KEEP_RUNNING}` : 'Once every piece is verified and written, announce once with event=completed and left=0.',
       });
+    }
     if (done.left !== 0) t.fail(`n1's completed announce says left=${done.left ?? '(missing)'}; it had every piece, so left is 0.\n  ${describeAnnounce(done)}`, { hint: 'left counts the bytes still to download: 0 once the file is complete.' });
   },
 
@@ -356,7 +405,7 @@ export default defineTests({
   },
 
   async 'dead-seeder'(t) {
-    const rate = 96 * KiB;
+    const rate = 128 * KiB;
     const size = 512 * KiB;
     const w = await swarm(t, { students: 1, seeders: [{ rate }, { rate }], size, pieceLength: 64 * KiB });
     // n2 crashes once it has sent a third of the file: its connections reset, nothing listens.
@@ -394,18 +443,20 @@ export default defineTests({
     w.seeders[0].close();
     const r = await leech(t, w.c, w.leechers[0], 'n1', w.torrent, { want: w.torrent.hashes.map((_, i) => i), timeoutMs: 10_000 });
     t.log(`the grader's leecher got ${r.verified} of ${w.torrent.hashes.length} pieces from n1`);
-    if (!r.ok)
-      t.fail(`n1 had the whole file; the grader's leecher ${w.leechers[0]} connected to it, said interested and asked for every piece, but ${r.problem ?? `${plural(r.bad.length, 'piece')} failed their SHA-1 (${r.bad.join(', ')})`}; it verified ${r.verified} of ${w.torrent.hashes.length}.`, {
-        hint: 'Keep running after the download: accept connections on --port, answer the handshake and send your bitfield, unchoke peers that are interested, and answer each request with a piece message.',
+    if (!r.ok) {
+      const gone = goneNote(w, 'n1');
+      t.fail(`n1 had the whole file, but the grader's leecher ${w.leechers[0]} could not download it from n1: ${r.problem ?? `${plural(r.bad.length, 'piece')} failed their SHA-1 (${r.bad.join(', ')})`}.\nIt connected to n1, said interested and asked for every piece; it verified ${r.verified} of ${w.torrent.hashes.length}.${gone}`, {
+        hint: gone ? HINT_KEEP_RUNNING : 'Keep running after the download: accept connections on --port, answer the handshake and send your bitfield, unchoke peers that are interested, and answer each request with a piece message.',
       });
+    }
   },
 
   async 'serves-while-downloading'(t) {
-    const rate = 48 * KiB;
-    const size = 512 * KiB;
+    const rate = 64 * KiB;
+    const size = 320 * KiB;
     const w = await swarm(t, { students: 1, seeders: [{ rate }], leechers: 1, size, pieceLength: 32 * KiB });
-    // The grader's leecher stays connected to n1 for the whole download (about 11 s at this
-    // rate), taking every piece n1 says it has; what counts is what it got before n1 finished.
+    // The grader's leecher stays connected to n1 for the whole download (about 5 s at this
+    // rate, 10 pieces), taking every piece n1 says it has; what counts is what it got before n1 finished.
     const leeching = leech(t, w.c, w.leechers[0], 'n1', w.torrent, { timeoutMs: (size / rate) * 1000 + 2000 });
     const doneMs = await expectFiles(t, w, ['n1'], boundFor(size, rate), `one seeder capped at ${rate / KiB} KiB/s`);
     const got = await leeching;
@@ -425,10 +476,12 @@ export default defineTests({
     const all = w.torrent.hashes.map((_, i) => i);
     const rs = await Promise.all(w.leechers.map((l) => leech(t, w.c, l, 'n1', w.torrent, { want: all, timeoutMs: 10_000 })));
     const failed = rs.map((r, i) => ({ r, l: w.leechers[i] })).filter((x) => !x.r.ok);
+    const gone = failed.length ? goneNote(w, 'n1') : '';
     if (failed.length)
-      t.fail(`three of the grader's leechers downloaded from n1 at once, after it had the whole file; ${failed.length === 3 ? 'none' : `${3 - failed.length}`} got it all:\n${failed.map((f) => `  ${f.l} got ${f.r.verified} of ${all.length} pieces: ${f.r.problem ?? 'bad pieces'}`).join('\n')}`, {
-        hint:
-          failed.length === 3 && rs.every((r) => r.verified === 0)
+      t.fail(`three of the grader's leechers downloaded from n1 at once, after it had the whole file; ${failed.length === 3 ? 'none' : `only ${3 - failed.length}`} got it all:\n${failed.map((f) => `  ${f.l} got ${f.r.verified} of ${all.length} pieces: ${f.r.problem ?? 'bad pieces'}`).join('\n')}${gone}`, {
+        hint: gone
+          ? HINT_KEEP_RUNNING
+          : failed.length === 3 && rs.every((r) => r.verified === 0)
             ? 'Keep running after the download: accept connections on --port, answer the handshake, unchoke peers that are interested, and answer their requests.'
             : 'Serve every connection at once (an event loop, or a thread per peer): one peer must not wait for another to finish.',
       });
@@ -438,14 +491,24 @@ export default defineTests({
 
   async 'swarm-trades'(t) {
     const rate = 64 * KiB;
-    const size = 768 * KiB;
+    const size = 512 * KiB;
     const w = await swarm(t, { students: 4, seeders: [{ rate }], size, pieceLength: 32 * KiB });
-    // Alone, the seeder's four links carry 4 × 64 KiB/s: four copies take 3 s each way; trading halves that and more.
+    // Alone, the seeder's four links carry 64 KiB/s each: four copies take 8 s; trading cuts that.
     await expectFiles(t, w, w.students, (size / rate) * 1000 * 1.5 + 10_000, 'four of your peers and one seeder capped at 64 KiB/s per link');
     const tr = w.c.traffic();
     const seeded = w.seeders[0].uploaded;
     const between = tr.links.filter((l) => l.link.split('->').every((p) => w.students.includes(p))).reduce((a, l) => a + l.bytes, 0);
     t.log(`the seeder uploaded ${n(seeded)} bytes; your peers sent each other ${n(between)} bytes`);
+    // A peer that leaves once it has the file takes its pieces away from those still downloading.
+    const lastDone = Math.max(...w.doneAt.values());
+    const left = w.students.filter((p) => (w.goneAt.get(p) ?? Infinity) < lastDone);
+    if (left.length) {
+      for (const p of left) w.c.reportedEnd(p);
+      const lacking = (p: string) => w.students.filter((q) => (w.doneAt.get(q) ?? Infinity) > w.goneAt.get(p)!);
+      return t.fail(`${left.map((p) => `${p} ${w.c.endOf(p)} ${n(w.goneAt.get(p)! - w.doneAt.get(p)!)} ms after it had the file, while ${lacking(p).join(', ')} still lacked it`).join(';\n')}: a peer that leaves can upload nothing more to the others.`, {
+        hint: `${HINT_KEEP_RUNNING} The other peers of the swarm still need your pieces.`,
+      });
+    }
     // Trading peers send each other one copy or more (measured: 1.1-1.4 copies from the
     // reference peers); peers that do not trade send each other next to nothing.
     if (between < size / 2)

@@ -75,6 +75,11 @@ class PeerHandle implements PeerProcess {
   stderrLines(n: number): string[] {
     return this.err.lastLines(n);
   }
+  /** Its test said how it ended: not blamed again after the test. */
+  reported = false;
+  exitReported(): void {
+    this.reported = true;
+  }
 }
 
 export class PeerRunner {
@@ -112,15 +117,24 @@ export class PeerRunner {
     this.starts.push(record);
     const handle = new PeerHandle(spec.id, spec.port, proc, record, err);
     this.live.set(record, { handle, out, err });
+    // Asked as soon as it ends, while what it left (its folder) is still there to look at.
+    const allowed = () => (proc.stoppedByGrader ? undefined : spec.exitAllowed?.());
     void proc.exited.then((e) => {
       record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.stoppedByGrader, atMs: Math.round(e.atMs - this.opts.t0) };
-      if (!proc.stoppedByGrader) record.exit.duringTest = this.currentTest;
+      if (!proc.stoppedByGrader) {
+        record.exit.duringTest = this.currentTest;
+        const why = allowed();
+        if (why) record.exit.allowed = why;
+      }
     });
     const ready = await waitForPort(proc, spec.port, this.opts.startupTimeoutMs, signal);
     if (ready.status === 'ready') {
       record.ready = true;
       return { ok: true as const, peer: handle };
     }
+    // A fast peer may listen, do all it had to and end between two looks at its port: when its
+    // test allows that end, it started well (its test judges the rest).
+    if (ready.status === 'exited' && allowed()) return { ok: true as const, peer: handle };
     await handle.stop();
     const stderr = stderrExcerpt(err.lastLines(8));
     const secs = this.opts.startupTimeoutMs / 1000;
@@ -128,7 +142,8 @@ export class PeerRunner {
       case 'exited':
         return {
           ok: false as const,
-          message: `peer ${spec.id} ${proc.describeEnd()} before listening on port ${spec.port} (started as: ${record.command}).${stderr}`,
+          // Seen ended before seen listening: it may have listened for a moment between two looks.
+          message: `peer ${spec.id} ${proc.describeEnd()} before the grader saw it listening on port ${spec.port}.\nIt was started as: ${record.command}${stderr}`,
           hint: /address already in use|EADDRINUSE/i.test(stderr)
             ? 'A restarted peer binds the same port again: set SO_REUSEADDR on the listening socket before bind().'
             : 'A peer must keep running. Run the command above yourself in your submission folder and read the error.',
@@ -159,7 +174,7 @@ export class PeerRunner {
   unexpectedExits(testId: string): UnexpectedExit[] {
     const out: UnexpectedExit[] = [];
     for (const s of this.starts)
-      if (s.exit && !s.exit.stoppedByGrader && s.exit.duringTest === testId && s.ready)
+      if (s.exit && !s.exit.stoppedByGrader && !s.exit.allowed && s.exit.duringTest === testId && s.ready && !this.live.get(s)?.handle.reported)
         out.push({ peer: s.peer ?? '?', how: this.live.get(s)?.handle.describeEnd() ?? describeExit(s.exit), stderr: stderrExcerpt(this.live.get(s)?.err.lastLines(8) ?? [], '') });
     return out;
   }
@@ -249,7 +264,7 @@ function chargeDirectConnections(result: TestResult, found: string[]): void {
     result.status = 'failed';
     result.pointsEarned = 0;
     result.message = `not counted: ${sentence}`;
-    result.hint = 'A peer may reach another only through the addresses given by --peers: the grader relays, delays and cuts those links, and the tests are about what happens then.';
+    result.hint = 'A peer may reach another only through the addresses the grader gave it (its arguments, or a tracker the grader runs): the grader relays, delays and cuts those links, and the tests are about what happens then.';
   }
 }
 
@@ -259,7 +274,6 @@ function blamePeerExits(result: TestResult, peers: PeerRunner): void {
   if (!exits.length) return;
   const first = exits[0];
   const sentence = `Peer ${exits.map((e) => `${e.peer} ${e.how}`).join(', ')} during this test.${first.stderr ? ` ${first.peer}'s stderr:${first.stderr.replace(/^\nLast lines of its stderr:/, '')}` : ''}`;
-  if (result.message?.includes(`peer ${first.peer} exited`) || result.message?.includes(`peer ${first.peer} was killed`)) return;
   if (result.status === 'passed') {
     result.status = 'failed';
     result.pointsEarned = 0;

@@ -24,6 +24,8 @@ export interface Torrent {
   pieceLength: number;
   hashes: Buffer[];
   infoHash: Buffer;
+  /** The bencoded info dictionary, as hashed. */
+  infoBytes: Buffer;
   /** The .torrent file's bytes. */
   metainfo: Buffer;
   announce: string;
@@ -34,7 +36,17 @@ export function makeTorrent(o: { name: string; data: Buffer; pieceLength: number
   for (let i = 0; i < o.data.length; i += o.pieceLength) hashes.push(sha1(o.data.subarray(i, i + o.pieceLength)));
   const info = { length: o.data.length, name: Buffer.from(o.name), 'piece length': o.pieceLength, pieces: Buffer.concat(hashes) };
   const infoBytes = Buffer.from(bencode.encode(info));
-  return { name: o.name, data: o.data, pieceLength: o.pieceLength, hashes, infoHash: sha1(infoBytes), metainfo: Buffer.from(bencode.encode({ announce: Buffer.from(o.announce), info })), announce: o.announce };
+  return { name: o.name, data: o.data, pieceLength: o.pieceLength, hashes, infoHash: sha1(infoBytes), infoBytes, metainfo: Buffer.from(bencode.encode({ announce: Buffer.from(o.announce), info })), announce: o.announce };
+}
+
+/**
+ * The same torrent (the same info, so the same info_hash) with another announce URL: each peer
+ * can be given a tracker URL of its own, which tells the tracker who asks whatever the announce says.
+ */
+export function metainfoWith(t: Torrent, announce: string): Buffer {
+  const url = Buffer.from(announce);
+  // Keys in order ("announce" < "info"), info's bytes exactly as hashed.
+  return Buffer.concat([Buffer.from(`d8:announce${url.length}:`), url, Buffer.from('4:info'), t.infoBytes, Buffer.from('e')]);
 }
 
 export const pieceCount = (t: Torrent) => t.hashes.length;
@@ -54,7 +66,7 @@ export function checkRequest(t: Torrent, r: { index: number; begin: number; leng
 
 export interface Announce {
   at: number;
-  /** The cluster's peer that announced, found by the port it gave (undefined: no peer listens there). */
+  /** The cluster's peer that announced: by the announce URL it was given (`urlFor`), else by the port it gave (undefined: nobody's). */
   peer?: string;
   query: string;
   infoHash?: Buffer;
@@ -148,6 +160,11 @@ export class Tracker {
     this.torrent = torrent;
   }
 
+  /** An announce URL for `peer` alone: what it announces there is its own, even with a wrong port in it. */
+  urlFor(peer: string): string {
+    return this.url.replace(/\/announce$/, `/${encodeURIComponent(peer)}/announce`);
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = req.url ?? '';
     const [pathPart, query = ''] = url.split('?', 2);
@@ -156,7 +173,8 @@ export class Tracker {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': b.length });
       res.end(b);
     };
-    if (pathPart !== '/announce') {
+    const given = /^\/([a-z0-9]+)\/announce$/i.exec(pathPart)?.[1];
+    if (pathPart !== '/announce' && !given) {
       // A scrape or anything else: a tracker may refuse it.
       res.writeHead(404, { 'Content-Length': 0 });
       res.end();
@@ -165,9 +183,10 @@ export class Tracker {
     const q = parseQuery(query);
     const port = int(q.get('port'));
     const c = this.cluster();
+    const asker = given && c?.peers.includes(given) ? given : port !== undefined ? c?.peerOnPort(port) : undefined;
     const a: Announce = {
       at: performance.now(),
-      ...(port !== undefined && c?.peerOnPort(port) ? { peer: c.peerOnPort(port) } : {}),
+      ...(asker ? { peer: asker } : {}),
       query: query.slice(0, 600),
       ...(q.get('info_hash') ? { infoHash: q.get('info_hash') } : {}),
       ...(q.get('peer_id') ? { peerId: q.get('peer_id') } : {}),
@@ -187,11 +206,11 @@ export class Tracker {
       a.answer = 'failure reason: unknown info_hash';
       reply({ 'failure reason': 'unknown info_hash (this tracker serves one torrent)' });
     } else {
-      const given = a.peer && c ? (this.opts.peersFor?.(a.peer) ?? neighbours(c.topology, a.peer).map((n) => c.address(a.peer!, n))) : [];
-      a.answer = `${given.length} ${given.length === 1 ? 'peer' : 'peers'}`;
+      const list = a.peer && c ? (this.opts.peersFor?.(a.peer) ?? neighbours(c.topology, a.peer).map((n) => c.address(a.peer!, n))) : [];
+      a.answer = `${list.length} ${list.length === 1 ? 'peer' : 'peers'}`;
       const compact = a.compact === '1' || a.compact === undefined;
       // No "min interval": aria2 re-announces at the minimum when one is given.
-      reply({ interval: this.opts.interval ?? 30, complete: 0, incomplete: given.length, peers: compact ? compactPeers(given) : given.map((g) => ({ ip: g.split(':')[0], port: Number(g.split(':')[1]) })) });
+      reply({ interval: this.opts.interval ?? 30, complete: 0, incomplete: list.length, peers: compact ? compactPeers(list) : list.map((g) => ({ ip: g.split(':')[0], port: Number(g.split(':')[1]) })) });
     }
     this.t.transcript.note(`tracker: ${a.peer ?? `a peer on port ${a.port ?? '?'}`} announced${a.event ? ` event=${a.event}` : ''} (left=${a.left ?? '?'}); answered ${a.answer}`);
     for (const w of this.waiters) w();
@@ -239,6 +258,8 @@ export interface ConnectionLog {
   closedBy?: 'them' | 'us';
   /** Bytes of blocks we sent. */
   uploaded: number;
+  /** Bytes we received on it (a handshake never completed: how far it got). */
+  received: number;
   /** Every choke (true) and unchoke (false) we sent, with when. */
   chokes: Array<{ at: number; on: boolean }>;
 }
@@ -274,7 +295,7 @@ export class ScriptedPeer {
   private constructor(
     readonly id: string,
     private readonly torrent: Torrent,
-    private readonly opts: SeederOptions,
+    readonly options: SeederOptions,
     private readonly t: TestContext,
     private readonly whoIs: (peerId: Buffer) => string | undefined,
   ) {
@@ -307,7 +328,7 @@ export class ScriptedPeer {
   private accept(s: net.Socket): void {
     this.sockets.add(s);
     s.setNoDelay(true);
-    const log: ConnectionLog = { openedAt: performance.now(), messages: [], uploaded: 0, chokes: [] };
+    const log: ConnectionLog = { openedAt: performance.now(), messages: [], uploaded: 0, received: 0, chokes: [] };
     this.connections.push(log);
     const name = `${this.id}#${this.connections.length}`;
     const reader = new WireReader();
@@ -334,32 +355,33 @@ export class ScriptedPeer {
       // Served like a real client would: any length up to 128 KiB inside a piece it has (the tests judge sizes themselves).
       if (r.index >= pieceCount(this.torrent) || r.length > 128 * 1024 || r.begin + r.length > pieceBytes(this.torrent, r.index).length) return;
       let block = Buffer.from(pieceBytes(this.torrent, r.index).subarray(r.begin, r.begin + r.length));
-      if (this.opts.corrupt?.has(r.index)) block = Buffer.from(block.map((x) => x ^ 0x5a));
+      if (this.options.corrupt?.has(r.index)) block = Buffer.from(block.map((x) => x ^ 0x5a));
       log.uploaded += block.length;
       blocksSent++;
-      send(encode.piece(r.index, r.begin, block), `piece ${r.index} from byte ${r.begin}, ${block.length} bytes${this.opts.corrupt?.has(r.index) ? ' (corrupted on purpose)' : ''}`);
-      if (this.opts.chokeAfterBlocks !== undefined && blocksSent === this.opts.chokeAfterBlocks) {
+      send(encode.piece(r.index, r.begin, block), `piece ${r.index} from byte ${r.begin}, ${block.length} bytes${this.options.corrupt?.has(r.index) ? ' (corrupted on purpose)' : ''}`);
+      if (this.options.chokeAfterBlocks !== undefined && blocksSent === this.options.chokeAfterBlocks) {
         setChoke(true);
         // Requests they sent before the choke reached them are dropped, as BEP 3 says.
         inFlight.clear();
-        const timer = setTimeout(() => !s.destroyed && setChoke(false), this.opts.chokeForMs ?? 500);
+        const timer = setTimeout(() => !s.destroyed && setChoke(false), this.options.chokeForMs ?? 500);
         s.once('close', () => clearTimeout(timer));
       }
     };
     s.on('data', (chunk: Buffer) => {
+      log.received += chunk.length;
       for (const item of reader.push(chunk)) {
         if ('handshake' in item) {
           log.handshake = item.handshake;
           log.from = this.whoIs(item.handshake.peerId);
           this.t.transcript.message(name, 'recv', handshake(item.handshake.infoHash, item.handshake.peerId, item.handshake.reserved), { binary: true, decoded: `handshake${log.from ? ` from ${log.from}` : ''}` });
-          if (!item.handshake.infoHash.equals(this.torrent.infoHash) && !this.opts.wrongInfoHash) {
+          if (!item.handshake.infoHash.equals(this.torrent.infoHash) && !this.options.wrongInfoHash) {
             log.closedBy = 'us';
             s.destroy();
             return;
           }
-          const hash = this.opts.wrongInfoHash ? sha1(Buffer.concat([this.torrent.infoHash, Buffer.from('other')])) : this.torrent.infoHash;
-          send(handshake(hash, this.peerId), this.opts.wrongInfoHash ? 'handshake with another torrent\'s info_hash (on purpose)' : 'handshake');
-          const has = this.opts.has ?? (() => true);
+          const hash = this.options.wrongInfoHash ? sha1(Buffer.concat([this.torrent.infoHash, Buffer.from('other')])) : this.torrent.infoHash;
+          send(handshake(hash, this.peerId), this.options.wrongInfoHash ? 'handshake with another torrent\'s info_hash (on purpose)' : 'handshake');
+          const has = this.options.has ?? (() => true);
           send(encode.bitfield(bitfieldOf(pieceCount(this.torrent), has)), 'bitfield');
           continue;
         }
@@ -367,8 +389,8 @@ export class ScriptedPeer {
         const now = performance.now();
         log.messages.push({ at: now, m, whileChoked: choking, sinceChokeMs: now - chokedAt });
         if (log.messages.length <= 40 || m.kind !== 'request') this.t.transcript.message(name, 'recv', item.raw.subarray(0, 64), { binary: true, decoded: describeMessage(m) });
-        if (m.kind === 'interested' && choking && !this.opts.neverUnchoke && blocksSent === 0 && !unchokePending) {
-          const wait = (this.opts.unchokeAfterMs ?? 0) - (now - log.openedAt);
+        if (m.kind === 'interested' && choking && !this.options.neverUnchoke && blocksSent === 0 && !unchokePending) {
+          const wait = (this.options.unchokeAfterMs ?? 0) - (now - log.openedAt);
           if (wait <= 0) setChoke(false);
           else {
             unchokePending = true;

@@ -53,6 +53,12 @@ export interface ClusterSpec {
   addressPerPeer?: boolean;
   /** After the network is up and before any peer starts: the test's own peers start listening. */
   beforeStart?: (c: Cluster) => Promise<void>;
+  /**
+   * Asked when a peer ends by itself: a reason when that is no fault by itself (it had done all
+   * the test needs of it, e.g. written the whole file); the tests that needed it afterwards say
+   * so themselves (`endOf`). Undefined: every exit fails the test it happens in.
+   */
+  exitAllowed?: (peer: string) => string | undefined;
 }
 
 /**
@@ -298,7 +304,8 @@ export class Cluster {
     if (this.isPlayed(id)) throw new Error(`peer ${id} is played by the test: the cluster does not start it`);
     const peers = neighbours(this.topology, id).map((n) => this.network.address(id, n));
     const given = await this.givenTo(id);
-    let r = await this.startPeer({ id, port: this.ports.get(id)!, peers, ...given }, this.t.signal);
+    const exitAllowed = this.spec.exitAllowed ? () => this.spec.exitAllowed!(id) : undefined;
+    let r = await this.startPeer({ id, port: this.ports.get(id)!, peers, ...given, ...(exitAllowed ? { exitAllowed } : {}) }, this.t.signal);
     // Another program took the port between our check and the peer's bind: not the student's
     // fault. A first start moves to another port (its neighbours reach it through the proxies).
     for (let tries = 0; !r.ok && !restart && tries < 2 && /address already in use|EADDRINUSE|Errno 98/i.test(r.message); tries++) {
@@ -306,7 +313,7 @@ export class Cluster {
       this.ports.set(id, port);
       this.network.moveUpstream(id, port);
       this.t.log(`${id}: its port was taken by another program; started again on ${port}`);
-      r = await this.startPeer({ id, port, peers, ...given }, this.t.signal);
+      r = await this.startPeer({ id, port, peers, ...given, ...(exitAllowed ? { exitAllowed } : {}) }, this.t.signal);
     }
     if (!r.ok) return { message: r.message, hint: r.hint };
     this.procs.set(id, r.peer);
@@ -339,9 +346,20 @@ export class Cluster {
     return this.killed.has(id);
   }
 
-  /** Peers that exited although nobody killed them. */
+  /** Peers that exited although nobody killed them, and not at a point the spec allows (`exitAllowed`). */
   deadPeers(): string[] {
-    return this.peers.filter((p) => this.procs.has(p) && !this.killed.has(p) && !this.procs.get(p)!.running);
+    return this.peers.filter((p) => this.procs.has(p) && !this.killed.has(p) && !this.procs.get(p)!.running && !this.spec.exitAllowed?.(p));
+  }
+
+  /** How `peer` ended, if it ended by itself (allowed or not): "exited with code 0"; undefined while it runs or after a kill. */
+  endOf(peer: string): string | undefined {
+    const p = this.procs.get(peer);
+    return p && !p.running && !this.killed.has(peer) ? p.describeEnd() : undefined;
+  }
+
+  /** A test's own failure says how `peer` ended: the grade adds nothing about that exit. */
+  reportedEnd(peer: string): void {
+    this.procs.get(peer)?.exitReported();
   }
 
   /**
@@ -364,7 +382,7 @@ export class Cluster {
     const p = this.procs.get(dead[0])!;
     const err = p.stderrLines(8);
     this.highlight.push(dead[0]);
-    // "peer n1 exited", first: the grade's own note of exits looks for those words, and adds nothing then.
+    for (const d of dead) this.procs.get(d)!.exitReported();
     fail(`peer ${dead[0]} exited ${when}${dead.length > 1 ? `, and so did ${dead.slice(1).join(', ')}` : ''} (${dead[0]} ${p.describeEnd()}).${err.length ? `\nLast lines of ${dead[0]}'s stderr:\n${err.map((l) => '  ' + l).join('\n')}` : ''}`, {
       hint: 'A peer must survive whatever its neighbours and clients do: catch connection errors (refused, reset, broken pipe) and bad input, and keep going.',
     });
@@ -380,6 +398,11 @@ export class Cluster {
   /** How many connections `from` opened to `to` (through the proxy) in all, waiting up to `ms` for `n`. */
   connectAttempts(from: string, to: string, n: number, ms: number): Promise<number> {
     return this.network.connectAttempts(from, to, n, ms);
+  }
+
+  /** How many connections `from` opened to `to` (through the proxy) so far. */
+  connectionsOpened(from: string, to: string): number {
+    return this.network.connectionsOpened(from, to);
   }
 
   /** Drop every line between the two sides, both ways (connections stay open; a byte stream stalls). */

@@ -102,6 +102,11 @@ export class Network {
     return this.proxy(from, to).waitConnections(n, ms);
   }
 
+  /** How many connections `from` opened to `to` so far. */
+  connectionsOpened(from: string, to: string): number {
+    return this.proxy(from, to).connections;
+  }
+
   /** Cut every link between the two sides, both ways (connections stay open). */
   partition(a: string[], b: string[]): void {
     for (const x of a)

@@ -26,6 +26,11 @@ export interface PeerSpec {
   folder?: string;
   /** More values for the assignment's "{name}" placeholders (a file the test wrote for this peer). */
   vars?: Record<string, string>;
+  /**
+   * Asked when the peer ends by itself: a reason when the test allows that (it had done what the
+   * test needed of it, e.g. written the whole file), undefined when the exit is a fault.
+   */
+  exitAllowed?: () => string | undefined;
 }
 
 /** A running peer, as a test may see and control it. */
@@ -41,6 +46,8 @@ export interface PeerProcess {
   stderrLines(n: number): string[];
   /** How it ended ("exited with code 1", "was killed by SIGKILL (…)"), or "is still running". */
   describeEnd(): string;
+  /** The test has said how this peer ended, in its own failure: the engine adds nothing about it. */
+  exitReported(): void;
 }
 
 export type StartPeer = (

@@ -518,7 +518,8 @@ function exitText(s: Results['program']['starts'][number], role: Results['progra
   const how = s.exit.signal ? `killed by ${s.exit.signal}` : `exit code ${s.exit.code ?? '?'}`;
   const who = s.exit.stoppedByGrader ? (role === 'client' ? 'still running at its deadline, stopped by the grader' : 'stopped by the grader') : 'exited by itself';
   const when = s.exit.duringTest ? ` during ${sanitizeLine(s.exit.duringTest)}` : '';
-  return `${who} (${how}) at ${formatDuration(s.exit.atMs)}${when}`;
+  const allowed = s.exit.allowed ? `; no fault by itself there: ${sanitizeLine(s.exit.allowed)}` : '';
+  return `${who} (${how}) at ${formatDuration(s.exit.atMs)}${when}${allowed}`;
 }
 
 export function buildView(r: Results, limits: Limits): ReportView {

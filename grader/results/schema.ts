@@ -246,6 +246,8 @@ export const ProgramStart = z.object({
       stoppedByGrader: z.boolean(),
       atMs: z.number(),
       duringTest: z.string().optional(),
+      /** It ended by itself at a point its test allows, and why ("it had written the whole file"): no fault by itself. */
+      allowed: z.string().optional(),
       /** A limit it ran into, in plain words ("it used more than 512 MiB of memory and was stopped"). */
       limit: z.string().optional(),
     })

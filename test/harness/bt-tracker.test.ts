@@ -4,7 +4,8 @@
 import http from 'node:http';
 import bencode from 'bencode';
 import { afterEach, expect, test } from 'vitest';
-import { makeTorrent, Tracker } from '../../grader/harness/bittorrent.js';
+import { createHash } from 'node:crypto';
+import { makeTorrent, metainfoWith, Tracker } from '../../grader/harness/bittorrent.js';
 import { Transcript } from '../../grader/net/transcript.js';
 import type { TestContext } from '../../grader/harness/context.js';
 
@@ -51,4 +52,22 @@ test('announces are decoded byte for byte and recorded; failures and unknown tor
   expect(b.event).toBe('');
   expect(tracker.announces).toHaveLength(3);
   expect(await tracker.waitFor((x) => x.event === 'completed', 50)).toBeUndefined();
+});
+
+test("a peer's own announce URL: the same info_hash, another path, and the path says who asks", async () => {
+  const cluster = { peers: ['n1', 'n2'], peerOnPort: () => undefined, topology: { name: 'x', peers: ['n1', 'n2'], edges: [] } };
+  const tracker = await Tracker.start(ctx, () => cluster as never);
+  const t = makeTorrent({ name: 'f', data: Buffer.alloc(3000, 7), pieceLength: 1024, announce: tracker.url });
+  tracker.serve(t);
+  const mine = metainfoWith(t, tracker.urlFor('n2'));
+  const d = bencode.decode(mine) as { announce: Uint8Array; info: Record<string, unknown> };
+  expect(Buffer.from(d.announce).toString()).toBe(tracker.urlFor('n2'));
+  expect(tracker.urlFor('n2')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/n2\/announce$/);
+  expect(createHash('sha1').update(bencode.encode(d.info)).digest()).toEqual(t.infoHash);
+  // The port in the announce is nobody's: the URL still names the asker.
+  const path = new URL(tracker.urlFor('n2')).pathname;
+  const r = await get(tracker.url, `${path}?info_hash=${pct(t.infoHash)}&peer_id=-XX0001-abcdefghijkl&port=1&uploaded=0&downloaded=0&left=3000&compact=1&event=started`);
+  expect(r.status).toBe(200);
+  expect(tracker.announces[0].peer).toBe('n2');
+  expect((await get(tracker.url, '/n3x/scrape')).status).toBe(404);
 });
