@@ -262,6 +262,8 @@ export interface ConnectionLog {
   received: number;
   /** Every choke (true) and unchoke (false) we sent, with when. */
   chokes: Array<{ at: number; on: boolean }>;
+  /** The most requests it had sent us that we had not answered yet, at any moment (see `pauseAnswers`). */
+  mostUnanswered: number;
 }
 
 export interface SeederOptions {
@@ -278,6 +280,12 @@ export interface SeederOptions {
   chokeForMs?: number;
   /** Answers the handshake with another torrent's info_hash. */
   wrongInfoHash?: boolean;
+  /**
+   * Holds its answers for `forMs` after the unchoke and after every `everyBlocks` blocks: the
+   * requests that pile up meanwhile are all the peer keeps in flight (its pipeline's depth,
+   * whatever the machine's load), counted in `mostUnanswered`.
+   */
+  pauseAnswers?: { everyBlocks: number; forMs: number };
 }
 
 /**
@@ -328,7 +336,7 @@ export class ScriptedPeer {
   private accept(s: net.Socket): void {
     this.sockets.add(s);
     s.setNoDelay(true);
-    const log: ConnectionLog = { openedAt: performance.now(), messages: [], uploaded: 0, received: 0, chokes: [] };
+    const log: ConnectionLog = { openedAt: performance.now(), messages: [], uploaded: 0, received: 0, chokes: [], mostUnanswered: 0 };
     this.connections.push(log);
     const name = `${this.id}#${this.connections.length}`;
     const reader = new WireReader();
@@ -337,6 +345,17 @@ export class ScriptedPeer {
     let blocksSent = 0;
     let unchokePending = false;
     const inFlight = new Map<string, { index: number; begin: number; length: number }>();
+    const pause = this.options.pauseAnswers;
+    let holding = false;
+    const hold = () => {
+      if (!pause || holding) return;
+      holding = true;
+      const timer = setTimeout(() => {
+        holding = false;
+        for (const r of [...inFlight.values()]) serve(r);
+      }, pause.forMs);
+      s.once('close', () => clearTimeout(timer));
+    };
     const send = (b: Buffer, what: string) => {
       if (s.destroyed) return;
       s.write(b);
@@ -347,10 +366,11 @@ export class ScriptedPeer {
       if (on) chokedAt = performance.now();
       log.chokes.push({ at: performance.now(), on });
       send(on ? encode.choke() : encode.unchoke(), on ? 'choke' : 'unchoke');
+      if (!on && blocksSent === 0) hold();
     };
     const serve = (r: { index: number; begin: number; length: number }) => {
       const key = `${r.index}:${r.begin}:${r.length}`;
-      if (!inFlight.has(key) || choking || s.destroyed) return;
+      if (!inFlight.has(key) || choking || holding || s.destroyed) return;
       inFlight.delete(key);
       // Served like a real client would: any length up to 128 KiB inside a piece it has (the tests judge sizes themselves).
       if (r.index >= pieceCount(this.torrent) || r.length > 128 * 1024 || r.begin + r.length > pieceBytes(this.torrent, r.index).length) return;
@@ -359,6 +379,7 @@ export class ScriptedPeer {
       log.uploaded += block.length;
       blocksSent++;
       send(encode.piece(r.index, r.begin, block), `piece ${r.index} from byte ${r.begin}, ${block.length} bytes${this.options.corrupt?.has(r.index) ? ' (corrupted on purpose)' : ''}`);
+      if (pause && blocksSent % pause.everyBlocks === 0) hold();
       if (this.options.chokeAfterBlocks !== undefined && blocksSent === this.options.chokeAfterBlocks) {
         setChoke(true);
         // Requests they sent before the choke reached them are dropped, as BEP 3 says.
@@ -399,7 +420,10 @@ export class ScriptedPeer {
           }
         }
         else if (m.kind === 'request') {
+          // A request that arrives while we choke is dropped (BEP 3): never answered, never counted.
+          if (choking) continue;
           inFlight.set(`${m.index}:${m.begin}:${m.length}`, m);
+          log.mostUnanswered = Math.max(log.mostUnanswered, inFlight.size);
           // Served on the next turn: a burst of requests is seen whole (in flight together) first.
           setImmediate(() => serve(m));
         } else if (m.kind === 'cancel') inFlight.delete(`${m.index}:${m.begin}:${m.length}`);

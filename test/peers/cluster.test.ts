@@ -112,3 +112,42 @@ test('a peer\'s own folder and placeholders; a played peer reached through the n
     expect(fs.existsSync(folders)).toBe(false);
   }
 });
+
+test('an exit the spec allows is no fault (recorded with why, even before it was seen listening); any other exit is', async () => {
+  // n1 writes done.txt and exits at once (often before the grader sees it listen); n2 exits a second after listening, having done nothing.
+  fs.writeFileSync(
+    path.join(dir, 'quitter.py'),
+    `import os, socket, sys, time
+a = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+s = socket.socket(); s.bind(("127.0.0.1", int(a["--port"]))); s.listen()
+if a["--id"] == "n1":
+    open(os.path.join(a["--dir"], "done.txt"), "w").write("done")
+else:
+    time.sleep(1)
+`,
+  );
+  const confinement = await confine({ dir, PATH: process.env.PATH ?? '' });
+  const runner = new PeerRunner({ command: 'python3 quitter.py', args: ['--id', '{id}', '--port', '{port}', '--dir', '{dir}'], cwd: dir, env: { PATH: process.env.PATH ?? '' }, startupTimeoutMs: 10_000, t0: performance.now(), confinement });
+  runner.currentTest = 'quits';
+  let c!: Cluster;
+  const spec = { topology: line(2), prepare: () => ({}), exitAllowed: (p: string) => (c.readFromFolder(p, 'done.txt', 10)?.toString() === 'done' ? 'it had done its part' : undefined) };
+  c = await Cluster.create(spec, runner.start, scope());
+  try {
+    await c.startPeers(spec);
+    while (!c.endOf('n1') || !c.endOf('n2')) await new Promise((r) => setTimeout(r, 20));
+    expect(c.endOf('n1')).toBe('exited with code 0');
+    expect(c.deadPeers()).toEqual(['n2']);
+    // The records (written once each exit is reaped): n1's exit allowed, with the reason; only n2's is blamed on the test.
+    const rec = (p: string) => runner.starts.find((s) => s.peer === p)!;
+    while (!rec('n1').exit || !rec('n2').exit) await new Promise((r) => setTimeout(r, 10));
+    expect(rec('n1').exit).toMatchObject({ code: 0, stoppedByGrader: false, duringTest: 'quits', allowed: 'it had done its part' });
+    expect(rec('n2').exit?.allowed).toBeUndefined();
+    expect(runner.unexpectedExits('quits').map((e) => e.peer)).toEqual(['n2']);
+    // Once the test has said how n2 ended, the grade adds nothing.
+    c.reportedEnd('n2');
+    expect(runner.unexpectedExits('quits')).toEqual([]);
+  } finally {
+    await c.close();
+    confinement.dispose();
+  }
+});
