@@ -6,7 +6,7 @@
 // `sockgrade validate` does it, and its reference solutions do it in fairness.test.ts.
 import { expect, test } from 'vitest';
 import { validateItem } from '../../grader/validate/validate.js';
-import { gradeTimeout, isHeavy, type Scenario } from './catalog.js';
+import { gradeSlot, gradeTimeout, isHeavy, type Scenario } from './catalog.js';
 
 export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' };
 
@@ -15,7 +15,7 @@ export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it dec
 // graded one at a time.
 export function scenarioTest(s: Scenario) {
   test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
-    const r = await validateItem(s, { aloneVsFull: !isHeavy(s.assignment) });
+    const r = await gradeSlot(s.assignment, () => validateItem(s, { aloneVsFull: !isHeavy(s.assignment) }));
     expect(r.problems).toEqual([]);
   }, gradeTimeout(s.assignment));
 }
