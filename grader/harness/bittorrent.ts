@@ -11,6 +11,7 @@ import net from 'node:net';
 import bencode from 'bencode';
 import type { Cluster } from '../peers/cluster.js';
 import { neighbours } from '../peers/topology.js';
+import { resetSocket } from '../net/reset.js';
 import { bitfieldOf, BLOCK, describeMessage, encode, handshake, hasPiece, WireReader, type Handshake, type WireMessage } from '../net/bt-wire.js';
 import type { TestContext } from './context.js';
 
@@ -300,7 +301,7 @@ export class ScriptedPeer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.sockets) s.resetAndDestroy();
+    for (const s of this.sockets) resetSocket(s);
     this.server.close();
   }
 

@@ -6,6 +6,7 @@
 // (chunks as they arrive, split to at most 16 KiB; a stream is never dropped from, only stalled
 // while `stalled` says so). Nothing here knows about any workload: the policy and the
 // bookkeeping live in the caller.
+import { resetSocket } from './reset.js';
 import net from 'node:net';
 
 /** Which way a line travels on a connection of the link: from the connecting peer, or back to it. */
@@ -132,10 +133,10 @@ export class LinkProxy {
     up.once('error', () => {
       // The receiver is down or refused: the sender sees its connection reset, as it would.
       if (!joined) this.refused++;
-      abort(down);
+      resetSocket(down);
     });
     down.once('error', () => {
-      abort(up);
+      resetSocket(up);
     });
   }
 
@@ -166,24 +167,13 @@ export class LinkProxy {
 
   /** Reset every open connection of this link (a peer died, or the test is over). */
   resetAll(): void {
-    for (const s of this.sockets) abort(s);
+    for (const s of this.sockets) resetSocket(s);
   }
 
   async close(): Promise<void> {
     this.resetAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/**
- * Close with a reset (RST), as a dead peer's connection would be — unless the socket is already
- * half-closed or still connecting: Node 20 spins at full CPU forever when such a socket is reset,
- * and there is nothing left to reset anyway.
- */
-function abort(s: net.Socket): void {
-  if (s.destroyed) return;
-  if (s.connecting || s.writableEnded || s.readableEnded) s.destroy();
-  else s.resetAndDestroy();
 }
 
 interface PipeOptions {
@@ -290,7 +280,7 @@ function pipeUnits(src: net.Socket, dst: net.Socket, opts: PipeOptions): () => v
     if (timer) clearTimeout(timer);
     queue.length = 0;
     if (!dst.destroyed) {
-      if (hadError) abort(dst);
+      if (hadError) resetSocket(dst);
       else dst.destroy();
     }
   });

@@ -1,6 +1,7 @@
 // A TCP client for tests: every byte sent and received goes into the transcript with its time;
 // reads take a parser and a deadline and say exactly how they ended (complete, timed out with
 // partial bytes, closed, reset, invalid); writes can be cut into chunks with pacing between them.
+import { resetSocket } from './reset.js';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chunk, type Chunking } from './chunking.js';
@@ -228,15 +229,10 @@ export class TcpClient {
   /** Abort with a TCP RST, as a crashed or killed client would. */
   reset(): void {
     this.localClosed = true;
-    if (this.peerClosed || this.socket.writableEnded || this.socket.destroyed) {
-      // Node 20 spins forever if a socket that is already shutting down is reset (EINVAL, then
-      // the process never exits); there is no connection left to reset anyway.
-      this.transcript.event(this.name, 'close', 'client closed (the connection was already closed; no reset possible)');
-      this.socket.destroy();
-      return;
-    }
-    this.transcript.event(this.name, 'reset', 'client reset the connection (RST)');
-    this.socket.resetAndDestroy();
+    if (this.peerClosed) this.socket.destroy();
+    // A socket already shutting down is only closed (resetSocket says why).
+    else if (resetSocket(this.socket) === 'reset') return this.transcript.event(this.name, 'reset', 'client reset the connection (RST)');
+    this.transcript.event(this.name, 'close', 'client closed (the connection was already closed; no reset possible)');
   }
 
   /** Close quietly (the end of a test); not recorded unless the connection was still open. */
