@@ -7,7 +7,7 @@ import type { Random } from '../harness/random.js';
 export interface FaultPolicy {
   /** Probability that a unit is lost (in Gilbert–Elliott's good state, when `burst` is set). */
   loss?: number;
-  /** Probability that a delivered unit arrives twice. */
+  /** Probability that a delivered unit arrives twice (one held for reordering arrives once). */
   duplicate?: number;
   /** Probability that a unit is held back and released after the next `reorderAfter` units (or `reorderMaxMs`, whichever first). */
   reorder?: number;

@@ -44,7 +44,7 @@ export class LossyUdpSocket {
     const [outSeed, inSeed] = [opts.random(), opts.random()].map(String);
     const note = (direction: 'out' | 'in') => (e: FaultEvent, d: Datagram) => {
       this.events.push({ ...e, direction, port: d.port });
-      opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.what === 'dropped' || e.what === 'released out of order' ? ` (${e.detail})` : e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
+      opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
     };
     this.out = new FaultyChannel<Unit>(new FaultDecider(opts.outgoing ?? {}, seededRandom(outSeed, 'out')), (d) => socket.send(d.data, d.port, d.address), note('out'));
     this.in = new FaultyChannel<Unit>(

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, expect, test } from 'vitest';
 import { seededRandom } from '../../grader/harness/random.js';
-import { FaultDecider, FaultyChannel, policyProblem, type FaultDecision, type FaultEvent } from '../../grader/net/faults.js';
+import { FaultDecider, FaultyChannel, policyProblem, type FaultDecision, type FaultEvent, type FaultPolicy } from '../../grader/net/faults.js';
 import { LossyUdpSocket } from '../../grader/net/lossy-udp.js';
 import { Transcript } from '../../grader/net/transcript.js';
 
@@ -15,7 +15,7 @@ afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
 
-const decisions = (seed: string, n: number, policy = { loss: 0.3, duplicate: 0.2, reorder: 0.1, jitterMs: 20 }) => {
+const decisions = (seed: string, n: number, policy: FaultPolicy = { loss: 0.3, duplicate: 0.2, reorder: 0.1, jitterMs: 20 }) => {
   const d = new FaultDecider(policy, seededRandom(seed));
   return Array.from({ length: n }, (_, i): FaultDecision => d.decide(100, i));
 };
@@ -36,8 +36,8 @@ test('burst loss (Gilbert–Elliott) loses units in runs; independent loss at a 
     return { lost: lengths.reduce((a, b) => a + b, 0) / ds.length, meanRun: lengths.reduce((a, b) => a + b, 0) / lengths.length };
   };
   // Bad about 1/7 of the time (enter 0.05, leave 0.3), losing everything then: ~14% lost, in runs of ~3.3.
-  const burst = runs(decisions('b', 20_000, { burst: { enter: 0.05, leave: 0.3, loss: 1 } } as never));
-  const flat = runs(decisions('b', 20_000, { loss: 0.14 } as never));
+  const burst = runs(decisions('b', 20_000, { burst: { enter: 0.05, leave: 0.3, loss: 1 } }));
+  const flat = runs(decisions('b', 20_000, { loss: 0.14 }));
   expect(burst.lost).toBeGreaterThan(0.11);
   expect(burst.lost).toBeLessThan(0.18);
   expect(Math.abs(flat.lost - 0.14)).toBeLessThan(0.02);
@@ -46,7 +46,7 @@ test('burst loss (Gilbert–Elliott) loses units in runs; independent loss at a 
 });
 
 test('a partition loses everything; a bad policy is refused, naming the number', () => {
-  expect(decisions('p', 50, { partitioned: true } as never).every((d) => d.kind === 'drop' && d.why === 'partition')).toBe(true);
+  expect(decisions('p', 50, { partitioned: true }).every((d) => d.kind === 'drop' && d.why === 'partition')).toBe(true);
   expect(policyProblem({ loss: 1.5 })).toBe('loss must be a probability (0 to 1), not 1.5');
   expect(policyProblem({ delayMs: -1 })).toMatch(/delayMs must be a number ≥ 0/);
   expect(policyProblem({ bytesPerSecond: 0 })).toMatch(/bytesPerSecond must be > 0/);
@@ -139,4 +139,17 @@ test('what the grader receives goes through the incoming policy: the same seed r
   expect(a.length).toBeGreaterThan(8);
   expect(a.length).toBeLessThan(32);
   expect(await run()).toEqual(a);
+});
+
+test('a held unit goes right after the next `reorderAfter` units have gone (one lost counts), not at its deadline', () => {
+  // Scripted fates: the first unit held, the third lost, the rest delivered at once.
+  const fates: FaultDecision[] = [{ kind: 'deliver', delaysMs: [0], held: true }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'drop', why: 'loss' }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'deliver', delaysMs: [0], held: false }];
+  const decider = Object.assign(new FaultDecider({ reorderAfter: 2, reorderMaxMs: 60_000 }, Math.random), { decide: () => fates.shift()! });
+  const order: string[] = [];
+  const events: string[] = [];
+  const ch = new FaultyChannel<Buffer>(decider, (u) => order.push(u.toString()), (e) => events.push(`${e.seq} ${e.what}`));
+  cleanup.push(() => ch.close());
+  for (const u of ['a', 'b', 'c', 'd', 'e']) ch.send(Buffer.from(u));
+  expect(order).toEqual(['b', 'a', 'd', 'e']);
+  expect(events).toEqual(['2 delivered', '3 dropped', '1 released out of order', '4 delivered', '5 delivered']);
 });
