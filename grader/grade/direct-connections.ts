@@ -1,8 +1,9 @@
 // Peers may reach each other only through the addresses --peers gave them: the grader's links,
 // which the tests cut, delay and watch. A peer that finds the others' own ports (in
 // /proc/net/tcp, say) and connects to them directly would pass partitions it never saw. The
-// grade's network namespace shows every connection: one to a peer's own port from a socket the
-// grader does not hold is a peer's, and it fails the test it happened in, naming both ends; so
+// grade's network namespace shows every connection: one to a peer's own port from a socket a
+// peer's processes hold (its process group, or its sandbox's PID namespace) fails the test it
+// happened in, naming both ends; so
 // does a UDP socket or a named unix socket held by a peer (ways around the links too).
 // Looked for every second and when the test ends (a connection opened and closed between
 // two looks can be missed; docs/sandbox.md says so).
@@ -86,11 +87,12 @@ export class DirectConnectionWatch {
     if (!foreign.length) return;
     for (const c of foreign) {
       const target = byPort.get(c.remotePort)!;
+      // Only a socket a peer's processes hold is the program's: the machine runs other programs
+      // (another grade's peers may use the same port number on another loopback address).
       const owner = peers.find((p) => held.get(p.id)?.has(c.inode));
       // A peer's connection to itself crosses no link.
-      if (owner?.id === target.id) continue;
-      const from = owner ? `peer ${owner.id}` : 'a process of your program';
-      this.found.set(`${owner?.id ?? '?'}>${target.id}`, `${from} connected straight to peer ${target.id}'s own port ${target.port}, not through the address the grader gave it for ${target.id}`);
+      if (!owner || owner.id === target.id) continue;
+      this.found.set(`${owner.id}>${target.id}`, `peer ${owner.id} connected straight to peer ${target.id}'s own port ${target.port}, not through the address the grader gave it for ${target.id}`);
     }
   }
 }

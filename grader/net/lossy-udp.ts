@@ -1,0 +1,88 @@
+// A UDP socket of the grader's behind a seeded unreliable network: what it sends and what it
+// receives each cross a FaultyChannel of their own (loss, duplicates, reordering, delay, a cap),
+// and every decision is kept (and written to the transcript) so a failure can show what the
+// network did to each datagram. Replays exactly with the same seed.
+import dgram from 'node:dgram';
+import { seededRandom, type Random } from '../harness/random.js';
+import { FaultDecider, FaultyChannel, type FaultEvent, type FaultPolicy } from './faults.js';
+import type { Transcript } from './transcript.js';
+
+export interface LossyUdpOptions {
+  /** What happens to datagrams this socket sends, and to those it receives. */
+  outgoing?: FaultPolicy;
+  incoming?: FaultPolicy;
+  /** The test's random stream: two streams of their own are drawn from it, one per direction. */
+  random: Random;
+  /** A name for the transcript ("client"). */
+  name: string;
+  transcript?: Transcript;
+  address?: string;
+}
+
+export interface Datagram {
+  data: Buffer;
+  /** Who sent it (incoming) or where it goes (outgoing). */
+  port: number;
+  address: string;
+}
+
+type Unit = Datagram & { length: number };
+
+export type DirectedFaultEvent = FaultEvent & { direction: 'out' | 'in'; port: number };
+
+export class LossyUdpSocket {
+  readonly events: DirectedFaultEvent[] = [];
+  private readonly out: FaultyChannel<Unit>;
+  private readonly in: FaultyChannel<Unit>;
+  private readonly listeners = new Set<(d: Datagram) => void>();
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    opts: LossyUdpOptions,
+  ) {
+    // Drawn now, in this order: each direction's decisions depend on its own traffic alone.
+    const [outSeed, inSeed] = [opts.random(), opts.random()].map(String);
+    const note = (direction: 'out' | 'in') => (e: FaultEvent, d: Datagram) => {
+      this.events.push({ ...e, direction, port: d.port });
+      opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
+    };
+    this.out = new FaultyChannel<Unit>(new FaultDecider(opts.outgoing ?? {}, seededRandom(outSeed, 'out')), (d) => socket.send(d.data, d.port, d.address), note('out'));
+    this.in = new FaultyChannel<Unit>(
+      new FaultDecider(opts.incoming ?? {}, seededRandom(inSeed, 'in')),
+      (d) => {
+        for (const l of this.listeners) l(d);
+      },
+      note('in'),
+    );
+    socket.on('message', (data, rinfo) => this.in.send({ data, port: rinfo.port, address: rinfo.address, length: data.length }));
+  }
+
+  static async bind(opts: LossyUdpOptions): Promise<LossyUdpSocket> {
+    const socket = dgram.createSocket(opts.address?.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, opts.address ?? '127.0.0.1', () => resolve());
+    });
+    socket.on('error', () => undefined);
+    return new LossyUdpSocket(socket, opts);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(data: Buffer, port: number, address = '127.0.0.1'): void {
+    this.out.send({ data, port, address, length: data.length });
+  }
+
+  onMessage(fn: (d: Datagram) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  close(): void {
+    this.out.close();
+    this.in.close();
+    this.socket.close();
+  }
+}

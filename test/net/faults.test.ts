@@ -1,0 +1,155 @@
+// The seeded fault layer: the same seed gives the same decisions; over many datagrams on real
+// loopback sockets, loss, duplication and reordering happen at the policy's rates and exactly
+// as recorded; burst loss comes in runs; delays and the bandwidth cap hold units back; a
+// partition loses everything; a bad policy is refused with a sentence.
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterEach, expect, test } from 'vitest';
+import { seededRandom } from '../../grader/harness/random.js';
+import { FaultDecider, FaultyChannel, policyProblem, type FaultDecision, type FaultEvent, type FaultPolicy } from '../../grader/net/faults.js';
+import { LossyUdpSocket } from '../../grader/net/lossy-udp.js';
+import { Transcript } from '../../grader/net/transcript.js';
+
+const cleanup: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+const decisions = (seed: string, n: number, policy: FaultPolicy = { loss: 0.3, duplicate: 0.2, reorder: 0.1, jitterMs: 20 }) => {
+  const d = new FaultDecider(policy, seededRandom(seed));
+  return Array.from({ length: n }, (_, i): FaultDecision => d.decide(100, i));
+};
+
+test('the same seed decides the same fate for every unit; another seed does not', () => {
+  expect(decisions('s1', 500)).toEqual(decisions('s1', 500));
+  expect(decisions('s1', 500)).not.toEqual(decisions('s2', 500));
+});
+
+test('burst loss (Gilbert–Elliott) loses units in runs; independent loss at a like rate in ones and twos', () => {
+  const runs = (ds: FaultDecision[]) => {
+    const lengths: number[] = [];
+    let run = 0;
+    for (const d of [...ds, { kind: 'deliver' } as FaultDecision]) {
+      if (d.kind === 'drop') run++;
+      else if (run) lengths.push(run), (run = 0);
+    }
+    return { lost: lengths.reduce((a, b) => a + b, 0) / ds.length, meanRun: lengths.reduce((a, b) => a + b, 0) / lengths.length };
+  };
+  // Bad about 1/7 of the time (enter 0.05, leave 0.3), losing everything then: ~14% lost, in runs of ~3.3.
+  const burst = runs(decisions('b', 20_000, { burst: { enter: 0.05, leave: 0.3, loss: 1 } }));
+  const flat = runs(decisions('b', 20_000, { loss: 0.14 }));
+  expect(burst.lost).toBeGreaterThan(0.11);
+  expect(burst.lost).toBeLessThan(0.18);
+  expect(Math.abs(flat.lost - 0.14)).toBeLessThan(0.02);
+  expect(burst.meanRun).toBeGreaterThan(2.5);
+  expect(flat.meanRun).toBeLessThan(1.3);
+});
+
+test('a partition loses everything; a bad policy is refused, naming the number', () => {
+  expect(decisions('p', 50, { partitioned: true }).every((d) => d.kind === 'drop' && d.why === 'partition')).toBe(true);
+  expect(policyProblem({ loss: 1.5 })).toBe('loss must be a probability (0 to 1), not 1.5');
+  expect(policyProblem({ delayMs: -1 })).toMatch(/delayMs must be a number ≥ 0/);
+  expect(policyProblem({ bytesPerSecond: 0 })).toMatch(/bytesPerSecond must be > 0/);
+  expect(() => new FaultDecider({ duplicate: -0.1 }, Math.random)).toThrow(/duplicate must be a probability/);
+  expect(policyProblem({ loss: 0.1, burst: { enter: 0.1, leave: 0.5, loss: 0.9 }, reorder: 0.2, jitterMs: 5 })).toBeUndefined();
+});
+
+test('delay, jitter and a bandwidth cap hold units back at least as long as the policy says', async () => {
+  const arrived: Array<{ n: number; at: number }> = [];
+  const t0 = performance.now();
+  let all!: () => void;
+  const done = new Promise<void>((r) => (all = r));
+  // 10 units of 1000 bytes at 50,000 bytes/s: the last leaves 200 ms after the start, plus 30 ms delay.
+  const ch = new FaultyChannel<Buffer & { n?: number }>(new FaultDecider({ delayMs: 30, jitterMs: 10, bytesPerSecond: 50_000 }, seededRandom('d')), (u) => {
+    arrived.push({ n: u[0], at: performance.now() - t0 });
+    if (arrived.length === 10) all();
+  });
+  cleanup.push(() => ch.close());
+  for (let i = 0; i < 10; i++) ch.send(Buffer.alloc(1000, i));
+  await done;
+  // Timers never fire early: unit i arrives no sooner than (i + 1) × 20 ms + 30 ms.
+  arrived.forEach(({ n, at }) => expect(at).toBeGreaterThanOrEqual((n + 1) * 20 + 30 - 1));
+  expect(arrived.map((a) => a.n).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test('over 2,000 datagrams on real sockets: loss, duplicates and reordering at the policy\'s rates, exactly as recorded', async () => {
+  const transcript = new Transcript();
+  const lossy = await LossyUdpSocket.bind({ name: 'grader', random: seededRandom('udp'), transcript, outgoing: { loss: 0.2, duplicate: 0.1, reorder: 0.1, reorderAfter: 2 } });
+  cleanup.push(() => lossy.close());
+  const receiver = dgram.createSocket('udp4');
+  receiver.bind(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  cleanup.push(() => receiver.close());
+  const got: number[] = [];
+  let wake: (() => void) | undefined;
+  receiver.on('message', (m) => {
+    got.push(m.readUInt32BE(0));
+    wake?.();
+  });
+  const arrivedPerRecord = () => lossy.events.filter((e) => e.what !== 'dropped').length;
+  const N = 2000;
+  for (let i = 0; i < N; i++) {
+    const b = Buffer.alloc(8);
+    b.writeUInt32BE(i, 0);
+    lossy.send(b, receiver.address().port);
+    // Paced by the receiver: never more in the kernel's buffer than it holds.
+    if (i % 50 === 49) while (got.length < arrivedPerRecord()) await new Promise<void>((r) => (wake = r));
+  }
+  // The last held datagrams go out after reorderMaxMs.
+  const until = performance.now() + 5000;
+  while ((lossy.events.length < N + lossy.events.filter((e) => e.what === 'duplicated').length || got.length < arrivedPerRecord()) && performance.now() < until)
+    await new Promise<void>((r) => {
+      wake = r;
+      setTimeout(r, 50);
+    });
+  const count = (what: FaultEvent['what']) => lossy.events.filter((e) => e.what === what).length;
+  // What the receiver saw is what the layer says it did, datagram for datagram.
+  expect(got.length).toBe(count('delivered') + count('duplicated') + count('released out of order'));
+  const distinct = new Set(got);
+  expect(distinct.size).toBe(N - count('dropped'));
+  expect(got.length - distinct.size).toBe(count('duplicated'));
+  // Rates within about four standard deviations of the policy (binomial, N = 2000).
+  expect(Math.abs(count('dropped') / N - 0.2)).toBeLessThan(0.04);
+  expect(Math.abs(count('duplicated') / (N - count('dropped')) - 0.1)).toBeLessThan(0.03);
+  expect(Math.abs(count('released out of order') / (N - count('dropped')) - 0.1)).toBeLessThan(0.03);
+  // Reordered: some datagram arrived after one sent later.
+  const inversions = got.filter((v, i) => i > 0 && v < got[i - 1]).length;
+  expect(inversions).toBeGreaterThanOrEqual(count('released out of order') / 2);
+  // The transcript tells the story of each datagram.
+  const notes = transcript.entries().map((e) => JSON.stringify(e));
+  expect(notes.some((n) => /datagram #\d+ to port \d+ \(8 bytes\) dropped \(lost\)/.test(n))).toBe(true);
+  expect(notes.some((n) => /released out of order/.test(n))).toBe(true);
+});
+
+test('what the grader receives goes through the incoming policy: the same seed replays the same losses', async () => {
+  const run = async () => {
+    const lossy = await LossyUdpSocket.bind({ name: 'grader', random: seededRandom('in'), incoming: { loss: 0.5 } });
+    const sender = dgram.createSocket('udp4');
+    const seen: number[] = [];
+    lossy.onMessage((d) => seen.push(d.data[0]));
+    for (let i = 0; i < 40; i++) {
+      await new Promise<void>((r) => sender.send(Buffer.from([i]), lossy.port, '127.0.0.1', () => r()));
+      while (lossy.events.length <= i) await new Promise((r) => setTimeout(r, 2));
+    }
+    sender.close();
+    lossy.close();
+    return seen;
+  };
+  const a = await run();
+  expect(a.length).toBeGreaterThan(8);
+  expect(a.length).toBeLessThan(32);
+  expect(await run()).toEqual(a);
+});
+
+test('a held unit goes right after the next `reorderAfter` units have gone (one lost counts), not at its deadline', () => {
+  // Scripted fates: the first unit held, the third lost, the rest delivered at once.
+  const fates: FaultDecision[] = [{ kind: 'deliver', delaysMs: [0], held: true }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'drop', why: 'loss' }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'deliver', delaysMs: [0], held: false }];
+  const decider = Object.assign(new FaultDecider({ reorderAfter: 2, reorderMaxMs: 60_000 }, Math.random), { decide: () => fates.shift()! });
+  const order: string[] = [];
+  const events: string[] = [];
+  const ch = new FaultyChannel<Buffer>(decider, (u) => order.push(u.toString()), (e) => events.push(`${e.seq} ${e.what}`));
+  cleanup.push(() => ch.close());
+  for (const u of ['a', 'b', 'c', 'd', 'e']) ch.send(Buffer.from(u));
+  expect(order).toEqual(['b', 'a', 'd', 'e']);
+  expect(events).toEqual(['2 delivered', '3 dropped', '1 released out of order', '4 delivered', '5 delivered']);
+});
