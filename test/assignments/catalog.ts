@@ -6,17 +6,41 @@ import { describe } from 'vitest';
 import { listAssignments } from '../../grader/assignment/load.js';
 import { catalog, type CatalogItem } from '../../grader/validate/catalog.js';
 import { at } from '../helpers.js';
+import { heavyPhase } from '../phases.js';
 
 /**
- * `npm test` grades heavy assignments (clusters of peers: 25 processes at once) in a phase of
- * their own, so they never steal the CPU that the timing checks of the others rely on:
- * SOCKGRADE_HEAVY=skip leaves them out, =only keeps just them; unset, everything runs.
+ * Heavy assignments whose grades may overlap, and how many at once in one test file: a
+ * bittorrent-peer test runs at most 6 small processes and spends most of its time waiting on
+ * capped links, stall rules and timers (measured: its heavy items took 775 s of wall time one at
+ * a time, while the machine stayed mostly idle); its verdicts rest on counts and generous
+ * bounds, not on tight timing. gossip-peer (25 peers, convergence bounds) stays one at a time.
+ * Their own phase of npm test (test/phases.ts), so they never overlap gossip-peer's clusters.
  */
-const heavyMode = process.env.SOCKGRADE_HEAVY;
+const OVERLAP: Record<string, number> = { 'bittorrent-peer': 3 };
+
+/**
+ * `npm test` grades heavy assignments (peers: many processes at once) in phases of their own, so
+ * they never steal the CPU that the timing checks of the others rely on (test/phases.ts): the
+ * light phase leaves them out; the `alone` phase keeps the ones graded one at a time, the
+ * `overlap` phase the ones whose grades may overlap (OVERLAP below); unset, everything runs.
+ */
 const allAssignments = listAssignments().filter((a) => fs.existsSync(at('assignments', a.id, 'tests.ts')));
-export const assignments = allAssignments.filter((a) =>
-  heavyMode === 'skip' ? a.program.role !== 'peers' : heavyMode === 'only' ? a.program.role === 'peers' : true,
-);
+export const assignments = allAssignments.filter((a) => {
+  const heavy = a.program.role === 'peers';
+  switch (heavyPhase) {
+    case 'skip':
+      return !heavy;
+    case 'alone':
+      return heavy && !OVERLAP[a.id];
+    case 'overlap':
+      return heavy && !!OVERLAP[a.id];
+    default:
+      return true;
+  }
+});
+
+/** Whether this run of the suites grades `assignment` (its phase, or every phase at once). */
+export const gradesHere = (assignment: string) => assignments.some((a) => a.id === assignment);
 
 const items = (kind: CatalogItem['kind']) => assignments.flatMap((a) => catalog(a.id).filter((i) => i.kind === kind));
 
@@ -45,14 +69,6 @@ export function isHeavy(assignment: string): boolean {
   return assignments.find((a) => a.id === assignment)?.program.role === 'peers';
 }
 
-/**
- * Heavy assignments whose grades may overlap, and how many at once in one test file: a
- * bittorrent-peer test runs at most 6 small processes and spends most of its time waiting on
- * capped links, stall rules and timers (measured: its heavy items took 775 s of wall time one at
- * a time, while the machine stayed mostly idle); its verdicts rest on counts and generous
- * bounds, not on tight timing. gossip-peer (25 peers, convergence bounds) stays one at a time.
- */
-const OVERLAP: Record<string, number> = { 'bittorrent-peer': 3 };
 
 const running = new Map<string, number>();
 const queued = new Map<string, Array<() => void>>();

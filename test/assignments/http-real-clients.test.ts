@@ -10,11 +10,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { at } from '../helpers.js';
+import { lightRuns } from '../phases.js';
 
 const run = promisify(execFile);
 
-// A light suite: npm test's second phase (SOCKGRADE_HEAVY=only, peers assignments) skips it.
-const heavyOnly = process.env.SOCKGRADE_HEAVY === 'only';
+// A light suite: npm test's peers phases skip it.
+const heavyOnly = !lightRuns;
 let files = '';
 let www = '';
 const bytes = (rel: string) => fs.readFileSync(path.join(www, rel));

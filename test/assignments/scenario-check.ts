@@ -16,7 +16,8 @@ export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it dec
 export function scenarioTest(s: Scenario) {
   test(`${s.assignment} / ${s.name} fails exactly: ${s.expectFailures.join(', ') || '(nothing)'}`, async () => {
     const r = await gradeSlot(s.assignment, () => validateItem(s, { aloneVsFull: !isHeavy(s.assignment) }));
-    expect(r.problems).toEqual([]);
+    // Joined: a failure in CI's log shows every problem whole, not "[ Array(1) ]".
+    expect(r.problems.join('\n\n')).toBe('');
   }, gradeTimeout(s.assignment));
 }
 

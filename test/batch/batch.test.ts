@@ -11,10 +11,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { grade } from '../../grader/grade/grade.js';
 import { Batch, type BatchEntry } from '../../grader/results/batch.js';
 import { allTests, at } from '../helpers.js';
+import { batchRuns } from '../phases.js';
 
 const bin = at('bin', 'sockgrade.js');
 const SEED = 'b4tc4';
-const heavy = process.env.SOCKGRADE_HEAVY !== 'skip';
+const heavy = batchRuns;
 
 interface Run {
   code: number | null;

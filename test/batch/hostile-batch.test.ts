@@ -11,9 +11,10 @@ import { describe, expect, test } from 'vitest';
 import { Batch } from '../../grader/results/batch.js';
 import { Results } from '../../grader/results/schema.js';
 import { at } from '../helpers.js';
+import { batchRuns } from '../phases.js';
 import { asUser, canGradeUnprivileged, giveToUser, HOME_SECRET, hostileSubmission, snapshot, survivors } from '../hostile/hostile-setup.js';
 
-const heavy = process.env.SOCKGRADE_HEAVY !== 'skip';
+const heavy = batchRuns;
 const hasBwrap = fs.existsSync('/usr/bin/bwrap');
 const HOSTILE = ['fork-bomb', 'floods-output', 'daemon', 'hides-daemon', 'stops-grader', 'ignores-sigterm', 'squats-ports', 'reads-secrets', 'tampers-report'];
 type As = 'root' | 'user';

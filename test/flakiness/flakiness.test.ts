@@ -14,6 +14,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { at } from '../helpers.js';
 import { solutions } from '../assignments/catalog.js';
+import { lightRuns } from '../phases.js';
 
 const script = at('bench', 'flakiness.js');
 const fixture = at('test', 'flakiness', 'fixtures', 'coin-flip-kv');
@@ -66,7 +67,7 @@ interface Report {
 // solutions and scenarios are the by-hand check (docs/flakiness.md).
 const light = ['kv-server'];
 
-describe.skipIf(process.env.SOCKGRADE_HEAVY === 'only')('flakiness check', () => {
+describe.runIf(lightRuns)('flakiness check', () => {
   test('bad options: exit 2, a clear message, no stack trace', async () => {
     for (const [args, message] of [
       [['--runs', '0'], /--runs: "0" is not a whole number/],
