@@ -10,6 +10,7 @@ import type { Confinement } from '../run/sandbox.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
 import { freePort } from '../run/ports.js';
 import { waitForPort } from '../run/readiness.js';
+import { isListening } from '../run/procfs.js';
 import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 
 export interface ServerOptions {
@@ -107,6 +108,11 @@ export class ServerUnderTest implements ProgramUnderTest {
     }
     const stop = await proc.stop();
     record.cleanup = stop.summary;
+    // The port was free when chosen, and another program (another grade beside this one) bound it
+    // before this one could: the grader's race, not the program's fault. Once more on another port.
+    if (ready.status === 'exited' && restart?.reason !== 'port-taken' && /address already in use|EADDRINUSE/i.test(this.stderr.lastLines(8).join('\n')) && isListening(this.port)) {
+      return this.start(forTest, signal, { reason: 'port-taken', ...(restart?.afterTest ? { afterTest: restart.afterTest } : {}), detail: `port ${this.port} was taken by another program before yours could listen on it` });
+    }
     const limit = proc.limitHit();
     if (limit && record.exit) record.exit.limit = limit;
     // A program stuck at a limit (a fork bomb) never listens: say which limit, not only the timeout.

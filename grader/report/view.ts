@@ -219,6 +219,7 @@ const RESTART_WHY: Record<NonNullable<Results['program']['starts'][number]['rest
   stopped: 'restarted: the last one was stopped by a signal',
   rerun: 'a fresh one, to run the test again',
   isolated: 'a fresh one for every test (isolated grading)',
+  'port-taken': 'started again on another port',
 };
 
 export interface SkippedView {

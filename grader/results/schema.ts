@@ -227,11 +227,12 @@ export const ProgramStart = z.object({
   /**
    * Why the grader started it again (servers): the last one died or stopped answering
    * (`afterTest`: in or right after that test), a test was run again on a fresh program, or
-   * every test gets a fresh one (isolated grading).
+   * every test gets a fresh one (isolated grading), or the port it was given was taken by another
+   * program before it could bind it (`port-taken`: the grader's race, never the program's fault).
    */
   restart: z
     .object({
-      reason: z.enum(['exited', 'unresponsive', 'stopped', 'rerun', 'isolated']),
+      reason: z.enum(['exited', 'unresponsive', 'stopped', 'rerun', 'isolated', 'port-taken']),
       afterTest: z.string().optional(),
       /** One sentence: what the probe or the exit showed. */
       detail: z.string(),

@@ -50,6 +50,20 @@ describe('engine: misbehaving programs', () => {
     expectNothingLeft(pidDir, ['server']);
   });
 
+  test('a port another program took before the server could bind it: started again on another port, no test charged', async () => {
+    const { results, pidDir } = await gradeTimed(fixture('port-taken'), { only: ['ping'] });
+    const thief = recordedPids(pidDir).find((p) => p.name === 'thief');
+    try {
+      expect(allTests(results)[0].status).toBe('passed');
+      const [first, second] = results.program.starts;
+      expect(first.exit).toMatchObject({ code: 1, stoppedByGrader: false });
+      expect(second).toMatchObject({ ready: true, restart: { reason: 'port-taken', detail: `port ${first.port} was taken by another program before yours could listen on it` } });
+      expect(second.port).not.toBe(first.port);
+    } finally {
+      if (thief?.alive) process.kill(thief.pid, 'SIGKILL');
+    }
+  });
+
   test('a program that ignores SIGTERM is killed with SIGKILL, and the report says so', async () => {
     const { results, ms, pidDir } = await gradeTimed(fixture('ignores-sigterm'), { only: ['ping'] });
     expect(allTests(results)[0].status).toBe('passed');
