@@ -17,5 +17,8 @@ export { chunk, type Chunking } from './net/chunking.js';
 export { readCapped, MAX_BODY_BYTES, type CappedBody } from './net/capped-body.js';
 export { Transcript } from './net/transcript.js';
 export { LinkProxy, type LinkProxyOptions, type Direction, type Verdict } from './net/link-proxy.js';
+export { FaultDecider, FaultyChannel, policyProblem, type FaultPolicy, type FaultDecision, type FaultEvent } from './net/faults.js';
+export { LossyUdpSocket, type LossyUdpOptions, type LadderOptions, type Datagram, type DirectedFaultEvent } from './net/lossy-udp.js';
+export type { LinkFaults } from './peers/network.js';
 export { quoteBytes, escapeBytes } from './results/escape.js';
 export type { RunResult } from './harness/context.js';

@@ -100,6 +100,9 @@ export interface FaultEvent {
   what: 'dropped' | 'delivered' | 'duplicated' | 'released out of order';
   /** Why it was dropped, or how long it was delayed. */
   detail: string;
+  /** performance.now() when the unit was handed to the channel, and when this happened to it. */
+  sentAt: number;
+  at: number;
 }
 
 /**
@@ -109,7 +112,7 @@ export interface FaultEvent {
  */
 export class FaultyChannel<T extends { length: number }> {
   private seq = 0;
-  private readonly held: Array<{ unit: T; seq: number; after: number; timer: NodeJS.Timeout }> = [];
+  private readonly held: Array<{ unit: T; seq: number; sentAt: number; after: number; timer: NodeJS.Timeout }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
@@ -122,18 +125,19 @@ export class FaultyChannel<T extends { length: number }> {
   send(unit: T): void {
     if (this.closed) return;
     const seq = ++this.seq;
-    const d = this.decider.decide(unit.length, performance.now());
+    const sentAt = performance.now();
+    const d = this.decider.decide(unit.length, sentAt);
     if (d.kind === 'drop') {
-      this.record({ seq, size: unit.length, what: 'dropped', detail: d.why === 'partition' ? 'partitioned' : d.why === 'burst' ? 'lost in a burst' : 'lost' }, unit);
+      this.record({ seq, size: unit.length, what: 'dropped', detail: d.why === 'partition' ? 'partitioned' : d.why === 'burst' ? 'lost in a burst' : 'lost', sentAt, at: sentAt }, unit);
       return this.releaseHeld();
     }
     const p = this.decider.policy;
     if (d.held) {
       const timer = setTimeout(() => this.release(seq), p.reorderMaxMs ?? 200);
-      this.held.push({ unit, seq, after: Math.max(1, p.reorderAfter ?? 1), timer });
+      this.held.push({ unit, seq, sentAt, after: Math.max(1, p.reorderAfter ?? 1), timer });
       return;
     }
-    d.delaysMs.forEach((ms, copy) => this.later(ms, unit, { seq, size: unit.length, what: copy === 0 ? 'delivered' : 'duplicated', detail: `delayed ${Math.round(ms)} ms` }));
+    d.delaysMs.forEach((ms, copy) => this.later(ms, unit, { seq, size: unit.length, what: copy === 0 ? 'delivered' : 'duplicated', detail: `delayed ${Math.round(ms)} ms`, sentAt, at: 0 }));
   }
 
   /** A later unit went (delivered or lost): units that have waited for enough of them go now. */
@@ -146,13 +150,13 @@ export class FaultyChannel<T extends { length: number }> {
     if (i < 0) return;
     const [h] = this.held.splice(i, 1);
     clearTimeout(h.timer);
-    this.later(0, h.unit, { seq, size: h.unit.length, what: 'released out of order', detail: 'held back, sent after later ones' });
+    this.later(0, h.unit, { seq, size: h.unit.length, what: 'released out of order', detail: 'held back, sent after later ones', sentAt: h.sentAt, at: 0 });
   }
 
   private later(ms: number, unit: T, e: FaultEvent): void {
     const go = () => {
       if (this.closed) return;
-      this.record(e, unit);
+      this.record({ ...e, at: performance.now() }, unit);
       this.deliver(unit);
       if (e.what === 'delivered') this.releaseHeld();
     };

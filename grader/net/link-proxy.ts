@@ -1,7 +1,8 @@
 // The link proxy: one listening socket per directed link between two peers (from -> to). Peer
 // `from` is given this proxy's address instead of `to`'s; every connection it opens here is
 // joined to `to`'s real port, and everything crossing it, in either direction, passes through
-// `decide`, which may drop it (a cut) or hold it back (latency, a bandwidth cap). Two framings:
+// `decide`, which may drop it, hold it back or deliver it twice (the caller's seeded fault policy:
+// a cut, latency, jitter, a bandwidth cap, loss). Two framings:
 // newline-delimited lines (whole lines only, so framing survives a drop) or a byte stream
 // (chunks as they arrive, split to at most 16 KiB; a stream is never dropped from, only stalled
 // while `stalled` says so). Nothing here knows about any workload: the policy and the
@@ -27,9 +28,10 @@ export interface LineInfo {
 export interface Verdict {
   /** Lines framing only: never delivered (a byte stream is stalled instead, see `stalled`). */
   drop: boolean;
+  /** How long after it arrived the unit is delivered (never before the unit ahead of it: order is kept). */
   delayMs: number;
-  /** The link's capacity this way: each unit takes its size / rate to cross, one after another. */
-  bytesPerSecond?: number;
+  /** Lines framing only: deliver it a second time, this long after it arrived (a duplicate). */
+  duplicateDelayMs?: number;
 }
 
 export interface LinkProxyOptions {
@@ -69,8 +71,6 @@ export class LinkProxy {
   /** Connections accepted, and how many of them found the receiver down. */
   connections = 0;
   refused = 0;
-  /** Per direction of the link, shared by all its connections: when the capacity is next free. */
-  private readonly busyUntil: Record<Direction, number> = { forward: 0, backward: 0 };
   /** The flushes of every pipe, to run again when a stall ends. */
   private readonly flushers = new Set<() => void>();
 
@@ -149,11 +149,6 @@ export class LinkProxy {
       decide: this.opts.decide,
       delivered: this.opts.delivered,
       stalled: this.opts.stalled,
-      capacity: (at, bytes, rate) => {
-        const start = Math.max(at, this.busyUntil[way]);
-        this.busyUntil[way] = start + (bytes * 1000) / rate;
-        return this.busyUntil[way];
-      },
     });
     this.flushers.add(flush);
     // Until the receiving side closes: a clean end may still leave units held by a stall.
@@ -183,8 +178,6 @@ interface PipeOptions {
   decide: LinkProxyOptions['decide'];
   delivered: LinkProxyOptions['delivered'];
   stalled: LinkProxyOptions['stalled'];
-  /** When a unit of `bytes` that arrived at `at` has crossed a link of `rate` bytes/s. */
-  capacity(at: number, bytes: number, rate: number): number;
 }
 
 /**
@@ -226,14 +219,16 @@ function pipeUnits(src: net.Socket, dst: net.Socket, opts: PipeOptions): () => v
     const info: LineInfo = { sender, receiver, line, at: performance.now() };
     const v = opts.decide(info);
     if (v.drop && opts.framing === 'lines') return;
-    // Never earlier than the unit before it: latency may change while units are held.
-    const sentAt = v.bytesPerSecond ? opts.capacity(info.at, line.length, v.bytesPerSecond) : info.at;
-    const dueAt = Math.max(sentAt + v.delayMs, lastDue);
-    lastDue = dueAt;
-    queue.push({ info, dueAt });
-    queuedBytes += line.length;
+    // Never earlier than the unit before it: latency and jitter vary, a stream keeps its order.
+    const copies = [v.delayMs, ...(v.duplicateDelayMs !== undefined && opts.framing === 'lines' ? [v.duplicateDelayMs] : [])];
+    for (const ms of copies) {
+      const dueAt = Math.max(info.at + ms, lastDue);
+      lastDue = dueAt;
+      queue.push({ info, dueAt });
+      queuedBytes += line.length;
+    }
     if (queuedBytes >= MAX_QUEUED) src.pause();
-    if (!timer) timer = setTimeout(flush, Math.max(0, dueAt - performance.now()));
+    if (!timer) timer = setTimeout(flush, Math.max(0, queue[0].dueAt - performance.now()));
   };
 
   src.on('data', (chunk: Buffer) => {

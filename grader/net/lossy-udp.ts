@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import { seededRandom, type Random } from '../harness/random.js';
 import { FaultDecider, FaultyChannel, type FaultEvent, type FaultPolicy } from './faults.js';
 import type { Transcript } from './transcript.js';
+import type { SequenceFigure } from '../results/schema.js';
 
 export interface LossyUdpOptions {
   /** What happens to datagrams this socket sends, and to those it receives. */
@@ -28,7 +29,17 @@ export interface Datagram {
 
 type Unit = Datagram & { length: number };
 
-export type DirectedFaultEvent = FaultEvent & { direction: 'out' | 'in'; port: number };
+export type DirectedFaultEvent = FaultEvent & { direction: 'out' | 'in'; port: number; data: Buffer };
+
+export interface LadderOptions {
+  title: string;
+  /** The other side's lifeline ("your server"). */
+  remote: string;
+  /** A datagram's name in the picture ("DATA 3", "ACK 2"); default its size. */
+  label?: (data: Buffer, direction: 'out' | 'in') => string;
+  /** At most this many arrows (the first ones); the rest are counted as left out. */
+  max?: number;
+}
 
 export class LossyUdpSocket {
   readonly events: DirectedFaultEvent[] = [];
@@ -36,14 +47,18 @@ export class LossyUdpSocket {
   private readonly in: FaultyChannel<Unit>;
   private readonly listeners = new Set<(d: Datagram) => void>();
 
+  private readonly boundAt = performance.now();
+  private readonly name: string;
+
   private constructor(
     private readonly socket: dgram.Socket,
     opts: LossyUdpOptions,
   ) {
+    this.name = opts.name;
     // Drawn now, in this order: each direction's decisions depend on its own traffic alone.
     const [outSeed, inSeed] = [opts.random(), opts.random()].map(String);
     const note = (direction: 'out' | 'in') => (e: FaultEvent, d: Datagram) => {
-      this.events.push({ ...e, direction, port: d.port });
+      this.events.push({ ...e, direction, port: d.port, data: d.data });
       opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
     };
     this.out = new FaultyChannel<Unit>(new FaultDecider(opts.outgoing ?? {}, seededRandom(outSeed, 'out')), (d) => socket.send(d.data, d.port, d.address), note('out'));
@@ -78,6 +93,32 @@ export class LossyUdpSocket {
   onMessage(fn: (d: Datagram) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * The exchange as a ladder of datagrams, with what the network did to each: lost ones end in a
+   * cross, a duplicate is a second arrow, a delayed one slants. Times from when the socket bound.
+   */
+  ladder(o: LadderOptions): SequenceFigure {
+    const max = o.max ?? 80;
+    const fate = (e: DirectedFaultEvent) =>
+      e.what === 'dropped' ? ` · ${e.detail}` : e.what === 'duplicated' ? ' · duplicate' : e.what === 'released out of order' ? ' · out of order' : e.at - e.sentAt >= 1 ? ` · +${Math.round(e.at - e.sentAt)} ms` : '';
+    const shown = this.events.slice(0, max);
+    return {
+      kind: 'sequence',
+      title: o.title,
+      peers: [this.name, o.remote],
+      messages: shown.map((e) => ({
+        from: e.direction === 'out' ? this.name : o.remote,
+        to: e.direction === 'out' ? o.remote : this.name,
+        sentAtMs: Math.round(e.sentAt - this.boundAt),
+        ...(e.what === 'dropped' ? {} : { deliveredAtMs: Math.round(e.at - this.boundAt) }),
+        dropped: e.what === 'dropped',
+        label: `${o.label ? o.label(e.data, e.direction) : `${e.size} bytes`} (port ${e.port})${fate(e)}`,
+      })),
+      messagesOmitted: this.events.length - shown.length,
+      marks: [],
+    };
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import type { Figure } from '../results/schema.js';
 import { fail } from '../harness/failure.js';
 import { MAX_SEQUENCE_PEERS, SequenceRecorder, topologyFigure, type Labeller } from './figures.js';
 import { Journal } from './journal.js';
-import { Network } from './network.js';
+import { Network, type LinkFaults } from './network.js';
 import type { PeerProcess, PeersScope, StartPeer } from './scope.js';
 import { diameter, neighbours, type Topology } from './topology.js';
 import { describeTraffic, TrafficCounter, type Traffic } from './traffic.js';
@@ -123,6 +123,7 @@ export class Cluster {
       journal: c.journal,
       framing: spec.framing ?? 'lines',
       latencyMs: spec.latencyMs ?? 0,
+      seed: [t.seed, t.testId],
       ...(spec.addressPerPeer ? { hostOf: (p: string) => `127.0.0.${2 + spec.topology.peers.indexOf(p)}` } : {}),
     });
     return c;
@@ -143,6 +144,8 @@ export class Cluster {
   /** Hand the cluster to a test: fresh per-test records, connections and pictures. */
   bind(t: PeersScope): void {
     this.t = t;
+    // A shared cluster's faults replay from the test that holds it now, not from earlier ones.
+    this.network?.reseed([t.seed, t.testId]);
     this.testStart = performance.now();
     this.counter.newTest();
     this.counter.mark();
@@ -429,6 +432,16 @@ export class Cluster {
     this.tainted = true;
     this.network.limitBandwidth(from, to, bytesPerSecond);
     this.t.log(bytesPerSecond ? `link ${from} -> ${to} capped at ${Math.round(bytesPerSecond / 1024)} KiB/s` : `link ${from} -> ${to}: no cap`);
+  }
+
+  /**
+   * Seeded faults on what crosses from `from` to `to` (undefined: none): lines may be lost or
+   * repeated, any link delayed with jitter. Decided from the test's seed: a run replays exactly.
+   */
+  faults(from: string, to: string, faults: LinkFaults | undefined): void {
+    this.tainted = true;
+    this.network.setFaults(from, to, faults);
+    this.t.log(faults ? `link ${from} -> ${to}: faults ${JSON.stringify(faults)}` : `link ${from} -> ${to}: no faults`);
   }
 
   /** Wait until nothing crossed any link for `quietMs` (true), or `maxMs` passed (false). */

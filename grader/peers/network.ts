@@ -1,8 +1,12 @@
 // The network between the peers: one link proxy per directed link, and the policy every unit
-// crossing it obeys: latency, a bandwidth cap, cuts and partitions. What happens is written to
+// crossing it obeys: latency, a bandwidth cap, cuts and partitions, and any seeded faults a test
+// adds (loss, duplicates, jitter), decided by the same fault layer as the grader's lossy UDP
+// sockets (grader/net/faults.ts), so a run replays exactly from its seed. What happens is written to
 // the journal (sent, dropped, delivered, connections, and marks for cuts and heals); nothing here
 // counts or draws (traffic.ts, figures.ts) or knows what the peers say to each other.
-import { LinkProxy, type Framing, type LineInfo } from '../net/link-proxy.js';
+import { FaultDecider, policyProblem, type FaultPolicy } from '../net/faults.js';
+import { LinkProxy, type Framing, type LineInfo, type Verdict } from '../net/link-proxy.js';
+import { seededRandom } from '../harness/random.js';
 import type { Journal, SentEvent } from './journal.js';
 
 export const linkKey = (from: string, to: string) => `${from}->${to}`;
@@ -17,7 +21,16 @@ export interface NetworkOptions {
   latencyMs?: number;
   /** Each peer's loopback address (127.0.0.N): links to it listen there, its links' connections come from it. */
   hostOf?: (peer: string) => string;
+  /** What the fault decisions are seeded from (the test's seed and id): `reseed` for each new test. */
+  seed?: string[];
 }
+
+/**
+ * Faults a test may add to a direction of traffic. A byte stream is TCP's: reliable and in
+ * order, so it can only be slowed (delay, jitter; the cap is `limitBandwidth`, a cut `cut`); lines
+ * may also be lost or arrive twice. Never reordered: each connection keeps its order.
+ */
+export type LinkFaults = Pick<FaultPolicy, 'loss' | 'duplicate' | 'delayMs' | 'jitterMs' | 'burst'>;
 
 export class Network {
   readonly journal: Journal;
@@ -29,6 +42,10 @@ export class Network {
   private readonly proxies = new Map<string, LinkProxy>();
   private readonly cuts = new Set<string>();
   private readonly rates = new Map<string, number>();
+  private readonly faults = new Map<string, LinkFaults>();
+  /** One decider per proxy and way: its bandwidth cap is shared by that way's connections. */
+  private readonly deciders = new Map<string, FaultDecider>();
+  private seed: string[];
   private readonly quietWaiters = new Set<() => void>();
   /** The events of units on their way, by the proxy's record of them (delivered refers back to sent). */
   private readonly inFlight = new WeakMap<LineInfo, SentEvent>();
@@ -37,6 +54,13 @@ export class Network {
     this.journal = opts.journal;
     this.framing = opts.framing ?? 'lines';
     this.latencyMs = opts.latencyMs ?? 0;
+    this.seed = opts.seed ?? ['network'];
+  }
+
+  /** A new test holds the network: its decisions come from that test's seed from now on. */
+  reseed(seed: string[]): void {
+    this.seed = seed;
+    this.deciders.clear();
   }
 
   static async open(opts: NetworkOptions): Promise<Network> {
@@ -49,7 +73,7 @@ export class Network {
           upstreamPort: opts.portOf(to),
           ...(opts.hostOf ? { host: opts.hostOf(to), localAddress: opts.hostOf(from) } : {}),
           framing: n.framing,
-          decide: (info) => n.decide(info),
+          decide: (info) => n.decide(info, `${linkKey(from, to)}:${info.sender === from ? 'forward' : 'backward'}`),
           delivered: (info, at) => n.delivered(info, at),
           stalled: (sender, receiver) => n.cuts.has(linkKey(sender, receiver)),
           connected: () => n.journal.emit({ kind: 'connection', from, to, at: performance.now() }),
@@ -79,17 +103,39 @@ export class Network {
     return p;
   }
 
-  private decide(info: LineInfo): { drop: boolean; delayMs: number; bytesPerSecond?: number } {
+  private decide(info: LineInfo, way: string): Verdict {
     this.lastSentAt = info.at;
     const key = linkKey(info.sender, info.receiver);
-    // Lines are dropped at a cut; a byte stream is held until the cut heals (stalled).
-    const dropped = this.framing === 'lines' && this.cuts.has(key);
+    const extra = this.faults.get(key) ?? {};
+    let decider = this.deciders.get(way);
+    if (!decider) this.deciders.set(way, (decider = new FaultDecider({}, seededRandom(...this.seed, 'network', way))));
+    decider.policy = {
+      ...extra,
+      delayMs: this.latencyMs + (extra.delayMs ?? 0),
+      ...(this.rates.has(key) ? { bytesPerSecond: this.rates.get(key) } : {}),
+      // Lines are dropped at a cut; a byte stream is held until the cut heals (stalled).
+      partitioned: this.framing === 'lines' && this.cuts.has(key),
+    };
+    const d = decider.decide(info.line.length, info.at);
+    const dropped = d.kind === 'drop';
     const sent: SentEvent = { kind: 'sent', from: info.sender, to: info.receiver, data: info.line, at: info.at, dropped };
     if (!dropped) this.inFlight.set(info, sent);
     this.journal.emit(sent);
     for (const poke of this.quietWaiters) poke();
-    const rate = this.rates.get(key);
-    return { drop: dropped, delayMs: this.latencyMs, ...(rate ? { bytesPerSecond: rate } : {}) };
+    if (d.kind === 'drop') return { drop: true, delayMs: 0 };
+    return { drop: false, delayMs: d.delaysMs[0], ...(d.delaysMs.length > 1 ? { duplicateDelayMs: d.delaysMs[1] } : {}) };
+  }
+
+  /**
+   * Add seeded faults to what crosses from `from` to `to` (undefined: none). Throws a RangeError
+   * naming a bad number, or a fault a byte stream cannot have.
+   */
+  setFaults(from: string, to: string, faults: LinkFaults | undefined): void {
+    this.proxy(from, to);
+    if (!faults) return void this.faults.delete(linkKey(from, to));
+    const problem = policyProblem(faults) ?? (this.framing === 'bytes' && (faults.loss || faults.duplicate || faults.burst) ? 'a byte stream is reliable (TCP): it can be delayed, capped or cut, not lose or repeat bytes' : undefined);
+    if (problem) throw new RangeError(`faults on ${from}→${to}: ${problem}`);
+    this.faults.set(linkKey(from, to), faults);
   }
 
   private delivered(info: LineInfo, at: number): void {

@@ -10,6 +10,9 @@ export interface PeersScope {
   readonly transcript: Transcript;
   /** The test's seeded randomness. */
   random(): number;
+  /** The run's seed and the test's id: what the network's fault decisions are seeded from. */
+  readonly seed: string;
+  readonly testId: string;
   log(line: string): void;
   defer(fn: () => unknown): void;
   figure(f: Figure): void;

@@ -9,6 +9,7 @@ import { seededRandom } from '../../grader/harness/random.js';
 import { FaultDecider, FaultyChannel, policyProblem, type FaultDecision, type FaultEvent, type FaultPolicy } from '../../grader/net/faults.js';
 import { LossyUdpSocket } from '../../grader/net/lossy-udp.js';
 import { Transcript } from '../../grader/net/transcript.js';
+import { Figure } from '../../grader/results/schema.js';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => {
@@ -152,4 +153,33 @@ test('a held unit goes right after the next `reorderAfter` units have gone (one 
   for (const u of ['a', 'b', 'c', 'd', 'e']) ch.send(Buffer.from(u));
   expect(order).toEqual(['b', 'a', 'd', 'e']);
   expect(events).toEqual(['2 delivered', '3 dropped', '1 released out of order', '4 delivered', '5 delivered']);
+});
+
+test('the ladder picture shows every datagram both ways with what the network did to it', async () => {
+  const lossy = await LossyUdpSocket.bind({ name: 'grader', random: seededRandom('ladder'), outgoing: { loss: 0.3, duplicate: 0.3 }, incoming: { delayMs: 5 } });
+  const echo = dgram.createSocket('udp4');
+  echo.on('message', (m, r) => echo.send(m, r.port, r.address));
+  echo.bind(0, '127.0.0.1');
+  await once(echo, 'listening');
+  cleanup.push(() => (echo.close(), lossy.close()));
+  const port = echo.address().port;
+  for (let i = 0; i < 30; i++) lossy.send(Buffer.from([i]), port);
+  const sentOut = () => lossy.events.filter((e) => e.direction === 'out' && e.what !== 'dropped').length;
+  // Every copy that left came back (the echo answers each), 5 ms late.
+  while (lossy.events.filter((e) => e.direction === 'in').length < sentOut() || lossy.events.filter((e) => e.direction === 'out').length < 30) await new Promise((r) => setTimeout(r, 5));
+  const f = Figure.parse(lossy.ladder({ title: 'echo', remote: 'echo', label: (d, dir) => `${dir === 'out' ? 'ping' : 'pong'} ${d[0]}`, max: 1000 }));
+  expect(f.kind).toBe('sequence');
+  if (f.kind !== 'sequence') return;
+  expect(f.messages.length).toBe(lossy.events.length);
+  const lost = lossy.events.filter((e) => e.what === 'dropped').map((e) => `ping ${e.data[0]} (port ${port}) · lost`);
+  expect(lost.length).toBeGreaterThan(2);
+  expect(f.messages.filter((m) => m.dropped).map((m) => m.label)).toEqual(lost);
+  expect(f.messages.filter((m) => m.dropped).every((m) => m.from === 'grader' && m.to === 'echo' && m.deliveredAtMs === undefined)).toBe(true);
+  expect(f.messages.filter((m) => m.label.endsWith('· duplicate')).length).toBe(lossy.events.filter((e) => e.what === 'duplicated').length);
+  const pongs = f.messages.filter((m) => m.from === 'echo');
+  expect(pongs.length).toBe(sentOut());
+  expect(pongs.every((m) => m.label.startsWith('pong ') && m.deliveredAtMs! - m.sentAtMs >= 4)).toBe(true);
+  // Capped: the first ones, the rest counted.
+  const small = lossy.ladder({ title: 'echo', remote: 'echo', max: 10 });
+  expect([small.messages.length, small.messagesOmitted]).toEqual([10, lossy.events.length - 10]);
 });

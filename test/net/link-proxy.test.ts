@@ -5,6 +5,8 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import { LinkProxy, type LineInfo } from '../../grader/net/link-proxy.js';
+import { FaultDecider } from '../../grader/net/faults.js';
+import { seededRandom } from '../../grader/harness/random.js';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -187,6 +189,7 @@ async function byteReceiver() {
 
 async function byteProxy(port: number, o: { rate?: number; delayMs?: number; stalled?: () => boolean } = {}) {
   const seen: LineInfo[] = [];
+  const decider = new FaultDecider({ delayMs: o.delayMs ?? 0, ...(o.rate ? { bytesPerSecond: o.rate } : {}) }, seededRandom('proxy'));
   const p = await LinkProxy.open({
     from: 'n1',
     to: 'n2',
@@ -194,8 +197,10 @@ async function byteProxy(port: number, o: { rate?: number; delayMs?: number; sta
     framing: 'bytes',
     decide: (i) => {
       seen.push(i);
+      // The policy as the peers' network decides it (a cap shared by the way's connections).
+      const d = decider.decide(i.line.length, i.at);
       // A byte stream is never dropped from, whatever the policy says.
-      return { drop: true, delayMs: o.delayMs ?? 0, ...(o.rate ? { bytesPerSecond: o.rate } : {}) };
+      return { drop: true, delayMs: d.kind === 'deliver' ? d.delaysMs[0] : 0 };
     },
     stalled: o.stalled,
   });

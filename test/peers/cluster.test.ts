@@ -40,7 +40,7 @@ s.accept()
 function scope(): PeersScope & { logs: string[] } {
   const logs: string[] = [];
   const ctl = new AbortController();
-  return { signal: ctl.signal, transcript: new Transcript(), random: Math.random, log: (l) => logs.push(l), defer: () => undefined, figure: () => undefined, remainingMs: () => 30_000, extendDeadline: () => undefined, logs };
+  return { signal: ctl.signal, transcript: new Transcript(), random: Math.random, seed: 'test', testId: 'cluster', log: (l) => logs.push(l), defer: () => undefined, figure: () => undefined, remainingMs: () => 30_000, extendDeadline: () => undefined, logs };
 }
 
 test('a peer\'s own folder and placeholders; a played peer reached through the network; bytes counted', async () => {
