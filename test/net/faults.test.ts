@@ -68,8 +68,10 @@ test('delay, jitter and a bandwidth cap hold units back at least as long as the 
   cleanup.push(() => ch.close());
   for (let i = 0; i < 10; i++) ch.send(Buffer.alloc(1000, i));
   await done;
-  // Timers never fire early: unit i arrives no sooner than (i + 1) × 20 ms + 30 ms.
-  arrived.forEach(({ n, at }) => expect(at).toBeGreaterThanOrEqual((n + 1) * 20 + 30 - 1));
+  // Unit i arrives no sooner than (i + 1) × 20 ms + 30 ms, less timer granularity: Node drops a
+  // delay's fraction of a millisecond and times it from the event loop's cached clock (seen here:
+  // 1.07 ms early, once, on a loaded machine).
+  arrived.forEach(({ n, at }) => expect(at).toBeGreaterThanOrEqual((n + 1) * 20 + 30 - 2));
   expect(arrived.map((a) => a.n).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
