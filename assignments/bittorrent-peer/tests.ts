@@ -91,7 +91,48 @@ async function swarm(t: TestContext, s: SwarmSpec): Promise<Swarm> {
     },
   });
   t.log(`${plural(students.length, 'peer')} of yours, ${plural(seederIds.length, 'seeder')} and ${plural(leechers.length, 'leecher')} of the grader's; a ${n(s.size)}-byte file in ${torrent.hashes.length} pieces of ${n(s.pieceLength)} bytes${s.latencyMs ? `; ${s.latencyMs} ms per link` : ''}`);
-  return { c, torrent, tracker, students, seeders, leechers, startedAt: performance.now(), doneAt: new Map(), goneAt: new Map() };
+  const w: Swarm = { c, torrent, tracker, students, seeders, leechers, startedAt: performance.now(), doneAt: new Map(), goneAt: new Map() };
+  // Drawn however the test ends (a failure is when it helps most).
+  if (seeders.length) t.defer(() => t.figure(availabilityFigure(w)));
+  return w;
+}
+
+/**
+ * Piece availability over time among the student's peers: for each piece, when each peer of
+ * theirs first told a grader's seeder it had it (a `have`, or its bitfield on a new
+ * connection). A peer that never says what it has draws nothing: that is what other peers see.
+ */
+function availabilityFigure(w: Swarm) {
+  const firstAt = new Map<string, number>();
+  const saw = (peer: string, piece: number, at: number) => {
+    const k = `${peer}:${piece}`;
+    if (!firstAt.has(k) || firstAt.get(k)! > at) firstAt.set(k, at);
+  };
+  for (const seeder of w.seeders)
+    for (const conn of seeder.connections) {
+      if (!conn.from || !w.students.includes(conn.from)) continue;
+      for (const { at, m } of conn.messages) {
+        if (m.kind === 'have') saw(conn.from, m.index, at);
+        else if (m.kind === 'bitfield') for (let i = 0; i < w.torrent.hashes.length; i++) if (m.bits[i >> 3] & (0x80 >> (i & 7))) saw(conn.from, i, at);
+      }
+    }
+  const pieces = Math.min(w.torrent.hashes.length, 64);
+  return {
+    kind: 'spread' as const,
+    title: `piece availability: how many of your ${plural(w.students.length, 'peer')} had each piece, over time (as they told the grader's seeders)`,
+    peerCount: w.students.length,
+    words: { item: 'piece', since: 'after your peers started', axis: 'your peers that have it', none: 'none of your peers told a seeder of a piece it had' },
+    values: Array.from({ length: pieces }, (_, i) => ({
+      value: i,
+      origin: 'the seeders',
+      broadcastAtMs: 0,
+      learnedAtMs: w.students
+        .map((p) => firstAt.get(`${p}:${i}`))
+        .filter((x): x is number => x !== undefined)
+        .map((at) => Math.max(0, Math.round(at - w.startedAt)))
+        .sort((a, b) => a - b),
+    })),
+  };
 }
 
 /** The file `peer` wrote, or undefined (read as a regular file only: a link or a FIFO there is no file). */

@@ -385,6 +385,7 @@ export class Broadcast implements Workload {
         kind: 'spread',
         title: `how many of the ${this.peers.length} peers knew each value, over time since its broadcast`,
         peerCount: this.peers.length,
+        words: { item: 'value', since: 'after the value was broadcast', axis: 'peers that know it', none: 'no values were broadcast' },
         ...(this.figureBoundMs !== undefined ? { boundMs: this.figureBoundMs } : {}),
         values,
       },

@@ -69,6 +69,13 @@ export const SpreadFigure = z.object({
   peerCount: z.number().int().positive(),
   /** The bound the test allowed, in ms after the broadcast (a vertical line). */
   boundMs: z.number().optional(),
+  /**
+   * What a curve is and what its times count from, for the picture's words (default: a broadcast
+   * value, from its broadcast; bittorrent-peer: a piece, from the swarm's start).
+   */
+  words: z
+    .object({ item: z.string(), since: z.string(), axis: z.string(), none: z.string() })
+    .default({ item: 'value', since: 'after the value was broadcast', axis: 'peers that know it', none: 'no values were broadcast' }),
   values: z.array(
     z.object({
       value: z.number(),

@@ -75,7 +75,7 @@ export function drawSpread(fig: SpreadFigure): Drawn {
   const lines: string[] = [];
   for (const c of shown) {
     const v = fig.values[c.index];
-    const tip = `value ${v.value} from ${v.origin}: ${c.complete ? `at every peer after ${msLabel(c.steps[c.steps.length - 1] ?? 0)}` : `reached ${formatCount(c.steps.length)} of ${formatCount(peerCount)} peers`}`;
+    const tip = `${fig.words.item} ${v.value} from ${v.origin}: ${c.complete ? `at every peer after ${msLabel(c.steps[c.steps.length - 1] ?? 0)}` : `reached ${formatCount(c.steps.length)} of ${formatCount(peerCount)} peers`}`;
     lines.push(el('path', { class: `sv${c.complete ? '' : ' inc'}`, d: stepPath(c.steps, sx, sy, xMax) }, title(tip)));
   }
   parts.push(el('g', { 'stroke-opacity': opacity }, lines.join('')));
@@ -100,13 +100,13 @@ export function drawSpread(fig: SpreadFigure): Drawn {
     parts.push(text(right ? x + 5 : x - 5, TOP + PLOT_H - 8, label, { class: 'boundt', 'text-anchor': right ? 'start' : 'end' }));
   }
   if (curves.length === 0)
-    parts.push(text(LEFT + plotW / 2, TOP + PLOT_H / 2, 'no values were broadcast', { class: 'mut', 'text-anchor': 'middle' }));
+    parts.push(text(LEFT + plotW / 2, TOP + PLOT_H / 2, fig.words.none, { class: 'mut', 'text-anchor': 'middle' }));
 
   // Axes and their titles.
   parts.push(el('path', { class: 'ax', d: `M${num(LEFT)} ${num(TOP)}V${num(TOP + PLOT_H)}H${num(LEFT + plotW)}` }));
-  parts.push(text(LEFT + plotW / 2, TOP + PLOT_H + 33, `${useSeconds ? 's' : 'ms'} after the value was broadcast`, { class: 'axt', 'text-anchor': 'middle' }));
+  parts.push(text(LEFT + plotW / 2, TOP + PLOT_H + 33, `${useSeconds ? 's' : 'ms'} ${fig.words.since}`, { class: 'axt', 'text-anchor': 'middle' }));
   const yMid = TOP + PLOT_H / 2;
-  parts.push(text(14, yMid, 'peers that know it', { class: 'axt', 'text-anchor': 'middle', transform: `rotate(-90 14 ${num(yMid)})` }));
+  parts.push(text(14, yMid, fig.words.axis, { class: 'axt', 'text-anchor': 'middle', transform: `rotate(-90 14 ${num(yMid)})` }));
 
   // Legend.
   const ly = TOP + PLOT_H + 54;
@@ -117,9 +117,9 @@ export function drawSpread(fig: SpreadFigure): Drawn {
     lx += 40 + textWidth(label, 11);
   };
   const sample = (cls: string, extra: Record<string, number> = {}): string => el('line', { class: cls, x1: lx, y1: ly, x2: lx + 22, y2: ly, ...extra });
-  item(sample('sv', { 'stroke-opacity': 0.8 }), 'one value');
+  item(sample('sv', { 'stroke-opacity': 0.8 }), `one ${fig.words.item}`);
   if (curves.some((c) => !c.complete)) item(sample('sv inc', { 'stroke-opacity': 0.8 }), 'did not reach every peer');
-  if (med) item(sample('med'), 'median of all values');
+  if (med) item(sample('med'), `median of all ${fig.words.item}s`);
   if (bound !== undefined && !boundBeyond) item(sample('bound'), 'the bound');
   parts.push(el('g', { class: 'legend' }, legend.join('')));
 
@@ -130,7 +130,7 @@ export function drawSpread(fig: SpreadFigure): Drawn {
   const notes: string[] = [];
   if (curves.length > 0) {
     const times = curves.filter((c) => c.complete).map((c) => c.steps[c.steps.length - 1]);
-    let fact = `${formatCount(complete)} of ${pluralize(curves.length, 'value')} reached ${allPeers(peerCount)}`;
+    let fact = `${formatCount(complete)} of ${pluralize(curves.length, fig.words.item)} reached ${allPeers(peerCount)}`;
     if (times.length > 0) {
       const sorted = [...times].sort((a, b) => a - b);
       fact += `; median time to reach all: ${msLabel(sorted[Math.floor((sorted.length - 1) / 2)])}, slowest: ${msLabel(sorted[sorted.length - 1])}`;
@@ -142,11 +142,11 @@ export function drawSpread(fig: SpreadFigure): Drawn {
     notes.push(fact + '.');
   }
   if (shown.length < curves.length)
-    notes.push(`${formatCount(shown.length)} of ${formatCount(curves.length)} values drawn (every value that missed a peer among them); the median is over all.`);
+    notes.push(`${formatCount(shown.length)} of ${formatCount(curves.length)} ${fig.words.item}s drawn (every ${fig.words.item} that missed a peer among them); the median is over all.`);
   return {
     kind: 'spread',
     title: fig.title,
-    reading: `Each faint step line is one value: how many peers knew it, ${useSeconds ? 'seconds' : 'milliseconds'} after it was broadcast (red: it never reached every peer); the strong line is the median over all values${bound === undefined ? '' : boundBeyond ? '; the bound the test allowed lies beyond the right edge' : ', the dashed line the bound the test allowed'}.`,
+    reading: `Each faint step line is one ${fig.words.item}: the count of ${fig.words.axis}, ${useSeconds ? 'seconds' : 'milliseconds'} ${fig.words.since} (red: it never reached every peer); the strong line is the median over all ${fig.words.item}s${bound === undefined ? '' : boundBeyond ? '; the bound the test allowed lies beyond the right edge' : ', the dashed line the bound the test allowed'}.`,
     notes,
     svg,
   };
