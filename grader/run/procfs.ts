@@ -296,6 +296,28 @@ export function listeningPortsOf(pids: number[]): Array<{ address: string; port:
     .map((r) => ({ address: r.address, port: r.port }));
 }
 
+/**
+ * Whether one of `pids` holds the socket listening on `port` where 127.0.0.1:port reaches it:
+ * undefined when none of their descriptors could be read (another user's, or no /proc).
+ */
+export function listensOn(pids: number[], port: number): boolean | undefined {
+  if (!hasProcfs) return undefined;
+  const rows = listenRows().filter((r) => r.port === port && r.loopbackV4);
+  let readable = false;
+  const inodes = new Set<number>();
+  for (const pid of pids) {
+    try {
+      fs.readdirSync(`/proc/${pid}/fd`);
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const i of socketInodesOf(pid)) inodes.add(i);
+  }
+  if (!readable) return undefined;
+  return rows.some((r) => inodes.has(r.inode));
+}
+
 /** An established TCP connection as its client end sees it. */
 export interface ClientConnection {
   /** The client's own (ephemeral) port. */

@@ -1,9 +1,11 @@
 // Waits until a started server accepts connections on its port, the process exits, or the
 // deadline passes, and says which. On Linux the listening socket is seen in /proc without
-// connecting (so the program never sees a probe connection); elsewhere a connect() probe.
+// connecting (so the program never sees a probe connection); elsewhere a connect() probe. On
+// Linux the listening socket must be the program's own: another program that took the port
+// first (another grade beside this one) is never taken for it.
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isListening, listeningPortsOf } from './procfs.js';
+import { isListening, listeningPortsOf, listensOn } from './procfs.js';
 import type { ExitInfo, RunningProcess } from './process.js';
 
 export type Readiness =
@@ -12,9 +14,18 @@ export type Readiness =
   | { status: 'timeout'; otherPorts?: Array<{ address: string; port: number }> }
   | { status: 'aborted' };
 
-function probe(port: number): Promise<boolean> {
+function probe(proc: RunningProcess, port: number): Promise<boolean> {
   const viaProc = isListening(port);
-  if (viaProc !== undefined) return Promise.resolve(viaProc);
+  if (viaProc === false) return Promise.resolve(false);
+  if (viaProc === true) {
+    // Someone listens there: the program, or another program that bound the port first (then
+    // the program's own bind fails and it exits, and the grader says so).
+    const pids = proc.survivors().map((p) => p.pid);
+    // Nothing of it runs any more (its exit is seen next): the listener is someone else's.
+    if (!pids.length) return Promise.resolve(false);
+    // When its processes cannot be looked at, the listener is taken for it, as without /proc.
+    return Promise.resolve(listensOn(pids, port) ?? true);
+  }
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
@@ -31,7 +42,7 @@ export async function waitForPort(proc: RunningProcess, port: number, timeoutMs:
   for (;;) {
     if (signal?.aborted) return { status: 'aborted' };
     if (proc.exit) return { status: 'exited', exit: proc.exit };
-    if (await probe(port)) return { status: 'ready', afterMs: performance.now() - start };
+    if (await probe(proc, port)) return { status: 'ready', afterMs: performance.now() - start };
     const left = timeoutMs - (performance.now() - start);
     if (left <= 0) {
       const pids = proc.survivors().map((p) => p.pid);

@@ -58,7 +58,7 @@ export const counterparts = items('counterpart').map((i) => ({ ...i, expectFailu
  */
 export function gradeTimeout(assignment: string): number {
   // A grade that waits for a slot (OVERLAP) may wait for as many grades as the slots.
-  return 2 * Math.max(90_000, assignments.find((a) => a.id === assignment)!.budgetMs + 60_000) * (OVERLAP[assignment] ?? 1);
+  return 2 * Math.max(90_000, allAssignments.find((a) => a.id === assignment)!.budgetMs + 60_000) * (OVERLAP[assignment] ?? 1);
 }
 
 /**
