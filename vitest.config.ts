@@ -47,7 +47,7 @@ class LongestFirst extends BaseSequencer {
  * timing-sensitive grades, which they would otherwise starve (a correct client judged "too late",
  * a lag allowance that lets dig pass). SOCKGRADE_PHASE=light leaves them out; unset, all run.
  */
-const LOAD = ['test/hostile/**/*.test.ts', 'test/flakiness/**/*.test.ts', 'test/cli/new-validate.test.ts', 'test/cli/watch.test.ts'];
+const LOAD = ['test/hostile/**/*.test.ts', 'test/flakiness/**/*.test.ts', 'test/cli/new-validate.test.ts', 'test/cli/watch.test.ts', 'test/batch/**/*.test.ts'];
 const phase = process.env.SOCKGRADE_PHASE;
 
 export default defineConfig({

@@ -25,5 +25,7 @@ function counterpartTest(c: Counterpart) {
 // alone in its process (the CLI, a batch worker), so this is the suite's concern, not the grader's.
 const light = counterparts.filter((c) => !isHeavy(c.assignment));
 if (light.length) describe.sequential('real counterparts: everything but their documented limitations', () => light.forEach(counterpartTest));
+// A phase with none (gossip-peer has no real counterpart): vitest fails a file without tests.
+if (!counterparts.length) test.skip('no real counterparts are graded in this phase', () => undefined);
 // Heavy ones as their phase grades them (a few at once for bittorrent-peer's).
 describeByWeight(counterparts, { light: '', heavy: 'real counterparts of peers assignments: everything but their documented limitations' }, counterpartTest, { light: false });
