@@ -533,14 +533,21 @@ export default defineTests({
     const seeded = w.seeders[0].uploaded;
     const between = tr.links.filter((l) => l.link.split('->').every((p) => w.students.includes(p))).reduce((a, l) => a + l.bytes, 0);
     t.log(`the seeder uploaded ${n(seeded)} bytes; your peers sent each other ${n(between)} bytes`);
-    // A peer that leaves once it has the file takes its pieces away from those still downloading.
-    const lastDone = Math.max(...w.doneAt.values());
-    const left = w.students.filter((p) => (w.goneAt.get(p) ?? Infinity) < lastDone);
+    // A peer that leaves once it has the file takes its pieces away from the swarm: from those
+    // still downloading, and from any that joins later. Any exit counts, not only one seen before
+    // the last peer finished: the two are a poll apart when the peers finish together, and a
+    // verdict must not depend on that.
+    const left = w.students.filter((p) => w.c.endOf(p));
     if (left.length) {
       for (const p of left) w.c.reportedEnd(p);
-      const lacking = (p: string) => w.students.filter((q) => (w.doneAt.get(q) ?? Infinity) > w.goneAt.get(p)!);
-      return t.fail(`${left.map((p) => `${p} ${w.c.endOf(p)} ${n(w.goneAt.get(p)! - w.doneAt.get(p)!)} ms after it had the file, while ${lacking(p).join(', ')} still lacked it`).join(';\n')}: a peer that leaves can upload nothing more to the others.`, {
-        hint: `${HINT_KEEP_RUNNING} The other peers of the swarm still need your pieces.`,
+      const lacking = (p: string) => w.students.filter((q) => (w.doneAt.get(q) ?? Infinity) > (w.goneAt.get(p) ?? Infinity));
+      const why = (p: string) => {
+        const still = lacking(p);
+        const after = w.goneAt.has(p) && w.doneAt.has(p) ? ` ${n(w.goneAt.get(p)! - w.doneAt.get(p)!)} ms after it had the file` : ' once it had the file';
+        return `${p} ${w.c.endOf(p)}${after}${still.length ? `, while ${still.join(', ')} still lacked it` : ''}`;
+      };
+      return t.fail(`${left.map(why).join(';\n')}: a peer that leaves the swarm can upload nothing more to the others.`, {
+        hint: `${HINT_KEEP_RUNNING} The other peers of the swarm, and any that join later, still need your pieces.`,
       });
     }
     // Trading peers send each other one copy or more (measured: 1.1-1.4 copies from the

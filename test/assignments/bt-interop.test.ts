@@ -130,39 +130,35 @@ function story(tracker: { seen: AnnounceSeen[] }, peers: Record<string, Peer>): 
   return [`announces: ${JSON.stringify(tracker.seen)}`, ...Object.entries(peers).map(([who, p]) => `--- ${who} (port ${p.port}):\n${p.output()}`)].join('\n');
 }
 
+type Start = (torrentFile: string, dir: string) => Promise<Peer>;
+
+/**
+ * One exchange: a tracker and a torrent of DATA; `seed` starts with the whole file and announces
+ * it has nothing left, then `get` starts empty and must announce `completed` with the file right.
+ */
+async function exchange(seed: { name: string; start: Start }, get: { name: string; start: Start }): Promise<void> {
+  const tracker = await openTracker();
+  cleanups.push(tracker.close);
+  const torrentFile = path.join(tempDir('torrent'), 'interop.torrent');
+  fs.writeFileSync(torrentFile, makeTorrent({ name: NAME, data: DATA, pieceLength: 64 * 1024, announce: tracker.url }).metainfo);
+  const seedDir = tempDir('seed');
+  fs.writeFileSync(path.join(seedDir, NAME), DATA);
+  const getDir = tempDir('get');
+  const seeder = await seed.start(torrentFile, seedDir);
+  // Seeding once it has announced with nothing left (it hashes the file first).
+  expect(await tracker.waitFor((a) => a.port === seeder.port && a.left === 0, DEADLINE_MS), story(tracker, { [seed.name]: seeder })).toBeDefined();
+  const leecher = await get.start(torrentFile, getDir);
+  const completed = await tracker.waitFor((a) => a.port === leecher.port && a.event === 'completed', DEADLINE_MS);
+  expect(completed, story(tracker, { [seed.name]: seeder, [get.name]: leecher })).toBeDefined();
+  expect(fs.readFileSync(path.join(getDir, NAME)).equals(DATA), 'the downloaded file differs from the seeded one').toBe(true);
+}
+
+const ARIA2 = { name: 'aria2', start: aria2 };
+
 describe.runIf(gradesHere('bittorrent-peer'))('bittorrent-peer reference solutions and aria2, one swarm on loopback', () => {
   for (const ref of references) {
-    test(`${ref.lang} downloads the file from aria2 seeding it`, async () => {
-      const tracker = await openTracker();
-      cleanups.push(tracker.close);
-      const torrentFile = path.join(tempDir('torrent'), 'interop.torrent');
-      fs.writeFileSync(torrentFile, makeTorrent({ name: NAME, data: DATA, pieceLength: 64 * 1024, announce: tracker.url }).metainfo);
-      const seedDir = tempDir('seed');
-      fs.writeFileSync(path.join(seedDir, NAME), DATA);
-      const getDir = tempDir('get');
-      const seeder = await aria2(torrentFile, seedDir);
-      // Seeding once it has announced with nothing left (it hashes the file first).
-      expect(await tracker.waitFor((a) => a.port === seeder.port && a.left === 0, DEADLINE_MS), story(tracker, { aria2: seeder })).toBeDefined();
-      const leecher = await ref.start(torrentFile, getDir);
-      const completed = await tracker.waitFor((a) => a.port === leecher.port && a.event === 'completed', DEADLINE_MS);
-      expect(completed, story(tracker, { aria2: seeder, [ref.lang]: leecher })).toBeDefined();
-      expect(fs.readFileSync(path.join(getDir, NAME)).equals(DATA), 'the downloaded file differs from the seeded one').toBe(true);
-    }, 120_000);
-
-    test(`aria2 downloads the file from ${ref.lang} seeding it`, async () => {
-      const tracker = await openTracker();
-      cleanups.push(tracker.close);
-      const torrentFile = path.join(tempDir('torrent'), 'interop.torrent');
-      fs.writeFileSync(torrentFile, makeTorrent({ name: NAME, data: DATA, pieceLength: 64 * 1024, announce: tracker.url }).metainfo);
-      const seedDir = tempDir('seed');
-      fs.writeFileSync(path.join(seedDir, NAME), DATA);
-      const getDir = tempDir('get');
-      const seeder = await ref.start(torrentFile, seedDir);
-      expect(await tracker.waitFor((a) => a.port === seeder.port && a.left === 0, DEADLINE_MS), story(tracker, { [ref.lang]: seeder })).toBeDefined();
-      const leecher = await aria2(torrentFile, getDir);
-      const completed = await tracker.waitFor((a) => a.port === leecher.port && a.event === 'completed', DEADLINE_MS);
-      expect(completed, story(tracker, { [ref.lang]: seeder, aria2: leecher })).toBeDefined();
-      expect(fs.readFileSync(path.join(getDir, NAME)).equals(DATA), 'the downloaded file differs from the seeded one').toBe(true);
-    }, 120_000);
+    const mine = { name: ref.lang, start: ref.start };
+    test(`${ref.lang} downloads the file from aria2 seeding it`, () => exchange(ARIA2, mine), 120_000);
+    test(`aria2 downloads the file from ${ref.lang} seeding it`, () => exchange(mine, ARIA2), 120_000);
   }
 });
