@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import bencode from 'bencode';
 import { afterEach, describe, expect, test } from 'vitest';
 import { makeTorrent } from '../../grader/kits/bittorrent.js';
+import { freePort } from '../../grader/run/ports.js';
 import { at } from '../helpers.js';
 import { gradesHere } from './catalog.js';
 
@@ -63,14 +64,6 @@ async function openTracker() {
       check();
     });
   return { url, seen, waitFor, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
