@@ -23,6 +23,7 @@ import { PeerRunner } from '../dist/grader/grade/peers.js';
 import { ClusterPool } from '../dist/grader/peers/pool.js';
 import { TestContextImpl } from '../dist/grader/harness/context.js';
 import { grid } from '../dist/grader/peers/topology.js';
+import { broadcastWorkload } from '../dist/grader/kits/broadcast.js';
 import { runBuild } from '../dist/grader/grade/build.js';
 import { readManifest } from '../dist/grader/grade/manifest.js';
 import fs from 'node:fs';
@@ -234,12 +235,12 @@ async function proxyBench(cols, rows, n) {
   const ac = new AbortController();
   setMaxListeners(0, ac.signal); // one listener per connection, as in a real test
   const t = new TestContextImpl({ testId: 'bench', seed: 'bench', deadlineAt: performance.now() + 120_000, signal: ac.signal, clusters: pool });
-  const c = await t.cluster({ topology: grid(cols, rows), latencyMs: 0 });
+  const c = broadcastWorkload(await t.cluster({ topology: grid(cols, rows), latencyMs: 0 }));
   const values = c.newValues(n);
   const cpu0 = process.cpuUsage();
   const peers0 = runner.starts.reduce((a, s) => a + cpuOf(s.pid), 0);
   const t0 = performance.now();
-  c.mark();
+  c.cluster.mark();
   await Promise.all(values.map((v, i) => c.broadcast(c.peers[i % c.peers.length], v, 10_000)));
   const lastMs = await c.expectEveryone(values, { boundMs: 60_000, why: 'bench' });
   const tr = c.traffic();
