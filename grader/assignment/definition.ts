@@ -49,6 +49,12 @@ export const ServerProgram = z.object({
   args: z.array(z.string()),
   startupTimeoutMs: z.number().int().positive().max(60_000).default(5000),
   liveness: Liveness.prefault({}),
+  /**
+   * What the server listens with: TCP (ready when it listens; the liveness probe connects) or
+   * UDP (ready when its socket is bound on the port; the probe after each test checks that it
+   * still runs and still holds the port, sending nothing: a datagram would be protocol input).
+   */
+  transport: z.enum(['tcp', 'udp']).default('tcp'),
 });
 
 export const ClientProgram = z.object({

@@ -233,7 +233,7 @@ async function gradeConfined(opts: GradeOptions, p: Prepared): Promise<Results> 
   const common = { command: manifest.run, cwd: dir, env, t0, confinement };
   const program: ProgramUnderTest =
     prog.role === 'server'
-      ? new ServerUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, liveness: opts.probe === false ? false : prog.liveness, files: files?.dir })
+      ? new ServerUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, liveness: opts.probe === false ? false : prog.liveness, files: files?.dir, transport: prog.transport })
       : prog.role === 'client'
         ? new ClientRunner({ ...common, runTimeoutMs: prog.runTimeoutMs })
         : new PeersUnderTest({ ...common, args: prog.args, startupTimeoutMs: prog.startupTimeoutMs, files: files?.dir, otherSockets: prog.otherSockets, ...(prog.liveness && opts.probe !== false ? { liveness: prog.liveness } : {}) });

@@ -2,15 +2,18 @@
 // probed after every test (the assignment's liveness request), started again (on a fresh port)
 // when it died, hung or was stopped, stopped for good at the end. Every start, exit and restart
 // is recorded for the report; startup failures come back as sentences a student can act on.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Liveness } from '../assignment/definition.js';
 import type { ProgramStart, TestResult } from '../results/schema.js';
 import { answersOnce, probeHealth, type Health } from '../run/liveness.js';
 import { HeadTail, stderrExcerpt } from '../run/output.js';
 import type { Confinement } from '../run/sandbox.js';
 import { commandLine, describeExit, RunningProcess } from '../run/process.js';
-import { freePort } from '../run/ports.js';
-import { waitForPort } from '../run/readiness.js';
-import { isListening } from '../run/procfs.js';
+import { freePort, freeUdpPort } from '../run/ports.js';
+import { waitForPort, type Transport } from '../run/readiness.js';
+import { isBoundUdp, isListening } from '../run/procfs.js';
 import type { Aftermath, ProgramUnderTest, Readiness } from './program.js';
 
 export interface ServerOptions {
@@ -28,6 +31,7 @@ export interface ServerOptions {
   t0: number;
   /** The sandbox and limits every start runs under. */
   confinement?: Confinement;
+  transport?: Transport;
 }
 
 export type StartOutcome = { ok: true } | { ok: false; message: string; hint: string };
@@ -69,13 +73,24 @@ export class ServerUnderTest implements ProgramUnderTest {
   private probeAnswered: boolean | undefined;
   /** The test that ran last (where a death or a hang found after it happened). */
   private lastTest: string | undefined;
+  /** The current start's own folder ("{dir}"). */
+  private folder: string | undefined;
+
+  private get transport(): Transport {
+    return this.opts.transport ?? 'tcp';
+  }
 
   async start(forTest: string | undefined, signal?: AbortSignal, restart?: ProgramStart['restart']): Promise<StartOutcome> {
-    this.port = await freePort();
-    const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)).replaceAll('{files}', this.opts.files ?? '{files}'));
+    this.port = this.transport === 'udp' ? await freeUdpPort() : await freePort();
+    // "{dir}": a folder of its own for each start, writable by it alone (a file server's root);
+    // the tests put files there and read what it wrote (t.folder).
+    if (this.folder) fs.rmSync(this.folder, { recursive: true, force: true });
+    if (this.opts.args.some((a) => a.includes('{dir}'))) this.folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-server-'));
+    const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)).replaceAll('{files}', this.opts.files ?? '{files}').replaceAll('{dir}', this.folder ?? '{dir}'));
     // A separator line, so the report's captured output shows which start printed what.
     if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));
-    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement: this.opts.confinement, stdout: this.stdout, stderr: this.stderr });
+    const confinement = this.folder ? this.opts.confinement?.withFolder(this.folder) : this.opts.confinement;
+    const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement, stdout: this.stdout, stderr: this.stderr });
     this.proc = proc;
     const record: ProgramStart = {
       pid: proc.pid,
@@ -92,11 +107,11 @@ export class ServerUnderTest implements ProgramUnderTest {
       record.exit ??= { code: e.code, signal: e.signal, stoppedByGrader: proc.stoppedByGrader, atMs: this.rel(e.atMs) };
     });
     this.lastProc = proc;
-    const ready = await waitForPort(proc, this.port, this.opts.startupTimeoutMs, signal);
+    const ready = await waitForPort(proc, this.port, this.opts.startupTimeoutMs, signal, this.transport);
     if (ready.status === 'ready') {
       record.ready = true;
       const l = this.opts.liveness;
-      if (l && l.send && this.probeAnswered === undefined) {
+      if (l && l.send && this.probeAnswered === undefined && this.transport === 'tcp') {
         this.probeAnswered = await answersOnce(this.port, l);
         // The probe itself took it down: never send it again, and start it afresh for the test.
         if (!this.probeAnswered && (await proc.settle(200), !proc.running)) {
@@ -110,7 +125,7 @@ export class ServerUnderTest implements ProgramUnderTest {
     record.cleanup = stop.summary;
     // The port was free when chosen, and another program (another grade beside this one) bound it
     // before this one could: the grader's race, not the program's fault. Once more on another port.
-    if (ready.status === 'exited' && restart?.reason !== 'port-taken' && /address already in use|EADDRINUSE/i.test(this.stderr.lastLines(8).join('\n')) && isListening(this.port)) {
+    if (ready.status === 'exited' && restart?.reason !== 'port-taken' && /address already in use|EADDRINUSE/i.test(this.stderr.lastLines(8).join('\n')) && (this.transport === 'udp' ? isBoundUdp(this.port) : isListening(this.port))) {
       return this.start(forTest, signal, { reason: 'port-taken', ...(restart?.afterTest ? { afterTest: restart.afterTest } : {}), detail: `port ${this.port} was taken by another program before yours could listen on it` });
     }
     const limit = proc.limitHit();
@@ -169,6 +184,9 @@ export class ServerUnderTest implements ProgramUnderTest {
     // A hung or stopped program gets no grace: SIGTERM would wait on a process that cannot act.
     const report = how === 'kill' ? await p.stop(0, 'SIGKILL') : await p.stop();
     if (last) last.cleanup = report.summary;
+    // Its folder goes with it (a next start gets a new one).
+    if (this.folder) fs.rmSync(this.folder, { recursive: true, force: true });
+    this.folder = undefined;
     const limit = p.limitHit();
     if (last?.exit && limit) last.exit.limit = limit;
   }
@@ -201,7 +219,7 @@ export class ServerUnderTest implements ProgramUnderTest {
   }
 
   contextFor(): { server: { target: { host: string; port: number }; program: ServerUnderTest } } {
-    return { server: { target: { host: '127.0.0.1', port: this.port }, program: this } };
+    return { server: { target: { host: '127.0.0.1', port: this.port }, program: this, ...(this.folder ? { folder: this.folder } : {}) } };
   }
 
   async finish(result: TestResult, ran: { connectionLost: boolean }): Promise<Aftermath> {
@@ -215,7 +233,7 @@ export class ServerUnderTest implements ProgramUnderTest {
     // Probed after every test, not only after trouble the grader's own client saw: a crash at
     // the very end of a test (or under raw sockets or fetch) is this test's, and the next test
     // must not run against a dead or hung server.
-    if (this.opts.liveness === false) {
+    if (this.opts.liveness === false || this.transport === 'udp') {
       this.health = proc.running ? { healthy: true, ms: 0 } : { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
     } else {
       const liveness = this.opts.liveness ?? { name: 'a connection', timeoutMs: 500 };

@@ -49,6 +49,11 @@ export interface TestContext {
    */
   readonly files: string | undefined;
   /**
+   * The server's own folder ("{dir}" in its arguments: a file server's root), made new for each
+   * start and writable by it alone: put the files a test needs there, read what it wrote.
+   */
+  readonly folder: string;
+  /**
    * Run the student's program with these arguments appended and wait for it to exit (client
    * assignments). The run is stopped at `timeoutMs` (default: the assignment's run timeout) and
    * the result says so; it is also cut short by the test's own deadline.
@@ -97,7 +102,7 @@ export interface ContextInit {
   extendDeadline?: (ms: number) => void;
   signal: AbortSignal;
   /** A server assignment: where it listens, and its process. */
-  server?: { target: { host: string; port: number }; program: ProgramView };
+  server?: { target: { host: string; port: number }; program: ProgramView; folder?: string };
   /** A client assignment: how to run it. */
   runProgram?: (args: string[], timeoutMs?: number) => Promise<RunResult>;
   /** A peers assignment: where its clusters come from. */
@@ -138,6 +143,10 @@ export class TestContextImpl implements TestContext {
   }
   get files() {
     return this.init.files;
+  }
+  get folder() {
+    if (!this.init.server?.folder) throw new Error('this assignment\'s server has no folder of its own: put "{dir}" in program.args');
+    return this.init.server.folder;
   }
   get program() {
     if (!this.init.server) throw new Error('this assignment\'s program is not a server (use t.run)');

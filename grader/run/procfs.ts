@@ -271,6 +271,22 @@ export function isListening(port: number): boolean | undefined {
   return listenRows().some((r) => r.port === port && r.loopbackV4);
 }
 
+/**
+ * Whether a UDP socket is bound on `port` in a way that datagrams to 127.0.0.1:port reach (bound
+ * to 127.0.0.1, 0.0.0.0 or ::, and not connected to one peer). undefined without /proc.
+ */
+export function isBoundUdp(port: number): boolean | undefined {
+  if (!hasProcfs) return undefined;
+  return tableRows(['/proc/net/udp', '/proc/net/udp6']).some((f) => {
+    if (f.length < 10) return false;
+    const [addrHex, portHex] = f[1].split(':');
+    if (parseInt(portHex, 16) !== port) return false;
+    const unconnected = /^0+:0+$/.test(f[2]);
+    const loopbackV4 = addrHex.length === 8 ? ['0.0.0.0', '127.0.0.1'].includes(ipv4FromHex(addrHex)) : addrHex === '0'.repeat(32) || addrHex === '0000000000000000FFFF00000100007F';
+    return unconnected && loopbackV4;
+  });
+}
+
 /** The TCP ports the given processes listen on (address:port), to explain a port mismatch. */
 export function listeningPortsOf(pids: number[]): Array<{ address: string; port: number }> | undefined {
   if (!hasProcfs) return undefined;

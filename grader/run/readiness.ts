@@ -2,10 +2,12 @@
 // deadline passes, and says which. On Linux the listening socket is seen in /proc without
 // connecting (so the program never sees a probe connection); elsewhere a connect() probe. On
 // Linux the listening socket must be the program's own: another program that took the port
-// first (another grade beside this one) is never taken for it.
+// first (another grade beside this one) is never taken for it. A UDP server is ready once its
+// socket is bound (seen in /proc/net/udp; there is no probe that sends nothing, so without /proc
+// it counts as ready once it has run for a moment).
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isListening, listeningPortsOf, listensOn } from './procfs.js';
+import { isBoundUdp, isListening, listeningPortsOf, listensOn } from './procfs.js';
 import type { ExitInfo, RunningProcess } from './process.js';
 
 export type Readiness =
@@ -14,7 +16,10 @@ export type Readiness =
   | { status: 'timeout'; otherPorts?: Array<{ address: string; port: number }> }
   | { status: 'aborted' };
 
-function probe(proc: RunningProcess, port: number): Promise<boolean> {
+export type Transport = 'tcp' | 'udp';
+
+function probe(proc: RunningProcess, port: number, transport: Transport, since: number): Promise<boolean> {
+  if (transport === 'udp') return Promise.resolve(isBoundUdp(port) ?? performance.now() - since > 500);
   const viaProc = isListening(port);
   if (viaProc === false) return Promise.resolve(false);
   if (viaProc === true) {
@@ -36,17 +41,17 @@ function probe(proc: RunningProcess, port: number): Promise<boolean> {
   });
 }
 
-export async function waitForPort(proc: RunningProcess, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Readiness> {
+export async function waitForPort(proc: RunningProcess, port: number, timeoutMs: number, signal?: AbortSignal, transport: Transport = 'tcp'): Promise<Readiness> {
   const start = performance.now();
   let step = 2;
   for (;;) {
     if (signal?.aborted) return { status: 'aborted' };
     if (proc.exit) return { status: 'exited', exit: proc.exit };
-    if (await probe(proc, port)) return { status: 'ready', afterMs: performance.now() - start };
+    if (await probe(proc, port, transport, start)) return { status: 'ready', afterMs: performance.now() - start };
     const left = timeoutMs - (performance.now() - start);
     if (left <= 0) {
       const pids = proc.survivors().map((p) => p.pid);
-      const other = listeningPortsOf(pids)?.filter((p) => p.port !== port);
+      const other = transport === 'tcp' ? listeningPortsOf(pids)?.filter((p) => p.port !== port) : undefined;
       return { status: 'timeout', ...(other?.length ? { otherPorts: other } : {}) };
     }
     // No kernel event says "a socket started listening": poll, briefly at first, but wake at

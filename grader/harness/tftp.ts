@@ -1,0 +1,214 @@
+// The grader's TFTP client (RFC 1350, with RFC 2347 options): a correct, patient client behind
+// the seeded fault layer, that reads or writes one file and keeps everything it saw — each
+// datagram with where it came from, how often each DATA block arrived, what strangers were told
+// — so a test judges the server by facts, and the report draws the exchange as a ladder.
+import type { FaultPolicy } from '../net/faults.js';
+import { LossyUdpSocket, type Datagram } from '../net/lossy-udp.js';
+import { ack, data as dataPacket, describe, error, ERROR_NAMES, parse, request, type Parsed } from '../net/tftp-wire.js';
+import type { TestContext } from './context.js';
+
+export interface TransferOptions {
+  /** What the network does to what the grader sends, and to what it receives. */
+  outgoing?: FaultPolicy;
+  incoming?: FaultPolicy;
+  mode?: string;
+  /** RFC 2347 options to ask for ("blksize": "1024", "tsize": "0", "timeout": "1"). */
+  options?: Record<string, string>;
+  /** The grader's own retransmission timeout (ms) and how many times it retransmits. */
+  timeoutMs?: number;
+  retries?: number;
+  /** Reads: stop answering after this many DATA blocks (a client that vanished); keep listening for `watchMs`. */
+  vanishAfterBlocks?: number;
+  watchMs?: number;
+  /** The lifeline's name in the ladder and the transcript. */
+  name?: string;
+}
+
+export interface Arrival {
+  at: number;
+  port: number;
+  packet: Parsed;
+}
+
+export interface TransferResult {
+  /** The file arrived whole (read) or every block was acknowledged (write). */
+  ok: boolean;
+  /** A read's bytes, as far as they came. */
+  data: Buffer;
+  /** The server's ERROR, if it sent one (on the transfer's port or the listening one). */
+  error?: { code: number; message: string; port: number };
+  /** Why the grader gave up, in words, when it did (no answer, a violation). */
+  failure?: string;
+  /** The port the server answered from (its transfer ID), and the port the request went to. */
+  tid?: number;
+  requestPort: number;
+  /** Options the server acknowledged (OACK), if any. */
+  oack?: Record<string, string>;
+  /** Everything that reached the grader's socket, after the network's faults. */
+  arrivals: Arrival[];
+  /** Reads: how many times each DATA block number arrived. Writes: how many times each ACK did. */
+  counts: Map<number, number>;
+  /** Datagrams from ports other than the transfer's: answered with ERROR 5, as a client must. */
+  strangers: number;
+  durationMs: number;
+  socket: LossyUdpSocket;
+}
+
+const BLOCK = 512;
+
+async function open(t: TestContext, o: TransferOptions): Promise<LossyUdpSocket> {
+  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
+  t.defer(() => s.close());
+  return s;
+}
+
+/** The ladder of a transfer, for the report (labels are TFTP packets). */
+export function ladder(r: TransferResult, title: string) {
+  return r.socket.ladder({ title, remote: 'your server', label: (d) => describe(d) });
+}
+
+/**
+ * Run a transfer to its end: `onPacket` handles each datagram from the transfer's port and says
+ * whether the transfer is over; the last datagram sent is sent again after each timeout.
+ */
+function drive(
+  t: TestContext,
+  s: LossyUdpSocket,
+  port: number,
+  first: Buffer,
+  o: TransferOptions,
+  onPacket: (p: Parsed, from: Datagram, send: (b: Buffer) => void) => 'more' | 'done' | 'vanish' | { failure: string },
+): Promise<Omit<TransferResult, 'data' | 'counts' | 'ok' | 'socket' | 'requestPort' | 'oack'> & { finished: boolean }> {
+  const timeoutMs = o.timeoutMs ?? 400;
+  const retries = o.retries ?? 5;
+  const t0 = performance.now();
+  const arrivals: Arrival[] = [];
+  let tid: number | undefined;
+  let strangers = 0;
+  let last = first;
+  let tries = 0;
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout;
+    let watching = false;
+    let off = () => {};
+    const end = (r: { finished: boolean; failure?: string; error?: TransferResult['error'] }) => {
+      clearTimeout(timer);
+      off();
+      t.signal.removeEventListener('abort', aborted);
+      resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, durationMs: performance.now() - t0 });
+    };
+    const aborted = () => end({ finished: false, failure: 'the test ran out of time' });
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (++tries > retries) return end({ finished: false, failure: `no answer after ${retries} retransmissions, ${timeoutMs} ms apart` });
+        s.send(last, tid ?? port);
+        arm();
+      }, timeoutMs);
+    };
+    const send = (b: Buffer) => {
+      last = b;
+      tries = 0;
+      s.send(b, tid ?? port);
+      arm();
+    };
+    off = s.onMessage((d) => {
+      const p = parse(d.data);
+      arrivals.push({ at: performance.now(), port: d.port, packet: p });
+      // The first answer names the transfer's port; a datagram from any other is a stranger's.
+      if (tid === undefined && d.port !== port && p.kind !== 'ERROR') tid = d.port;
+      else if (tid === undefined && d.port === port && p.kind !== 'ERROR') tid = port;
+      if (p.kind === 'ERROR') return end({ finished: false, error: { code: p.code, message: p.message, port: d.port } });
+      if (d.port !== tid) {
+        strangers++;
+        s.send(error(5, 'Unknown transfer ID'), d.port);
+        return;
+      }
+      if (watching) return;
+      const next = onPacket(p, d, send);
+      if (next === 'done') return end({ finished: true });
+      if (next === 'vanish') {
+        // Gone without a word: nothing more is sent; what the server does next is only watched.
+        watching = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => end({ finished: false, failure: 'the grader stopped answering on purpose' }), o.watchMs ?? 3000);
+        return;
+      }
+      if (typeof next === 'object') return end({ finished: false, failure: next.failure });
+    });
+    t.signal.addEventListener('abort', aborted);
+    s.send(first, port);
+    arm();
+  });
+}
+
+/** Read `filename` from the server listening on `port`. */
+export async function tftpRead(t: TestContext, port: number, filename: string, o: TransferOptions = {}): Promise<TransferResult> {
+  const s = await open(t, o);
+  const chunks: Buffer[] = [];
+  const counts = new Map<number, number>();
+  let blksize = BLOCK;
+  let expected = 1;
+  let blocks = 0;
+  let oack: Record<string, string> | undefined;
+  const r = await drive(t, s, port, request('RRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send) => {
+    if (p.kind === 'OACK' && expected === 1 && !oack) {
+      oack = p.options;
+      if (p.options.blksize) blksize = Number(p.options.blksize);
+      send(ack(0));
+      return 'more';
+    }
+    if (p.kind !== 'DATA') return { failure: `expected DATA ${expected}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
+    counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
+    if (p.block === (expected & 0xffff)) {
+      if (p.data.length > blksize) return { failure: `DATA ${p.block} carries ${p.data.length} bytes, more than the block size ${blksize}` };
+      chunks.push(Buffer.from(p.data));
+      blocks++;
+      if (o.vanishAfterBlocks !== undefined && blocks >= o.vanishAfterBlocks) return 'vanish';
+      send(ack(p.block));
+      expected++;
+      return p.data.length < blksize ? 'done' : 'more';
+    }
+    // A block already acknowledged (our ACK was lost): acknowledge it again (RFC 1350).
+    if (p.block === ((expected - 1) & 0xffff)) {
+      send(ack(p.block));
+      return 'more';
+    }
+    return { failure: `DATA ${p.block} arrived while DATA ${expected & 0xffff} was due` };
+  });
+  return { ...r, ok: r.finished && !r.error, data: Buffer.concat(chunks), counts, requestPort: port, ...(oack ? { oack } : {}), socket: s };
+}
+
+/** Write `bytes` as `filename` to the server listening on `port`. */
+export async function tftpWrite(t: TestContext, port: number, filename: string, bytes: Buffer, o: TransferOptions = {}): Promise<TransferResult> {
+  const s = await open(t, o);
+  const counts = new Map<number, number>();
+  let blksize = BLOCK;
+  let sent = 0; // the last DATA block sent (0: none yet)
+  let oack: Record<string, string> | undefined;
+  const payload = (n: number) => bytes.subarray((n - 1) * blksize, n * blksize);
+  const r = await drive(t, s, port, request('WRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send) => {
+    if (p.kind === 'OACK' && sent === 0 && !oack) {
+      oack = p.options;
+      if (p.options.blksize) blksize = Number(p.options.blksize);
+      sent = 1;
+      send(dataPacket(1, payload(1)));
+      return 'more';
+    }
+    if (p.kind !== 'ACK') return { failure: `expected ACK ${sent & 0xffff}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
+    counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
+    // A duplicate ACK is ignored: only a timeout sends DATA again (no Sorcerer's Apprentice).
+    if (p.block !== (sent & 0xffff)) return 'more';
+    const total = Math.floor(bytes.length / blksize) + 1;
+    if (sent === total) return 'done';
+    sent++;
+    send(dataPacket(sent, payload(sent)));
+    return 'more';
+  });
+  return { ...r, ok: r.finished && !r.error, data: bytes, counts, requestPort: port, ...(oack ? { oack } : {}), socket: s };
+}
+
+/** An ERROR as a sentence: "error 1 (file not found): “no such file”". */
+export function errorWords(e: { code: number; message: string }): string {
+  return `error ${e.code} (${ERROR_NAMES[e.code] ?? 'an unknown code'})${e.message ? `: "${e.message}"` : ''}`;
+}
