@@ -20,6 +20,10 @@ export interface TransferOptions {
   /** Reads: stop answering after this many DATA blocks (a client that vanished); keep listening for `watchMs`. */
   vanishAfterBlocks?: number;
   watchMs?: number;
+  /** Reads: send every ACK twice (a duplicate ACK a correct server ignores). */
+  duplicateAcks?: boolean;
+  /** Reads: after this many blocks, a stranger (another socket) sends an ACK to the transfer's port; what it gets back is kept. */
+  stranger?: { afterBlocks: number };
   /** The lifeline's name in the ladder and the transcript. */
   name?: string;
 }
@@ -50,6 +54,8 @@ export interface TransferResult {
   counts: Map<number, number>;
   /** Datagrams from ports other than the transfer's: answered with ERROR 5, as a client must. */
   strangers: number;
+  /** What the stranger (`stranger` option) got back from the server. */
+  strangerReplies?: Parsed[];
   durationMs: number;
   socket: LossyUdpSocket;
 }
@@ -110,6 +116,7 @@ function drive(
       last = b;
       tries = 0;
       s.send(b, tid ?? port);
+      if (o.duplicateAcks && parse(b).kind === 'ACK') s.send(b, tid ?? port);
       arm();
     };
     off = s.onMessage((d) => {
@@ -151,6 +158,7 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
   let expected = 1;
   let blocks = 0;
   let oack: Record<string, string> | undefined;
+  let strangerReplies: Parsed[] | undefined;
   const r = await drive(t, s, port, request('RRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send) => {
     if (p.kind === 'OACK' && expected === 1 && !oack) {
       oack = p.options;
@@ -165,6 +173,13 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
       chunks.push(Buffer.from(p.data));
       blocks++;
       if (o.vanishAfterBlocks !== undefined && blocks >= o.vanishAfterBlocks) return 'vanish';
+      if (o.stranger && blocks === o.stranger.afterBlocks && _d.port !== port) {
+        const replies: Parsed[] = (strangerReplies = []);
+        void open(t, { name: 'stranger' }).then((stranger) => {
+          stranger.onMessage((m) => replies.push(parse(m.data)));
+          stranger.send(ack(p.block), _d.port);
+        });
+      }
       send(ack(p.block));
       expected++;
       return p.data.length < blksize ? 'done' : 'more';
@@ -176,7 +191,7 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
     }
     return { failure: `DATA ${p.block} arrived while DATA ${expected & 0xffff} was due` };
   });
-  return { ...r, ok: r.finished && !r.error, data: Buffer.concat(chunks), counts, requestPort: port, ...(oack ? { oack } : {}), socket: s };
+  return { ...r, ok: r.finished && !r.error, data: Buffer.concat(chunks), counts, requestPort: port, ...(oack ? { oack } : {}), ...(strangerReplies ? { strangerReplies } : {}), socket: s };
 }
 
 /** Write `bytes` as `filename` to the server listening on `port`. */
