@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineTests, firstDifference, type TestContext } from '../../grader/authoring.js';
-import { errorWords, ladder, tftpRead, tftpWrite, type TransferResult } from '../../grader/kits/tftp.js';
+import { describe, errorWords, ladder, tftpExchange, tftpRead, tftpWrite, type TransferResult } from '../../grader/kits/tftp.js';
 
 /** The retransmission timeout the grader gives the server (--timeout-ms in assignment.json). */
 const T = 100;
@@ -16,6 +16,9 @@ const HINT_TID =
 const HINT_BLOCKS =
   'Send the file in DATA blocks of 512 bytes numbered from 1, each after the ACK of the one before. The last block is shorter than 512 bytes; when the size is a multiple of 512, send a last, empty DATA block.';
 const HINT_RETRANSMIT = `Wait T ms (--timeout-ms, here ${T}) for the ACK (reading) or the next DATA (writing); when nothing comes, send your last packet again. Only a timeout sends again.`;
+
+/** The grader's lossy network: 25% lost each way, never more than two in a row (a server that retransmits 5 times always gets through). */
+const LOSSY = { loss: 0.25, maxLossRun: 2 };
 
 /** A name of this test's own in the root. */
 const fileName = (t: TestContext, what: string) => `${what}-${t.key('f').split(':')[1]}.bin`;
@@ -71,7 +74,7 @@ export default defineTests({
   },
 
   async sizes(t) {
-    for (const size of [0, 511, 512, 513, 70_000]) {
+    for (const size of [0, 511, 512, 513, 1 << 20]) {
       const r = await readBack(t, fileName(t, `size${size}`), t.randomBytes(size), `reading a ${size.toLocaleString('en-US')}-byte file`);
       const blocks = Math.floor(size / 512) + 1;
       if (r.counts.size !== blocks) t.fail(`reading a ${size}-byte file: ${r.counts.size} DATA blocks instead of ${blocks}.`, { hint: HINT_BLOCKS });
@@ -143,16 +146,29 @@ export default defineTests({
   async 'illegal-operation'(t) {
     const name = fileName(t, 'mode');
     put(t, name, t.randomBytes(100));
+    const hint = 'Check every datagram on the listening port: a request needs an opcode of 1 or 2, a NUL-terminated file name and a NUL-terminated mode of "octet" or "netascii" (any case); anything else gets ERROR 4.';
     // A mode TFTP does not have.
     const r = await tftpRead(t, t.target.port, name, { mode: 'mail-to-nowhere', timeoutMs: 300 });
-    if (r.error?.code !== 4) t.fail(`reading with mode "mail-to-nowhere": ${r.error ? `your server answered ${errorWords(r.error)}` : r.ok ? 'your server sent the file' : r.failure ?? 'no ERROR came'}; expected error 4 (illegal TFTP operation).`, { hint: 'Accept the modes "octet" and "netascii" (in any case); refuse any other with ERROR 4.' });
+    if (r.error?.code !== 4) t.fail(`reading with mode "mail-to-nowhere": ${r.error ? `your server answered ${errorWords(r.error)}` : r.ok ? 'your server sent the file' : r.failure ?? 'no ERROR came'}; expected error 4 (illegal TFTP operation).`, { hint });
+    // What a transfer never sends: a request cut short, and DATA or ACK where only requests belong.
+    const odd: Array<[string, Buffer]> = [
+      ['an RRQ whose file name has no NUL byte (and no mode)', Buffer.concat([Buffer.from([0, 1]), Buffer.from(name)])],
+      ['a DATA block sent to the listening port', Buffer.concat([Buffer.from([0, 3, 0, 1]), Buffer.from('stray')])],
+      ['an ACK sent to the listening port', Buffer.from([0, 4, 0, 1])],
+    ];
+    for (const [what, packet] of odd) {
+      const x = await tftpExchange(t, t.target.port, packet, { waitMs: 1000 });
+      if (x.packet?.kind === 'ERROR' && x.packet.code === 4) continue;
+      t.figure(x.socket.ladder({ title: what, remote: 'your server', label: (d) => describe(d) }));
+      t.fail(`${what}: ${x.packet ? `your server answered ${x.packet.kind === 'ERROR' ? errorWords({ code: x.packet.code, message: x.packet.message }) : x.packet.kind}` : 'no answer within 1 s'}; expected error 4 (illegal TFTP operation).`, { hint });
+    }
   },
 
   async 'lossy-read'(t) {
     const name = fileName(t, 'lossy');
     const bytes = t.randomBytes(20 * 512 + 77);
     put(t, name, bytes);
-    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 1.5 * T, retries: 15, outgoing: { loss: 0.25 }, incoming: { loss: 0.25 } });
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: T / 2, retries: 30, outgoing: LOSSY, incoming: LOSSY });
     t.log(`${r.socket.events.filter((e) => e.what === 'dropped').length} datagrams lost on the way, ${r.arrivals.length} arrived`);
     expectTransfer(t, r, 'reading 10,317 bytes through 25% loss each way', HINT_RETRANSMIT);
     expectBytes(t, r, r.data, bytes, 'reading 10,317 bytes through 25% loss each way');
@@ -161,7 +177,7 @@ export default defineTests({
   async 'lossy-write'(t) {
     const name = fileName(t, 'lossy-up');
     const bytes = t.randomBytes(20 * 512 + 77);
-    const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: 1.5 * T, retries: 15, outgoing: { loss: 0.25, duplicate: 0.1 }, incoming: { loss: 0.25 } });
+    const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, duplicate: 0.1 }, incoming: LOSSY });
     expectTransfer(t, r, 'writing 10,317 bytes through 25% loss each way and 10% duplicates', HINT_RETRANSMIT);
     const got = written(t, name);
     if (!got) return t.fail(`writing through loss: every block was acknowledged, but there is no file "${name}".`, { hint: HINT_RETRANSMIT });
@@ -209,10 +225,18 @@ export default defineTests({
   async 'gives-up'(t) {
     const name = fileName(t, 'vanish');
     put(t, name, t.randomBytes(20 * 512));
-    const watchMs = 12 * T + 1000;
+    // Resends at about T, 2T … 5T (later on a busy machine), silence from 6T: watching to 10T sees a sixth.
+    const watchMs = 10 * T + 200;
     const r = await tftpRead(t, t.target.port, name, { timeoutMs: 3 * T, vanishAfterBlocks: 2, watchMs });
     // The grader got DATA 2 and went quiet: the server sends DATA 2 again every T ms, 5 times, then stops.
-    const resent = r.arrivals.filter((a) => a.packet.kind === 'DATA' && a.packet.block === 2).length - 1;
+    const copies = r.arrivals.filter((a) => a.packet.kind === 'DATA' && a.packet.block === 2);
+    const resent = copies.length - 1;
+    const gaps = copies.slice(1).map((a, i) => Math.round(a.at - copies[i]!.at));
+    if (gaps.length) t.log(`DATA 2 came again after ${gaps.join(', ')} ms`);
+    // A timer can fire late on a busy machine, never early: a gap well under T is a resend that no timeout asked for.
+    const early = gaps.findIndex((g) => g < 0.7 * T);
+    if (early >= 0) t.fail(`your server sent DATA 2 again ${gaps[early]} ms after the copy before, sooner than the timeout T = ${T} ms.`, { hint: HINT_RETRANSMIT });
+    if (gaps.length && gaps[0]! > 4 * T) t.fail(`your server first sent DATA 2 again ${gaps[0]} ms after it, not T = ${T} ms (--timeout-ms): it must use the timeout it is given.`, { hint: HINT_RETRANSMIT });
     t.log(`DATA 2 came again ${resent} times after the grader stopped answering (watched for ${watchMs} ms)`);
     if (resent < 1) t.fail(`the grader got DATA 2 and never acknowledged it; your server never sent it again: with no ACK after T = ${T} ms it must.`, { hint: HINT_RETRANSMIT });
     if (resent > 5) t.fail(`the grader got DATA 2 and never acknowledged it; your server sent it again ${resent} times in ${watchMs} ms: it must give up after 5 retransmissions.`, { hint: 'Count retransmissions; after the fifth with no answer, abandon the transfer (close its socket) and go on serving others.' });
@@ -237,5 +261,87 @@ export default defineTests({
       expectBytes(t, r, i < reads.length ? r.data : (written(t, f.name) ?? Buffer.alloc(0)), f.bytes, what);
     });
     await stalled;
+  },
+
+  async blksize(t) {
+    const hint = 'Read the options after the mode (name NUL value NUL pairs). For blksize (8 to 65464) answer an OACK naming the size you accept (for a read, wait for ACK 0), then use it: blocks of that size, the last shorter (empty after an exact multiple).';
+    const cases: Array<{ kind: 'read' | 'write'; blksize: number; size: number }> = [
+      { kind: 'read', blksize: 1024, size: 5000 },
+      { kind: 'read', blksize: 1024, size: 3072 },
+      { kind: 'write', blksize: 1428, size: 4000 },
+      { kind: 'read', blksize: 8, size: 100 },
+    ];
+    for (const c of cases) {
+      const name = fileName(t, `bs${c.blksize}-${c.kind}-${c.size}`);
+      const bytes = t.randomBytes(c.size);
+      const what = `${c.kind === 'read' ? 'reading' : 'writing'} ${c.size} bytes with blksize ${c.blksize}`;
+      if (c.kind === 'read') put(t, name, bytes);
+      const r = c.kind === 'read'
+        ? await tftpRead(t, t.target.port, name, { timeoutMs: 300, options: { blksize: String(c.blksize) } })
+        : await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: 300, options: { blksize: String(c.blksize) } });
+      if (r.oack?.blksize !== String(c.blksize)) {
+        t.figure(ladder(r, what));
+        t.fail(`${what}: your server ${r.oack ? `acknowledged the options ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with blksize ${c.blksize}.`, { hint });
+      }
+      expectTransfer(t, r, what, hint);
+      const got = c.kind === 'read' ? r.data : written(t, name) ?? Buffer.alloc(0);
+      expectBytes(t, r, got, bytes, what);
+      const blocks = Math.floor(c.size / c.blksize) + 1;
+      if (r.counts.size !== blocks) t.fail(`${what}: ${r.counts.size} blocks instead of ${blocks}.`, { hint });
+    }
+  },
+
+  async tsize(t) {
+    const hint = 'tsize (RFC 2349): in an RRQ it is 0 and your OACK gives the file\'s size in bytes; in a WRQ it is the size coming, and your OACK repeats it. Options you do not know are left out of the OACK; when none is left, answer as if there were no options.';
+    const name = fileName(t, 'tsize');
+    const bytes = t.randomBytes(2345);
+    put(t, name, bytes);
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 300, options: { tsize: '0' } });
+    expectTransfer(t, r, 'reading with tsize 0', hint);
+    if (r.oack?.tsize !== '2345') t.fail(`reading a 2,345-byte file with tsize 0: your server ${r.oack ? `acknowledged ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with tsize 2345.`, { hint });
+    const up = t.randomBytes(1800);
+    const w = await tftpWrite(t, t.target.port, fileName(t, 'tsize-up'), up, { timeoutMs: 300, options: { tsize: '1800' } });
+    expectTransfer(t, w, 'writing with tsize 1800', hint);
+    if (w.oack?.tsize !== '1800') t.fail(`writing 1,800 bytes with tsize 1800: your server ${w.oack ? `acknowledged ${JSON.stringify(w.oack)}` : 'sent no OACK'}; expected an OACK with tsize 1800.`, { hint });
+    // An option nobody knows is ignored: with nothing else asked, no OACK at all.
+    const u = await tftpRead(t, t.target.port, name, { timeoutMs: 300, options: { 'x-colour': 'blue' } });
+    expectTransfer(t, u, 'reading with an unknown option', hint);
+    expectBytes(t, u, u.data, bytes, 'reading with an unknown option');
+    if (u.oack) t.fail(`reading with only an unknown option ("x-colour"): your server sent the OACK ${JSON.stringify(u.oack)}; an unknown option is ignored, and with none accepted the answer is DATA 1.`, { hint });
+  },
+
+  async 'timeout-option'(t) {
+    // timeout 1 (RFC 2349): the server retransmits after 1 s, not after --timeout-ms.
+    const name = fileName(t, 'slow');
+    put(t, name, t.randomBytes(5 * 512));
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 3000, options: { timeout: '1' }, vanishAfterBlocks: 1, watchMs: 1600 });
+    const hint = 'The timeout option (1 to 255 seconds) replaces --timeout-ms for that transfer: acknowledge it in the OACK and wait that long before sending again.';
+    if (r.oack?.timeout !== '1') {
+      t.figure(ladder(r, 'reading with the option timeout 1'));
+      t.fail(`reading with the option timeout 1: your server ${r.oack ? `acknowledged ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with timeout 1.`, { hint });
+    }
+    const copies = r.arrivals.filter((a) => a.packet.kind === 'DATA' && a.packet.block === 1);
+    const gap = copies.length > 1 ? Math.round(copies[1]!.at - copies[0]!.at) : undefined;
+    t.log(gap === undefined ? 'DATA 1 did not come again within 1.6 s' : `DATA 1 came again after ${gap} ms`);
+    if (gap === undefined || gap < 800) {
+      t.figure(ladder(r, 'reading with the option timeout 1'));
+      t.fail(`reading with the option timeout 1 and not acknowledging DATA 1: your server ${gap === undefined ? 'did not send it again within 1.6 s' : `sent it again after ${gap} ms`}; expected after about 1 s.`, { hint });
+    }
+  },
+
+  async rollover(t) {
+    // 65,537 blocks of 8 bytes: block numbers run 1 … 65535, then 0, 1 (16 bits wrap to 0).
+    const name = fileName(t, 'rollover');
+    const bytes = t.randomBytes(65_536 * 8 + 3);
+    put(t, name, bytes);
+    const t0 = performance.now();
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 500, options: { blksize: '8' } });
+    t.log(`65,537 blocks of 8 bytes in ${Math.round(performance.now() - t0)} ms`);
+    const hint = 'Block numbers are 16 bits: after block 65535 comes block 0, then 1, and so on (keep counting in a wider integer and send it modulo 65536).';
+    expectTransfer(t, r, 'reading 65,537 blocks (the block number wraps past 65535)', hint);
+    if (!r.data.equals(bytes)) {
+      const at = firstDifference(bytes, r.data);
+      t.fail(`reading 65,537 blocks of 8 bytes: ${r.data.length} bytes arrived instead of ${bytes.length}${at >= 0 && at < Math.min(bytes.length, r.data.length) ? `, different from byte ${at} (block ${Math.floor(at / 8) + 1})` : ''}.`, { hint });
+    }
   },
 });

@@ -63,7 +63,7 @@ export interface TransferResult {
 const BLOCK = 512;
 
 async function open(t: TestContext, o: TransferOptions): Promise<LossyUdpSocket> {
-  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
+  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
   t.defer(() => s.close());
   return s;
 }
@@ -83,7 +83,7 @@ function drive(
   port: number,
   first: Buffer,
   o: TransferOptions,
-  onPacket: (p: Parsed, from: Datagram, send: (b: Buffer) => void) => 'more' | 'done' | 'vanish' | { failure: string },
+  onPacket: (p: Parsed, from: Datagram, send: (b: Buffer) => void) => 'more' | 'done' | 'vanish' | { failure: string } | { hold: Promise<void> },
 ): Promise<Omit<TransferResult, 'data' | 'counts' | 'ok' | 'socket' | 'requestPort' | 'oack'> & { finished: boolean }> {
   const timeoutMs = o.timeoutMs ?? 400;
   const retries = o.retries ?? 5;
@@ -96,6 +96,8 @@ function drive(
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout;
     let watching = false;
+    // Held: the grader answers nothing (and retransmits nothing) until the held step is over.
+    let holding = false;
     let off = () => {};
     const end = (r: { finished: boolean; failure?: string; error?: TransferResult['error'] }) => {
       clearTimeout(timer);
@@ -131,7 +133,7 @@ function drive(
         s.send(error(5, 'Unknown transfer ID'), d.port);
         return;
       }
-      if (watching) return;
+      if (watching || holding) return;
       const next = onPacket(p, d, send);
       if (next === 'done') return end({ finished: true });
       if (next === 'vanish') {
@@ -139,6 +141,14 @@ function drive(
         watching = true;
         clearTimeout(timer);
         timer = setTimeout(() => end({ finished: false, failure: 'the grader stopped answering on purpose' }), o.watchMs ?? 3000);
+        return;
+      }
+      if (typeof next === 'object' && 'hold' in next) {
+        holding = true;
+        clearTimeout(timer);
+        void next.hold.then(() => {
+          holding = false;
+        });
         return;
       }
       if (typeof next === 'object') return end({ finished: false, failure: next.failure });
@@ -174,11 +184,14 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
       blocks++;
       if (o.vanishAfterBlocks !== undefined && blocks >= o.vanishAfterBlocks) return 'vanish';
       if (o.stranger && blocks === o.stranger.afterBlocks && _d.port !== port) {
+        // The stranger speaks while the transfer is surely alive: the grader holds its ACK until the
+        // stranger has its answer (or has waited long enough for one), then the transfer goes on.
         const replies: Parsed[] = (strangerReplies = []);
-        void open(t, { name: 'stranger' }).then((stranger) => {
-          stranger.onMessage((m) => replies.push(parse(m.data)));
-          stranger.send(ack(p.block), _d.port);
-        });
+        const block = p.block;
+        expected++;
+        return {
+          hold: strangerSays(t, _d.port, ack(block), replies).then(() => send(ack(block))),
+        };
       }
       send(ack(p.block));
       expected++;
@@ -192,6 +205,38 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
     return { failure: `DATA ${p.block} arrived while DATA ${expected & 0xffff} was due` };
   });
   return { ...r, ok: r.finished && !r.error, data: Buffer.concat(chunks), counts, requestPort: port, ...(oack ? { oack } : {}), ...(strangerReplies ? { strangerReplies } : {}), socket: s };
+}
+
+/**
+ * One datagram from a fresh socket of the grader's to `port`, and the first answer to it (from any
+ * port), or undefined when none came within `waitMs`. For what a transfer cannot send: malformed
+ * requests, stray DATA on the listening port.
+ */
+export async function tftpExchange(t: TestContext, port: number, packet: Buffer, o: { waitMs?: number; name?: string } = {}): Promise<{ packet: Parsed; port: number; socket: LossyUdpSocket } | { packet?: undefined; socket: LossyUdpSocket }> {
+  const s = await open(t, { name: o.name ?? 'grader' });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ socket: s }), o.waitMs ?? 1000);
+    const off = s.onMessage((m) => {
+      clearTimeout(timer);
+      off();
+      resolve({ packet: parse(m.data), port: m.port, socket: s });
+    });
+    s.send(packet, port);
+  });
+}
+
+/** A stranger's socket sends `packet` to `port` and waits for its first answer (at most 300 ms: a server answers at once); later answers are kept too. */
+async function strangerSays(t: TestContext, port: number, packet: Buffer, replies: Parsed[]): Promise<void> {
+  const stranger = await open(t, { name: 'stranger' });
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 300);
+    stranger.onMessage((m) => {
+      replies.push(parse(m.data));
+      clearTimeout(timer);
+      resolve();
+    });
+    stranger.send(packet, port);
+  });
 }
 
 /** Write `bytes` as `filename` to the server listening on `port`. */

@@ -23,6 +23,12 @@ export interface FaultPolicy {
    * `enter` and from bad to good with `leave`; in the bad state units are lost with `loss`.
    */
   burst?: { enter: number; leave: number; loss: number };
+  /**
+   * The most units lost in a row (by `loss` or `burst`): after this many, the next is delivered
+   * whatever its draw says. A fair-loss link: a protocol that retransmits a bounded number of
+   * times can then always get through, so a test of it is fair whatever the seed.
+   */
+  maxLossRun?: number;
   /** Everything is lost while set (a partition). */
   partitioned?: boolean;
 }
@@ -53,6 +59,7 @@ export function policyProblem(p: FaultPolicy): string | undefined {
     nonNeg('reorderMaxMs', p.reorderMaxMs) ??
     nonNeg('delayMs', p.delayMs) ??
     nonNeg('jitterMs', p.jitterMs) ??
+    nonNeg('maxLossRun', p.maxLossRun) ??
     (p.bytesPerSecond !== undefined && !(p.bytesPerSecond > 0) ? `bytesPerSecond must be > 0, not ${p.bytesPerSecond}` : undefined)
   );
 }
@@ -64,6 +71,7 @@ export function policyProblem(p: FaultPolicy): string | undefined {
 export class FaultDecider {
   private bad = false;
   private busyUntil = 0;
+  private lostRun = 0;
 
   constructor(
     public policy: FaultPolicy,
@@ -78,8 +86,12 @@ export class FaultDecider {
     const [rState, rLoss, rDup, rReorder, rJitter, rJitter2] = [this.random(), this.random(), this.random(), this.random(), this.random(), this.random()];
     if (p.burst) this.bad = this.bad ? rState >= p.burst.leave : rState < p.burst.enter;
     if (p.partitioned) return { kind: 'drop', why: 'partition' };
-    if (p.burst && this.bad && rLoss < p.burst.loss) return { kind: 'drop', why: 'burst' };
-    if (!(p.burst && this.bad) && rLoss < (p.loss ?? 0)) return { kind: 'drop', why: 'loss' };
+    const lose = p.burst && this.bad ? rLoss < p.burst.loss : rLoss < (p.loss ?? 0);
+    if (lose && !(p.maxLossRun !== undefined && this.lostRun >= p.maxLossRun)) {
+      this.lostRun++;
+      return { kind: 'drop', why: p.burst && this.bad ? 'burst' : 'loss' };
+    }
+    this.lostRun = 0;
     let leaveAt = now;
     if (p.bytesPerSecond) {
       leaveAt = Math.max(now, this.busyUntil) + (size * 1000) / p.bytesPerSecond;

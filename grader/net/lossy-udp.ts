@@ -18,6 +18,8 @@ export interface LossyUdpOptions {
   name: string;
   transcript?: Transcript;
   address?: string;
+  /** Keep (and write to the transcript) the first this many decisions only: a long transfer's tail adds nothing a report can show. */
+  keep?: number;
 }
 
 export interface Datagram {
@@ -57,7 +59,12 @@ export class LossyUdpSocket {
     this.name = opts.name;
     // Drawn now, in this order: each direction's decisions depend on its own traffic alone.
     const [outSeed, inSeed] = [opts.random(), opts.random()].map(String);
+    let noted = 0;
     const note = (direction: 'out' | 'in') => (e: FaultEvent, d: Datagram) => {
+      if (opts.keep !== undefined && ++noted > opts.keep) {
+        if (noted === opts.keep + 1) opts.transcript?.note(`${opts.name}: the first ${opts.keep} datagrams are recorded; the rest are not`);
+        return;
+      }
       this.events.push({ ...e, direction, port: d.port, data: d.data });
       opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
     };

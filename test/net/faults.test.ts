@@ -46,6 +46,27 @@ test('burst loss (Gilbert–Elliott) loses units in runs; independent loss at a 
   expect(flat.meanRun).toBeLessThan(1.3);
 });
 
+test('maxLossRun: never more units lost in a row than it says, the rest decided as without it', () => {
+  const longest = (ds: FaultDecision[]) => {
+    let run = 0;
+    let most = 0;
+    for (const d of ds) most = Math.max(most, (run = d.kind === 'drop' ? run + 1 : 0));
+    return most;
+  };
+  const free = decisions('r', 5_000, { loss: 0.5 });
+  const fair = decisions('r', 5_000, { loss: 0.5, maxLossRun: 2 });
+  expect(longest(free)).toBeGreaterThan(4);
+  expect(longest(fair)).toBe(2);
+  // Only the units past the bound change fate: every other decision is the same.
+  const changed = fair.filter((d, i) => d.kind !== free[i]!.kind);
+  expect(changed.every((d) => d.kind === 'deliver')).toBe(true);
+  expect(changed.length).toBeLessThan(free.filter((d) => d.kind === 'drop').length / 4);
+  // Burst loss is bounded too; 0 means nothing is ever lost.
+  expect(longest(decisions('r', 5_000, { burst: { enter: 0.2, leave: 0.1, loss: 1 }, maxLossRun: 3 }))).toBe(3);
+  expect(longest(decisions('r', 1_000, { loss: 0.9, maxLossRun: 0 }))).toBe(0);
+  expect(policyProblem({ maxLossRun: -1 })).toMatch(/maxLossRun must be a number ≥ 0/);
+});
+
 test('a partition loses everything; a bad policy is refused, naming the number', () => {
   expect(decisions('p', 50, { partitioned: true }).every((d) => d.kind === 'drop' && d.why === 'partition')).toBe(true);
   expect(policyProblem({ loss: 1.5 })).toBe('loss must be a probability (0 to 1), not 1.5');
