@@ -271,20 +271,49 @@ export function isListening(port: number): boolean | undefined {
   return listenRows().some((r) => r.port === port && r.loopbackV4);
 }
 
+/** The inodes of the UDP sockets bound on `port` that datagrams to 127.0.0.1:port reach (127.0.0.1, 0.0.0.0 or ::, not connected). */
+function boundUdpInodes(port: number): number[] {
+  return tableRows(['/proc/net/udp', '/proc/net/udp6']).flatMap((f) => {
+    if (f.length < 10) return [];
+    const [addrHex, portHex] = f[1].split(':');
+    if (parseInt(portHex, 16) !== port) return [];
+    const unconnected = /^0+:0+$/.test(f[2]);
+    const loopbackV4 = addrHex.length === 8 ? ['0.0.0.0', '127.0.0.1'].includes(ipv4FromHex(addrHex)) : addrHex === '0'.repeat(32) || addrHex === '0000000000000000FFFF00000100007F';
+    return unconnected && loopbackV4 ? [Number(f[9])] : [];
+  });
+}
+
 /**
  * Whether a UDP socket is bound on `port` in a way that datagrams to 127.0.0.1:port reach (bound
  * to 127.0.0.1, 0.0.0.0 or ::, and not connected to one peer). undefined without /proc.
  */
 export function isBoundUdp(port: number): boolean | undefined {
   if (!hasProcfs) return undefined;
-  return tableRows(['/proc/net/udp', '/proc/net/udp6']).some((f) => {
-    if (f.length < 10) return false;
-    const [addrHex, portHex] = f[1].split(':');
-    if (parseInt(portHex, 16) !== port) return false;
-    const unconnected = /^0+:0+$/.test(f[2]);
-    const loopbackV4 = addrHex.length === 8 ? ['0.0.0.0', '127.0.0.1'].includes(ipv4FromHex(addrHex)) : addrHex === '0'.repeat(32) || addrHex === '0000000000000000FFFF00000100007F';
-    return unconnected && loopbackV4;
-  });
+  return boundUdpInodes(port).length > 0;
+}
+
+/** Like isBoundUdp, but the socket must be held by one of `pids`: undefined when none of their descriptors could be read. */
+export function boundUdpBy(pids: number[], port: number): boolean | undefined {
+  if (!hasProcfs) return undefined;
+  const inodes = inodesOf(pids);
+  if (!inodes) return undefined;
+  return boundUdpInodes(port).some((i) => inodes.has(i));
+}
+
+/** The socket inodes the processes hold; undefined when none of their descriptor tables could be read. */
+function inodesOf(pids: number[]): Set<number> | undefined {
+  let readable = false;
+  const inodes = new Set<number>();
+  for (const pid of pids) {
+    try {
+      fs.readdirSync(`/proc/${pid}/fd`);
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const i of socketInodesOf(pid)) inodes.add(i);
+  }
+  return readable ? inodes : undefined;
 }
 
 /** The TCP ports the given processes listen on (address:port), to explain a port mismatch. */
@@ -318,20 +347,9 @@ export function listeningPortsOf(pids: number[]): Array<{ address: string; port:
  */
 export function listensOn(pids: number[], port: number): boolean | undefined {
   if (!hasProcfs) return undefined;
-  const rows = listenRows().filter((r) => r.port === port && r.loopbackV4);
-  let readable = false;
-  const inodes = new Set<number>();
-  for (const pid of pids) {
-    try {
-      fs.readdirSync(`/proc/${pid}/fd`);
-      readable = true;
-    } catch {
-      continue;
-    }
-    for (const i of socketInodesOf(pid)) inodes.add(i);
-  }
-  if (!readable) return undefined;
-  return rows.some((r) => inodes.has(r.inode));
+  const inodes = inodesOf(pids);
+  if (!inodes) return undefined;
+  return listenRows().some((r) => r.port === port && r.loopbackV4 && inodes.has(r.inode));
 }
 
 /** An established TCP connection as its client end sees it. */

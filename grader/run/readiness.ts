@@ -7,7 +7,7 @@
 // it counts as ready once it has run for a moment).
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isBoundUdp, isListening, listeningPortsOf, listensOn } from './procfs.js';
+import { boundUdpBy, isBoundUdp, isListening, listeningPortsOf, listensOn } from './procfs.js';
 import type { ExitInfo, RunningProcess } from './process.js';
 
 export type Readiness =
@@ -19,8 +19,7 @@ export type Readiness =
 export type Transport = 'tcp' | 'udp';
 
 function probe(proc: RunningProcess, port: number, transport: Transport, since: number): Promise<boolean> {
-  if (transport === 'udp') return Promise.resolve(isBoundUdp(port) ?? performance.now() - since > 500);
-  const viaProc = isListening(port);
+  const viaProc = transport === 'udp' ? isBoundUdp(port) : isListening(port);
   if (viaProc === false) return Promise.resolve(false);
   if (viaProc === true) {
     // Someone listens there: the program, or another program that bound the port first (then
@@ -29,8 +28,10 @@ function probe(proc: RunningProcess, port: number, transport: Transport, since: 
     // Nothing of it runs any more (its exit is seen next): the listener is someone else's.
     if (!pids.length) return Promise.resolve(false);
     // When its processes cannot be looked at, the listener is taken for it, as without /proc.
-    return Promise.resolve(listensOn(pids, port) ?? true);
+    return Promise.resolve((transport === 'udp' ? boundUdpBy(pids, port) : listensOn(pids, port)) ?? true);
   }
+  // No /proc: a UDP socket cannot be probed without sending it something; a moment's run will do.
+  if (transport === 'udp') return Promise.resolve(performance.now() - since > 500);
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {

@@ -1,6 +1,8 @@
 // A UDP server is ready once its socket is bound where 127.0.0.1:port reaches it (seen in
 // /proc/net/udp, nothing sent to it); one that binds elsewhere or only connects is not; one
 // that exits is seen exiting. Real processes, real sockets.
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import os from 'node:os';
 import { afterEach, expect, test } from 'vitest';
 import { RunningProcess } from '../../grader/run/process.js';
@@ -49,4 +51,22 @@ test('a server that exits before binding is seen exiting, not waited for', async
   const r = await waitForPort(p, port, 10_000, undefined, 'udp');
   expect(r.status).toBe('exited');
   expect(performance.now() - t0).toBeLessThan(5000);
+});
+
+test('another program bound on the port is not the program being ready there', async () => {
+  const port = await freeUdpPort();
+  // The intruder (this test's own socket) holds the port; the program binds nothing.
+  const intruder = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  intruder.bind(port, '127.0.0.1');
+  await once(intruder, 'listening');
+  try {
+    const p = python('import time\ntime.sleep(30)', port);
+    expect(isBoundUdp(port)).toBe(true);
+    expect((await waitForPort(p, port, 600, undefined, 'udp')).status).toBe('timeout');
+    // The same program once it binds (SO_REUSEADDR beside the intruder's): ready.
+    const q = python(`import socket, sys, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("127.0.0.1", int(sys.argv[1])))\ntime.sleep(30)`, port);
+    expect((await waitForPort(q, port, 5000, undefined, 'udp')).status).toBe('ready');
+  } finally {
+    intruder.close();
+  }
 });
