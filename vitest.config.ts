@@ -65,7 +65,8 @@ export default defineConfig({
     // Two cores: two test files at a time, so timing-based tests keep their margins.
     maxWorkers: 2,
     // test.concurrent grades at most this many programs at once within a file; the phase of
-    // overlapping peers grades (test/phases.ts) lets test/assignments/catalog.ts's OVERLAP decide.
-    maxConcurrency: process.env.SOCKGRADE_HEAVY === 'overlap' ? 3 : 2,
+    // overlapping grades (test/phases.ts) lets test/assignments/catalog.ts's OVERLAP decide
+    // (bittorrent-peer 3 + tftp-server 2).
+    maxConcurrency: process.env.SOCKGRADE_HEAVY === 'overlap' ? 5 : 2,
   },
 });

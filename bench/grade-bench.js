@@ -5,7 +5,8 @@
 // grid behind the link proxy, to show the proxy is not the bottleneck (its CPU per line).
 // Options: --runs N (default 5), --no-hung (skip the hung-server run, ~30 s), --only gossip
 // (the gossip-peer runs only), --only bittorrent (the bittorrent-peer runs only; target: a correct
-// peer's whole grade under 25 s), --only proxy (the 50-peer run only), --only batch (the batch run
+// peer's whole grade under 25 s), --only tftp (the tftp-server runs only; target: a correct
+// server's whole grade under 10 s), --only proxy (the 50-peer run only), --only batch (the batch run
 // only: 40 kv-server submissions at --jobs 1 and at --jobs 8; target: at least 4x faster at 8),
 // --only sandbox (what the sandbox costs a student's run: the CLI on kv-server with --sandbox on
 // and off, alternating; its own network namespace, a second Node start, the scratch copy),
@@ -33,7 +34,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox' || only === 'probes' || only === 'hostile' || only === 'bittorrent';
+const onlyGossip = only === 'gossip' || only === 'proxy' || only === 'batch' || only === 'sandbox' || only === 'probes' || only === 'hostile' || only === 'bittorrent' || only === 'tftp';
 const hung = !args.includes('--no-hung') && !onlyGossip;
 
 const median = (xs) => {
@@ -69,7 +70,7 @@ async function bench(label, dir) {
   console.log(`\n${label} — ${runs} runs, medians`);
   console.log(`  whole grade       ${ms(median(totals))}`);
   if (median(builds) > 0) console.log(`  build             ${ms(median(builds))}`);
-  const target = label.startsWith('kv-server') ? 3000 : label.startsWith('gossip-peer') ? 15000 : label.startsWith('bittorrent-peer') ? 25000 : 0;
+  const target = label.startsWith('kv-server') ? 3000 : label.startsWith('gossip-peer') ? 15000 : label.startsWith('bittorrent-peer') ? 25000 : label.startsWith('tftp-server') ? 10000 : 0;
   console.log(`  tests (no build)  ${ms(median(tests))}${target ? `   target: under ${target / 1000} s → ${median(tests) < target ? 'met' : 'NOT met'}` : ''}`);
   if (peerStarts.length) console.log(`    of which starting peers (${peerStarts[0].count} starts) ${ms(median(peerStarts.map((p) => p.ms)))}`);
   for (const [title, xs] of perGroup) console.log(`    ${title.padEnd(40)} ${ms(median(xs))}`);
@@ -129,6 +130,12 @@ async function probeBench() {
     const iso = median(times.isolated);
     console.log(`  a fresh server per test   ${ms(iso)}  (${((iso / base - 1) * 100).toFixed(1)}%; isolated grading, as validate's alone-vs-full check runs it)`);
   }
+}
+if (!only || only === 'tftp') {
+  // Lossy tests wait out retransmission timers by design; rollover is 65,537 lock-step round trips.
+  await bench('tftp-server, TypeScript reference solution', path.join(root, 'solutions/tftp-server/typescript'));
+  await bench('tftp-server, Python reference solution', path.join(root, 'solutions/tftp-server/python'));
+  if (only === 'tftp') process.exit(0);
 }
 if (only !== 'proxy' && only !== 'bittorrent') {
   await bench('gossip-peer, TypeScript reference solution', path.join(root, 'solutions/gossip-peer/typescript'));

@@ -4,8 +4,9 @@
 //             tests that load the machine on purpose, the batch tests among them (=load);
 //   alone   — peers assignments graded one at a time (gossip-peer: 25-peer clusters judged on
 //             convergence bounds), alone on the machine;
-//   overlap — peers assignments whose grades may overlap (bittorrent-peer: a few small processes
-//             waiting on capped links and stall rules), never beside the clusters above;
+//   overlap — assignments whose grades may overlap (bittorrent-peer: a few small processes
+//             waiting on capped links and stall rules; tftp-server: long grades of one server
+//             whose timing checks only bound from below), never beside the clusters above;
 //   unset   — everything (a developer's `npx vitest run`).
 const mode = process.env.SOCKGRADE_HEAVY;
 if (mode !== undefined && !['skip', 'alone', 'overlap'].includes(mode)) throw new Error(`SOCKGRADE_HEAVY must be skip, alone or overlap, not "${mode}"`);

@@ -9,35 +9,45 @@ import { at } from '../helpers.js';
 import { heavyPhase } from '../phases.js';
 
 /**
- * Heavy assignments whose grades may overlap, and how many at once in one test file: a
- * bittorrent-peer test runs at most 6 small processes and spends most of its time waiting on
- * capped links, stall rules and timers (measured: its heavy items took 775 s of wall time one at
- * a time, while the machine stayed mostly idle); its verdicts rest on counts and generous
- * bounds, not on tight timing. gossip-peer (25 peers, convergence bounds) stays one at a time.
- * Their own phase of npm test (test/phases.ts), so they never overlap gossip-peer's clusters.
+ * Assignments graded in the `overlap` phase, and how many of each at once. A bittorrent-peer test
+ * runs at most 6 small processes and spends most of its time waiting on capped links, stall rules
+ * and timers (measured: its heavy items took 775 s of wall time one at a time, while the machine
+ * stayed mostly idle); its verdicts rest on counts and generous bounds, not on tight timing.
+ * tftp-server is a light assignment (one server) but its grades are long (65,537 lock-step round
+ * trips in rollover, a retransmission timer's worth of waiting in every lossy test) and its timing
+ * checks only bound retransmissions from below (a timer fires late under load, never early), so
+ * its grades wait beside bittorrent-peer's instead of lengthening the light phase.
+ * gossip-peer (25 peers, convergence bounds) stays one at a time, in the `alone` phase.
  */
-const OVERLAP: Record<string, number> = { 'bittorrent-peer': 3 };
+const OVERLAP: Record<string, number> = { 'bittorrent-peer': 3, 'tftp-server': 2 };
+
+/** Which phase of npm test grades an assignment's programs (test/phases.ts). */
+export function phaseOf(a: { id: string; program: { role: string } }): 'light' | 'alone' | 'overlap' {
+  if (OVERLAP[a.id]) return 'overlap';
+  return a.program.role === 'peers' ? 'alone' : 'light';
+}
 
 /**
  * `npm test` grades heavy assignments (peers: many processes at once) in phases of their own, so
  * they never steal the CPU that the timing checks of the others rely on (test/phases.ts): the
  * light phase leaves them out; the `alone` phase keeps the ones graded one at a time, the
- * `overlap` phase the ones whose grades may overlap (OVERLAP below); unset, everything runs.
+ * `overlap` phase the ones whose grades may overlap (OVERLAP above); unset, everything runs.
  */
 const allAssignments = listAssignments().filter((a) => fs.existsSync(at('assignments', a.id, 'tests.ts')));
 export const assignments = allAssignments.filter((a) => {
-  const heavy = a.program.role === 'peers';
   switch (heavyPhase) {
     case 'skip':
-      return !heavy;
+      return phaseOf(a) === 'light';
     case 'alone':
-      return heavy && !OVERLAP[a.id];
     case 'overlap':
-      return heavy && !!OVERLAP[a.id];
+      return phaseOf(a) === heavyPhase;
     default:
       return true;
   }
 });
+
+/** The phase of an assignment graded in this run. */
+export const phaseHere = (assignment: string): 'light' | 'alone' | 'overlap' => phaseOf(allAssignments.find((a) => a.id === assignment)!);
 
 /** Whether this run of the suites grades `assignment` (its phase, or every phase at once). */
 export const gradesHere = (assignment: string) => assignments.some((a) => a.id === assignment);
@@ -101,11 +111,14 @@ export function describeByWeight<T extends { assignment: string }>(
   opts: { heavyPart?: { index: number; of: number }; lightPart?: { index: number; of: number }; light?: boolean } = {},
 ): void {
   const lp = opts.lightPart;
-  const light = opts.light === false ? [] : items.filter((x) => !isHeavy(x.assignment)).filter((_, i) => !lp || i % lp.of === lp.index);
+  const light = opts.light === false ? [] : items.filter((x) => phaseHere(x.assignment) === 'light').filter((_, i) => !lp || i % lp.of === lp.index);
   const part = opts.heavyPart;
-  const heavy = items.filter((x) => isHeavy(x.assignment)).filter((_, i) => !part || i % part.of === part.index);
-  const overlapping = heavy.filter((x) => OVERLAP[x.assignment]);
-  const alone = heavy.filter((x) => !OVERLAP[x.assignment]);
+  const heavy = items.filter((x) => phaseHere(x.assignment) !== 'light').filter((_, i) => !part || i % part.of === part.index);
+  const alone = heavy.filter((x) => phaseHere(x.assignment) === 'alone');
+  // Taken in turn from each assignment, so each has grades running from the start (gradeSlot
+  // holds a test that finds its assignment's slots full; vitest's maxConcurrency counts it).
+  const byAssignment = [...new Set(heavy.map((x) => x.assignment))].map((id) => heavy.filter((x) => x.assignment === id && phaseHere(id) === 'overlap'));
+  const overlapping = Array.from({ length: Math.max(0, ...byAssignment.map((l) => l.length)) }, (_, i) => byAssignment.flatMap((l) => (i < l.length ? [l[i]!] : []))).flat();
   if (light.length) describe.concurrent(titles.light, () => light.forEach(declare));
   if (alone.length) describe.sequential(titles.heavy, () => alone.forEach(declare));
   // Declared concurrent; gradeSlot bounds how many run at once.

@@ -4,7 +4,7 @@
 // with the reference solutions' (fairness.test.ts).
 import { describe, expect, test } from 'vitest';
 import { validateItem } from '../../grader/validate/validate.js';
-import { counterparts, describeByWeight, gradeSlot, gradeTimeout, isHeavy } from './catalog.js';
+import { counterparts, describeByWeight, gradeSlot, gradeTimeout, isHeavy, phaseHere } from './catalog.js';
 
 type Counterpart = (typeof counterparts)[number];
 
@@ -23,9 +23,9 @@ function counterpartTest(c: Counterpart) {
 // let dig pass (seen twice in a light phase; one such block: the first fetch in a process
 // compiles undici, ~60 ms of blocked loop on an idle machine, more under load). A real grade runs
 // alone in its process (the CLI, a batch worker), so this is the suite's concern, not the grader's.
-const light = counterparts.filter((c) => !isHeavy(c.assignment));
+const light = counterparts.filter((c) => phaseHere(c.assignment) === 'light');
 if (light.length) describe.sequential('real counterparts: everything but their documented limitations', () => light.forEach(counterpartTest));
 // A phase with none (gossip-peer has no real counterpart): vitest fails a file without tests.
 if (!counterparts.length) test.skip('no real counterparts are graded in this phase', () => undefined);
 // Heavy ones as their phase grades them (a few at once for bittorrent-peer's).
-describeByWeight(counterparts, { light: '', heavy: 'real counterparts of peers assignments: everything but their documented limitations' }, counterpartTest, { light: false });
+describeByWeight(counterparts, { light: '', heavy: 'real counterparts of heavy assignments: everything but their documented limitations' }, counterpartTest, { light: false });

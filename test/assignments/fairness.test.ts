@@ -15,7 +15,7 @@ function solutionTest(s: (typeof solutions)[number]) {
 }
 
 // Heavy assignments (clusters of peers) are graded one at a time, the rest concurrently.
-describeByWeight(solutions, { light: 'reference solutions: full marks', heavy: 'reference solutions of peers assignments: full marks' }, solutionTest);
+describeByWeight(solutions, { light: 'reference solutions: full marks', heavy: 'reference solutions of heavy assignments: full marks' }, solutionTest);
 
 /** This course's policy for its starters, beyond validate's (builds, starts, below full marks). */
 function starterPolicy(_: unknown, r: Results): string[] {
@@ -42,5 +42,5 @@ function starterTest(s: (typeof starters)[number]) {
   }, gradeTimeout(s.assignment));
 }
 
-describeByWeight(starters, { light: 'starters: start cleanly, score low', heavy: 'starters of peers assignments: start cleanly, score low' }, starterTest);
+describeByWeight(starters, { light: 'starters: start cleanly, score low', heavy: 'starters of heavy assignments: start cleanly, score low' }, starterTest);
 

@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { validateItem } from '../../grader/validate/validate.js';
 import { gradeSlot, gradeTimeout, isHeavy, type Scenario } from './catalog.js';
 
-export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a peers assignment fails exactly what it declares' };
+export const SCENARIO_TITLES = { light: 'each scenario fails exactly what it declares', heavy: 'each scenario of a heavy assignment fails exactly what it declares' };
 
 // Graded concurrently (vitest's maxConcurrency bounds how many at once): most of a broken
 // program's grade is spent waiting on deadlines. Heavy assignments (clusters of peers) are
