@@ -20,6 +20,9 @@ const HINT_RETRANSMIT = `Wait T ms (--timeout-ms, here ${T}) for the ACK (readin
 /** The grader's lossy network: 25% lost each way, never more than two in a row (a server that retransmits 5 times always gets through). */
 const LOSSY = { loss: 0.25, maxLossRun: 2 };
 
+/** 10% of datagrams held back until the next one has gone (or 150 ms): a late copy arrives after a retransmitted one. */
+const REORDER = { reorder: 0.1, reorderMaxMs: 150 };
+
 /** A name of this test's own in the root. */
 const fileName = (t: TestContext, what: string) => `${what}-${t.key('f').split(':')[1]}.bin`;
 
@@ -168,17 +171,17 @@ export default defineTests({
     const name = fileName(t, 'lossy');
     const bytes = t.randomBytes(20 * 512 + 77);
     put(t, name, bytes);
-    const r = await tftpRead(t, t.target.port, name, { timeoutMs: T / 2, retries: 30, outgoing: LOSSY, incoming: LOSSY });
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: T / 2, retries: 30, outgoing: LOSSY, incoming: { ...LOSSY, ...REORDER, lose: [3] } });
     t.log(`${r.socket.events.filter((e) => e.what === 'dropped').length} datagrams lost on the way, ${r.arrivals.length} arrived`);
-    expectTransfer(t, r, 'reading 10,317 bytes through 25% loss each way', HINT_RETRANSMIT);
-    expectBytes(t, r, r.data, bytes, 'reading 10,317 bytes through 25% loss each way');
+    expectTransfer(t, r, 'reading 10,317 bytes through 25% loss each way and reordering', HINT_RETRANSMIT);
+    expectBytes(t, r, r.data, bytes, 'reading 10,317 bytes through 25% loss each way and reordering');
   },
 
   async 'lossy-write'(t) {
     const name = fileName(t, 'lossy-up');
     const bytes = t.randomBytes(20 * 512 + 77);
-    const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, duplicate: 0.1 }, incoming: LOSSY });
-    expectTransfer(t, r, 'writing 10,317 bytes through 25% loss each way and 10% duplicates', HINT_RETRANSMIT);
+    const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, ...REORDER, duplicate: 0.1 }, incoming: { ...LOSSY, lose: [3] } });
+    expectTransfer(t, r, 'writing 10,317 bytes through 25% loss each way, reordering and 10% duplicates', HINT_RETRANSMIT);
     const got = written(t, name);
     if (!got) return t.fail(`writing through loss: every block was acknowledged, but there is no file "${name}".`, { hint: HINT_RETRANSMIT });
     // A block written twice makes the file longer: "each block once".
@@ -330,18 +333,19 @@ export default defineTests({
   },
 
   async rollover(t) {
-    // 65,537 blocks of 8 bytes: block numbers run 1 … 65535, then 0, 1 (16 bits wrap to 0).
+    // 65,537 blocks of 512 bytes (32 MiB and 3 bytes): block numbers run 1 … 65535, then 0, 1.
     const name = fileName(t, 'rollover');
-    const bytes = t.randomBytes(65_536 * 8 + 3);
+    const blocks = 65_537;
+    const bytes = t.randomBytes((blocks - 1) * 512 + 3);
     put(t, name, bytes);
     const t0 = performance.now();
-    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 500, options: { blksize: '8' } });
-    t.log(`65,537 blocks of 8 bytes in ${Math.round(performance.now() - t0)} ms`);
+    const r = await tftpRead(t, t.target.port, name, { timeoutMs: 500 });
+    t.log(`${blocks.toLocaleString('en-US')} blocks in ${Math.round(performance.now() - t0)} ms`);
     const hint = 'Block numbers are 16 bits: after block 65535 comes block 0, then 1, and so on (keep counting in a wider integer and send it modulo 65536).';
     expectTransfer(t, r, 'reading 65,537 blocks (the block number wraps past 65535)', hint);
     if (!r.data.equals(bytes)) {
       const at = firstDifference(bytes, r.data);
-      t.fail(`reading 65,537 blocks of 8 bytes: ${r.data.length} bytes arrived instead of ${bytes.length}${at >= 0 && at < Math.min(bytes.length, r.data.length) ? `, different from byte ${at} (block ${Math.floor(at / 8) + 1})` : ''}.`, { hint });
+      t.fail(`reading 65,537 blocks of 512 bytes: ${r.data.length} bytes arrived instead of ${bytes.length}${at >= 0 && at < Math.min(bytes.length, r.data.length) ? `, different from byte ${at} (block ${Math.floor(at / 512) + 1})` : ''}.`, { hint });
     }
   },
 });

@@ -76,6 +76,11 @@ export class ServerUnderTest implements ProgramUnderTest {
   /** The current start's own folder ("{dir}"). */
   private folder: string | undefined;
 
+  private removeFolder(): void {
+    if (this.folder) fs.rmSync(path.dirname(this.folder), { recursive: true, force: true });
+    this.folder = undefined;
+  }
+
   private get transport(): Transport {
     return this.opts.transport ?? 'tcp';
   }
@@ -83,13 +88,18 @@ export class ServerUnderTest implements ProgramUnderTest {
   async start(forTest: string | undefined, signal?: AbortSignal, restart?: ProgramStart['restart']): Promise<StartOutcome> {
     this.port = this.transport === 'udp' ? await freeUdpPort() : await freePort();
     // "{dir}": a folder of its own for each start, writable by it alone (a file server's root);
-    // the tests put files there and read what it wrote (t.folder).
-    if (this.folder) fs.rmSync(this.folder, { recursive: true, force: true });
-    if (this.opts.args.some((a) => a.includes('{dir}'))) this.folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-server-'));
+    // the tests put files there and read what it wrote (t.folder). It sits in a folder of its own
+    // that the program sees too (writable: a server that escapes its root can be caught doing it),
+    // so a test can put a file beside the root, where `../` leads, and see whether it leaks.
+    this.removeFolder();
+    if (this.opts.args.some((a) => a.includes('{dir}'))) {
+      this.folder = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-server-')), 'root');
+      fs.mkdirSync(this.folder);
+    }
     const args = this.opts.args.map((a) => a.replaceAll('{port}', String(this.port)).replaceAll('{files}', this.opts.files ?? '{files}').replaceAll('{dir}', this.folder ?? '{dir}'));
     // A separator line, so the report's captured output shows which start printed what.
     if (this.starts.length) this.stderr.push(Buffer.from(`\n[sockgrade] --- restart #${this.starts.length} ---\n`));
-    const confinement = this.folder ? this.opts.confinement?.withFolder(this.folder) : this.opts.confinement;
+    const confinement = this.folder ? this.opts.confinement?.withFolder(path.dirname(this.folder)) : this.opts.confinement;
     const proc = RunningProcess.start({ command: this.opts.command, args, cwd: this.opts.cwd, env: this.opts.env, confinement, stdout: this.stdout, stderr: this.stderr });
     this.proc = proc;
     const record: ProgramStart = {
@@ -185,8 +195,7 @@ export class ServerUnderTest implements ProgramUnderTest {
     const report = how === 'kill' ? await p.stop(0, 'SIGKILL') : await p.stop();
     if (last) last.cleanup = report.summary;
     // Its folder goes with it (a next start gets a new one).
-    if (this.folder) fs.rmSync(this.folder, { recursive: true, force: true });
-    this.folder = undefined;
+    this.removeFolder();
     const limit = p.limitHit();
     if (last?.exit && limit) last.exit.limit = limit;
   }

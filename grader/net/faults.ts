@@ -29,6 +29,12 @@ export interface FaultPolicy {
    * times can then always get through, so a test of it is fair whatever the seed.
    */
   maxLossRun?: number;
+  /**
+   * These units (numbered from 1 in this direction) are lost whatever the draws say: a loss a
+   * test can count on, so passing it never rests on a lucky seed that lost nothing. Within
+   * `maxLossRun`: when the run is already full, the next unit that may be lost is lost instead.
+   */
+  lose?: number[];
   /** Everything is lost while set (a partition). */
   partitioned?: boolean;
 }
@@ -60,6 +66,7 @@ export function policyProblem(p: FaultPolicy): string | undefined {
     nonNeg('delayMs', p.delayMs) ??
     nonNeg('jitterMs', p.jitterMs) ??
     nonNeg('maxLossRun', p.maxLossRun) ??
+    (p.lose?.find((n) => !(Number.isInteger(n) && n >= 1)) !== undefined ? `lose must list unit numbers from 1, not ${p.lose.find((n) => !(Number.isInteger(n) && n >= 1))}` : undefined) ??
     (p.bytesPerSecond !== undefined && !(p.bytesPerSecond > 0) ? `bytesPerSecond must be > 0, not ${p.bytesPerSecond}` : undefined)
   );
 }
@@ -72,6 +79,8 @@ export class FaultDecider {
   private bad = false;
   private busyUntil = 0;
   private lostRun = 0;
+  private units = 0;
+  private forcedDue = 0;
 
   constructor(
     public policy: FaultPolicy,
@@ -86,10 +95,14 @@ export class FaultDecider {
     const [rState, rLoss, rDup, rReorder, rJitter, rJitter2] = [this.random(), this.random(), this.random(), this.random(), this.random(), this.random()];
     if (p.burst) this.bad = this.bad ? rState >= p.burst.leave : rState < p.burst.enter;
     if (p.partitioned) return { kind: 'drop', why: 'partition' };
-    const lose = p.burst && this.bad ? rLoss < p.burst.loss : rLoss < (p.loss ?? 0);
-    if (lose && !(p.maxLossRun !== undefined && this.lostRun >= p.maxLossRun)) {
+    if (p.lose?.includes(++this.units)) this.forcedDue++;
+    const mayLose = !(p.maxLossRun !== undefined && this.lostRun >= p.maxLossRun);
+    const forced = this.forcedDue > 0 && mayLose;
+    const lose = forced || (p.burst && this.bad ? rLoss < p.burst.loss : rLoss < (p.loss ?? 0));
+    if (lose && mayLose) {
+      if (forced) this.forcedDue--;
       this.lostRun++;
-      return { kind: 'drop', why: p.burst && this.bad ? 'burst' : 'loss' };
+      return { kind: 'drop', why: p.burst && this.bad && !forced ? 'burst' : 'loss' };
     }
     this.lostRun = 0;
     let leaveAt = now;

@@ -81,4 +81,20 @@ describe.runIf(canRun)('the grader\'s TFTP client against tftpd-hpa', () => {
     const f = Figure.parse(ladder(r, 'lossy read'));
     expect(f.kind === 'sequence' && f.messages.some((m) => m.dropped && /^(ACK|DATA) \d+/.test(m.label))).toBe(true);
   });
+
+  test('late copies (every third datagram held back up to 200 ms) and duplicates both ways: a read and a write still finish whole', async () => {
+    const bytes = randomBytes(30 * 512 + 7);
+    fs.writeFileSync(path.join(root, 'late'), bytes);
+    const t = context('late');
+    const late = { reorder: 0.33, reorderMaxMs: 200, duplicate: 0.2 };
+    const r = await tftpRead(t, port, 'late', { timeoutMs: 150, retries: 20, outgoing: late, incoming: late });
+    const w = await tftpWrite(t, port, 'late-up', bytes, { timeoutMs: 150, retries: 20, outgoing: late, incoming: late });
+    t.closeAll();
+    expect(r.ok, r.failure).toBe(true);
+    expect(r.data.equals(bytes)).toBe(true);
+    // Some DATA came more than once (duplicates, late copies, in.tftpd's retransmissions): all absorbed.
+    expect([...r.counts.values()].some((n) => n > 1)).toBe(true);
+    expect(w.ok, w.failure).toBe(true);
+    expect(fs.readFileSync(path.join(root, 'late-up')).equals(bytes)).toBe(true);
+  });
 });

@@ -67,6 +67,15 @@ test('maxLossRun: never more units lost in a row than it says, the rest decided 
   expect(policyProblem({ maxLossRun: -1 })).toMatch(/maxLossRun must be a number ≥ 0/);
 });
 
+test('lose: the units named are lost whatever the draws, the others decided as without it', () => {
+  const free = decisions('l', 200, { loss: 0.2 });
+  const forced = decisions('l', 200, { loss: 0.2, lose: [3, 50] });
+  forced.forEach((d, i) => (i === 2 || i === 49 ? expect(d.kind).toBe('drop') : expect(d).toEqual(free[i])));
+  // Within maxLossRun: a forced loss that would make the run too long moves to the next unit that may be lost.
+  expect(decisions('l', 6, { lose: [1, 2, 3], maxLossRun: 1 }).map((d) => d.kind)).toEqual(['drop', 'deliver', 'drop', 'deliver', 'drop', 'deliver']);
+  expect(policyProblem({ lose: [0] })).toMatch(/lose must list unit numbers from 1, not 0/);
+});
+
 test('a partition loses everything; a bad policy is refused, naming the number', () => {
   expect(decisions('p', 50, { partitioned: true }).every((d) => d.kind === 'drop' && d.why === 'partition')).toBe(true);
   expect(policyProblem({ loss: 1.5 })).toBe('loss must be a probability (0 to 1), not 1.5');
