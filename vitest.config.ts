@@ -66,7 +66,7 @@ export default defineConfig({
     maxWorkers: 2,
     // test.concurrent grades at most this many programs at once within a file; the phase of
     // overlapping grades (test/phases.ts) lets test/assignments/catalog.ts's OVERLAP decide
-    // (bittorrent-peer 3 + tftp-server 2).
-    maxConcurrency: process.env.SOCKGRADE_HEAVY === 'overlap' ? 5 : 2,
+    // (bittorrent-peer 3 + tftp-server 1).
+    maxConcurrency: process.env.SOCKGRADE_HEAVY === 'overlap' ? 4 : 2,
   },
 });

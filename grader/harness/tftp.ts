@@ -63,7 +63,7 @@ export interface TransferResult {
 const BLOCK = 512;
 
 async function open(t: TestContext, o: TransferOptions): Promise<LossyUdpSocket> {
-  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
+  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, label: (d) => describe(d), ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
   t.defer(() => s.close());
   return s;
 }

@@ -18,6 +18,8 @@ export interface LossyUdpOptions {
   name: string;
   transcript?: Transcript;
   address?: string;
+  /** A datagram's name in the transcript ("DATA 3"); default "datagram". */
+  label?: (data: Buffer, direction: 'out' | 'in') => string;
   /** Keep (and write to the transcript) the first this many decisions only: a long transfer's tail adds nothing a report can show. */
   keep?: number;
 }
@@ -66,7 +68,8 @@ export class LossyUdpSocket {
         return;
       }
       this.events.push({ ...e, direction, port: d.port, data: d.data });
-      opts.transcript?.note(`${opts.name}: datagram ${direction === 'out' ? `#${e.seq} to` : `#${e.seq} from`} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
+      const what = opts.label ? `${opts.label(d.data, direction)} (#${e.seq})` : `datagram #${e.seq}`;
+      opts.transcript?.note(`${opts.name}: ${what} ${direction === 'out' ? 'to' : 'from'} port ${d.port} (${e.size} bytes) ${e.what}${e.detail === 'delayed 0 ms' ? '' : ` (${e.detail})`}`);
     };
     this.out = new FaultyChannel<Unit>(new FaultDecider(opts.outgoing ?? {}, seededRandom(outSeed, 'out')), (d) => socket.send(d.data, d.port, d.address), note('out'));
     this.in = new FaultyChannel<Unit>(
