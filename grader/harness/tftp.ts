@@ -94,25 +94,35 @@ function drive(
   let last = first;
   let tries = 0;
   return new Promise((resolve) => {
-    let timer: NodeJS.Timeout;
+    // One retransmission timer, refreshed on every send (a 65,537-block transfer sends as many
+    // packets: refreshing costs far less than a new timer each time).
+    let timer: NodeJS.Timeout | undefined;
+    let watchTimer: NodeJS.Timeout | undefined;
     let watching = false;
     // Held: the grader answers nothing (and retransmits nothing) until the held step is over.
     let holding = false;
     let off = () => {};
-    const end = (r: { finished: boolean; failure?: string; error?: TransferResult['error'] }) => {
+    const disarm = () => {
       clearTimeout(timer);
+      timer = undefined;
+    };
+    const end = (r: { finished: boolean; failure?: string; error?: TransferResult['error'] }) => {
+      disarm();
+      clearTimeout(watchTimer);
       off();
       t.signal.removeEventListener('abort', aborted);
       resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, durationMs: performance.now() - t0 });
     };
     const aborted = () => end({ finished: false, failure: 'the test ran out of time' });
+    const fire = () => {
+      timer = undefined;
+      if (++tries > retries) return end({ finished: false, failure: `no answer after ${retries} retransmissions, ${timeoutMs} ms apart` });
+      s.send(last, tid ?? port);
+      arm();
+    };
     const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (++tries > retries) return end({ finished: false, failure: `no answer after ${retries} retransmissions, ${timeoutMs} ms apart` });
-        s.send(last, tid ?? port);
-        arm();
-      }, timeoutMs);
+      if (timer) timer.refresh();
+      else timer = setTimeout(fire, timeoutMs);
     };
     const send = (b: Buffer) => {
       last = b;
@@ -139,13 +149,13 @@ function drive(
       if (next === 'vanish') {
         // Gone without a word: nothing more is sent; what the server does next is only watched.
         watching = true;
-        clearTimeout(timer);
-        timer = setTimeout(() => end({ finished: false, failure: 'the grader stopped answering on purpose' }), o.watchMs ?? 3000);
+        disarm();
+        watchTimer = setTimeout(() => end({ finished: false, failure: 'the grader stopped answering on purpose' }), o.watchMs ?? 3000);
         return;
       }
       if (typeof next === 'object' && 'hold' in next) {
         holding = true;
-        clearTimeout(timer);
+        disarm();
         void next.hold.then(() => {
           holding = false;
         });
