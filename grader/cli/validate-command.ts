@@ -38,7 +38,7 @@ function parseOptions(opts: ValidateCommandOptions): { jobs?: number; kinds?: Ca
 /** The command that grades the program again as validate did (its shared code shown to the sandbox too). */
 function replay(r: ItemReport): string {
   const shared = r.item.shared.length ? `${SANDBOX_READONLY_VAR}=${r.item.shared.join(":")} ` : '';
-  return `${shared}sockgrade grade ${shortDir(r.item.dir)} --official --seed ${r.seed}`;
+  return `${shared}sockgrade grade ${shortDir(r.item.dir)} --official --seed ${r.seed}${r.item.unsandboxed ? ' --sandbox off' : ''}`;
 }
 
 function itemLine(r: ItemReport, c: ReturnType<typeof colors>): string {

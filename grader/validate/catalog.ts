@@ -37,6 +37,13 @@ export const CounterpartExpectations = z.object({
   expectFailures: z.array(z.string()),
   /** Why the real program fails each test it fails (its documented deviation). */
   why: z.record(z.string(), z.string()).default({}),
+  /**
+   * Why this real program cannot run in the sandbox at all (tftpd-hpa's in.tftpd must be root
+   * to serve): `sockgrade validate` grades it unsandboxed, as the grader's own user. The
+   * project's declaration about a program it ships, never a submission's: a student's
+   * sockgrade.json cannot ask for it.
+   */
+  unsandboxed: z.string().min(1).optional(),
 });
 
 export type ItemKind = 'solution' | 'starter' | 'scenario' | 'counterpart';
@@ -56,6 +63,8 @@ export interface CatalogItem {
   /** Scenarios: per failed test, a phrase its message or hint must contain. */
   diagnoses?: Record<string, string>;
   why?: Record<string, string>;
+  /** Counterparts: why it is graded outside the sandbox (it cannot run in it). */
+  unsandboxed?: string;
   /** Folders of shared code beside it (`_base`), shown read-only to the sandboxed program. */
   shared: string[];
 }
@@ -98,7 +107,7 @@ export function catalog(assignment: string, root = packageRoot): CatalogItem[] {
     if (readManifestAssignment(p.dir) !== assignment) continue;
     const file = path.join(p.dir, 'expected.json');
     const e = fs.existsSync(file) ? readJson(file, CounterpartExpectations) : { expectFailures: [], why: {} };
-    items.push({ kind: 'counterpart', assignment, ...p, expectFailures: e.expectFailures, why: e.why });
+    items.push({ kind: 'counterpart', assignment, ...p, expectFailures: e.expectFailures, why: e.why, ...(e.unsandboxed ? { unsandboxed: e.unsandboxed } : {}) });
   }
   return items;
 }

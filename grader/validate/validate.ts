@@ -88,6 +88,8 @@ export async function validateItem(item: CatalogItem, opts: Pick<ValidateOptions
       readOnly: item.shared,
       // A real counterpart is the forbidden program itself, run on purpose to prove the tests fair.
       allowForbidden: item.kind === 'counterpart',
+      // A real counterpart that cannot run sandboxed at all (its expected.json says why) runs as the grader's user.
+      ...(item.kind === 'counterpart' && item.unsandboxed ? { sandbox: 'off' as const } : {}),
       ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
       ...(opts.budgetMs ? { budgetMs: opts.budgetMs } : {}),
     };
