@@ -51,8 +51,9 @@ export const ServerProgram = z.object({
   liveness: Liveness.prefault({}),
   /**
    * What the server listens with: TCP (ready when it listens; the liveness probe connects) or
-   * UDP (ready when its socket is bound on the port; the probe after each test checks that it
-   * still runs and still holds the port, sending nothing: a datagram would be protocol input).
+   * UDP (ready when its socket is bound on the port; after each test, the liveness request is
+   * sent as one datagram and any datagram back means alive; without one, only that it still
+   * runs is checked: any other datagram would be protocol input).
    */
   transport: z.enum(['tcp', 'udp']).default('tcp'),
 });

@@ -121,8 +121,8 @@ export class ServerUnderTest implements ProgramUnderTest {
     if (ready.status === 'ready') {
       record.ready = true;
       const l = this.opts.liveness;
-      if (l && l.send && this.probeAnswered === undefined && this.transport === 'tcp') {
-        this.probeAnswered = await answersOnce(this.port, l);
+      if (l && l.send && this.probeAnswered === undefined) {
+        this.probeAnswered = await answersOnce(this.port, l, this.transport);
         // The probe itself took it down: never send it again, and start it afresh for the test.
         if (!this.probeAnswered && (await proc.settle(200), !proc.running)) {
           await proc.stop();
@@ -242,11 +242,14 @@ export class ServerUnderTest implements ProgramUnderTest {
     // Probed after every test, not only after trouble the grader's own client saw: a crash at
     // the very end of a test (or under raw sockets or fetch) is this test's, and the next test
     // must not run against a dead or hung server.
-    if (this.opts.liveness === false || this.transport === 'udp') {
+    // A UDP server without a liveness datagram (or one that never answered it): that it runs is all
+    // that can be checked without sending it protocol input.
+    const udpSilent = this.transport === 'udp' && (!this.opts.liveness || !this.opts.liveness.send || this.probeAnswered === false);
+    if (this.opts.liveness === false || udpSilent) {
       this.health = proc.running ? { healthy: true, ms: 0 } : { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
     } else {
       const liveness = this.opts.liveness ?? { name: 'a connection', timeoutMs: 500 };
-      this.health = await probeHealth(proc, this.port, this.probeAnswered === false ? { ...liveness, send: undefined } : liveness);
+      this.health = await probeHealth(proc, this.port, this.probeAnswered === false ? { ...liveness, send: undefined } : liveness, undefined, this.transport);
     }
     if (!this.health.healthy && this.health.reason === 'exited') blameExit(result, this);
     else if (!this.health.healthy) blameHang(result, this.health.detail, this.health.reason === 'stopped');

@@ -20,6 +20,8 @@ export interface TransferOptions {
   /** Reads: stop answering after this many DATA blocks (a client that vanished); keep listening for `watchMs`. */
   vanishAfterBlocks?: number;
   watchMs?: number;
+  /** Reads: wait this long before acknowledging each block (a slow but live reader; keep it under the server's timeout). */
+  ackDelayMs?: number;
   /** Reads: send every ACK twice (a duplicate ACK a correct server ignores). */
   duplicateAcks?: boolean;
   /** Reads: after this many blocks, a stranger (another socket) sends an ACK to the transfer's port; what it gets back is kept. */
@@ -106,7 +108,9 @@ function drive(
       clearTimeout(timer);
       timer = undefined;
     };
+    let over = false;
     const end = (r: { finished: boolean; failure?: string; error?: TransferResult['error'] }) => {
+      over = true;
       disarm();
       clearTimeout(watchTimer);
       off();
@@ -125,6 +129,8 @@ function drive(
       else timer = setTimeout(fire, timeoutMs);
     };
     const send = (b: Buffer) => {
+      // A held step may finish after the transfer did (the test ran out of time): nothing more is sent.
+      if (over) return;
       last = b;
       tries = 0;
       s.send(b, tid ?? port);
@@ -206,9 +212,17 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
           hold: strangerSays(t, _d.port, ack(block), replies).then(() => send(ack(block))),
         };
       }
-      send(ack(p.block));
       expected++;
-      return p.data.length < blksize ? 'done' : 'more';
+      if (p.data.length < blksize) {
+        send(ack(p.block));
+        return 'done';
+      }
+      if (o.ackDelayMs) {
+        const block = p.block;
+        return { hold: new Promise<void>((r) => setTimeout(r, o.ackDelayMs)).then(() => send(ack(block))) };
+      }
+      send(ack(p.block));
+      return 'more';
     }
     // A block already acknowledged (our ACK was lost): acknowledge it again (RFC 1350).
     if (p.block === ((expected - 1) & 0xffff)) {

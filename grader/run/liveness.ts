@@ -3,9 +3,11 @@
 // silent (tried twice, so one slow moment on a loaded machine is not a hang), or stopped by a
 // signal means it must be restarted before the next test. The probe never reaches a test's
 // transcript: it is the grader's own check, not part of what the student is graded on.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Liveness } from '../assignment/definition.js';
 import type { RunningProcess } from './process.js';
+import type { Transport } from './readiness.js';
 import { processesOfRun } from './procfs.js';
 
 export type Health =
@@ -42,9 +44,36 @@ function attempt(port: number, l: Liveness, signal?: AbortSignal): Promise<Attem
   });
 }
 
+/** A UDP server: the request as one datagram from a fresh socket; any datagram back in time means alive. */
+function attemptUdp(port: number, l: Liveness & { send: string }, signal?: AbortSignal): Promise<Attempt> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    let settled = false;
+    const done = (a: Attempt) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      s.close();
+      resolve(a);
+    };
+    const onAbort = () => done({ ok: true, ms: 0 });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => done({ ok: false, why: `it gave no reply to ${l.name} within ${l.timeoutMs} ms` }), l.timeoutMs);
+    s.once('message', () => done({ ok: true, ms: performance.now() - t0 }));
+    s.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, why: `sending it ${l.name} failed (${e.code ?? e.message})` }));
+    s.bind(0, '127.0.0.1', () => s.send(Buffer.from(l.send), port, '127.0.0.1'));
+  });
+}
+
+function attemptOver(transport: Transport, port: number, l: Liveness, signal?: AbortSignal): Promise<Attempt> {
+  return transport === 'udp' && l.send ? attemptUdp(port, { ...l, send: l.send }, signal) : attempt(port, l, signal);
+}
+
 /** Does a just-started program answer the liveness request at all (one try)? */
-export async function answersOnce(port: number, l: Liveness): Promise<boolean> {
-  return (await attempt(port, l)).ok;
+export async function answersOnce(port: number, l: Liveness, transport: Transport = 'tcp'): Promise<boolean> {
+  return (await attemptOver(transport, port, l)).ok;
 }
 
 /** Processes of the run stopped by a signal (SIGSTOP, SIGTSTP): they answer nothing, ever. */
@@ -52,11 +81,11 @@ function stopped(proc: RunningProcess): boolean {
   return (processesOfRun(proc.marker, proc.pid) ?? []).some((p) => p.state === 'T' || p.state === 't');
 }
 
-export async function probeHealth(proc: RunningProcess, port: number, l: Liveness, signal?: AbortSignal): Promise<Health> {
+export async function probeHealth(proc: RunningProcess, port: number, l: Liveness, signal?: AbortSignal, transport: Transport = 'tcp'): Promise<Health> {
   let why = '';
   for (let i = 0; i < 2; i++) {
     if (!proc.running) return { healthy: false, reason: 'exited', detail: `it ${proc.describeEnd()}` };
-    const a = await attempt(port, l, signal);
+    const a = await attemptOver(transport, port, l, signal);
     if (a.ok) return { healthy: true, ms: a.ms };
     // A program that is dying (a Python traceback takes a while on a loaded machine, and the
     // probe's own connection may be what set the crash off) is dead, not silent: wait until it

@@ -8,6 +8,7 @@ import { afterEach, expect, test } from 'vitest';
 import { RunningProcess } from '../../grader/run/process.js';
 import { freeUdpPort } from '../../grader/run/ports.js';
 import { isBoundUdp } from '../../grader/run/procfs.js';
+import { probeHealth } from '../../grader/run/liveness.js';
 import { waitForPort } from '../../grader/run/readiness.js';
 
 const procs: RunningProcess[] = [];
@@ -69,4 +70,16 @@ test('another program bound on the port is not the program being ready there', a
   } finally {
     intruder.close();
   }
+});
+
+test('the liveness request over UDP: a server that answers any datagram is healthy; one that holds the port in silence is not', async () => {
+  const l = { send: 'ping', name: 'a ping datagram', timeoutMs: 300 };
+  const echo = await freeUdpPort();
+  const p = python('import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(("127.0.0.1", int(sys.argv[1])))\nwhile True:\n    d, a = s.recvfrom(100)\n    s.sendto(b"pong", a)', echo);
+  expect((await waitForPort(p, echo, 5000, undefined, 'udp')).status).toBe('ready');
+  expect(await probeHealth(p, echo, l, undefined, 'udp')).toMatchObject({ healthy: true });
+  const mute = await freeUdpPort();
+  const q = python(BIND('127.0.0.1'), mute);
+  expect((await waitForPort(q, mute, 5000, undefined, 'udp')).status).toBe('ready');
+  expect(await probeHealth(q, mute, l, undefined, 'udp')).toEqual({ healthy: false, reason: 'unresponsive', detail: 'it gave no reply to a ping datagram within 300 ms, twice' });
 });
