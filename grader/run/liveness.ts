@@ -16,22 +16,34 @@ export type Health =
 
 type Attempt = { ok: true; ms: number } | { ok: false; why: string };
 
-function attempt(port: number, l: Liveness, signal?: AbortSignal): Promise<Attempt> {
+/**
+ * One try: `open` starts it and reports through `done` (once; later calls are ignored); a reply
+ * in time is `ok`, the deadline or an abort ends it; `close` releases the socket either way.
+ */
+function tryOnce(l: Liveness, signal: AbortSignal | undefined, open: (done: (a: Attempt) => void, since: number) => { close: () => void }): Promise<Attempt> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
     let settled = false;
+    let close = () => {};
     const done = (a: Attempt) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      s.destroy();
+      close();
       resolve(a);
     };
     const onAbort = () => done({ ok: true, ms: 0 });
     signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => done({ ok: false, why: `it gave no reply to ${l.name} within ${l.timeoutMs} ms` }), l.timeoutMs);
+    ({ close } = open(done, t0));
+    if (settled) close();
+  });
+}
+
+function attempt(port: number, l: Liveness, signal?: AbortSignal): Promise<Attempt> {
+  return tryOnce(l, signal, (done, t0) => {
+    const s = net.connect({ host: '127.0.0.1', port });
     s.once('connect', () => {
       if (!l.send) return done({ ok: true, ms: performance.now() - t0 });
       s.write(l.send);
@@ -41,29 +53,24 @@ function attempt(port: number, l: Liveness, signal?: AbortSignal): Promise<Attem
     s.once('error', (e: NodeJS.ErrnoException) =>
       done({ ok: false, why: e.code === 'ECONNREFUSED' ? 'it refused new connections' : e.code === 'ECONNRESET' ? `it reset the connection instead of answering ${l.name}` : `connecting to it failed (${e.code ?? e.message})` }),
     );
+    return { close: () => s.destroy() };
   });
 }
 
 /** A UDP server: the request as one datagram from a fresh socket; any datagram back in time means alive. */
 function attemptUdp(port: number, l: Liveness & { send: string }, signal?: AbortSignal): Promise<Attempt> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
+  return tryOnce(l, signal, (done, t0) => {
     const s = dgram.createSocket('udp4');
-    let settled = false;
-    const done = (a: Attempt) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      s.close();
-      resolve(a);
-    };
-    const onAbort = () => done({ ok: true, ms: 0 });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => done({ ok: false, why: `it gave no reply to ${l.name} within ${l.timeoutMs} ms` }), l.timeoutMs);
     s.once('message', () => done({ ok: true, ms: performance.now() - t0 }));
     s.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, why: `sending it ${l.name} failed (${e.code ?? e.message})` }));
-    s.bind(0, '127.0.0.1', () => s.send(Buffer.from(l.send), port, '127.0.0.1'));
+    let closed = false;
+    s.bind(0, '127.0.0.1', () => closed || s.send(Buffer.from(l.send), port, '127.0.0.1'));
+    return {
+      close: () => {
+        closed = true;
+        s.close();
+      },
+    };
   });
 }
 
