@@ -34,6 +34,11 @@ function put(t: TestContext, name: string, bytes: Buffer): void {
 function expectTransfer(t: TestContext, r: TransferResult, what: string, hint: string): void {
   if (r.ok) return;
   t.figure(ladder(r, what));
+  // A request sent again (its answer was lost) that the server took for a new transfer.
+  if (r.error && r.requests > 1)
+    t.fail(`${what}: your server answered ${errorWords(r.error)}, after the grader had sent its request ${r.requests} times (no answer came in time): a request repeated from the same address and port is the same transfer, not a new one.`, {
+      hint: 'Remember the client address and port of each running transfer; a request that comes again from the same address and port while its transfer runs is a retransmission: ignore it (the transfer\'s own timer sends its first packet again).',
+    });
   if (r.error) t.fail(`${what}: your server answered ${errorWords(r.error)}.`, { hint });
   t.fail(`${what}: ${r.failure ?? 'the transfer did not finish'}.`, { hint });
 }
@@ -216,14 +221,20 @@ export default defineTests({
     const bytes = t.randomBytes(8 * 512 + 1);
     put(t, name, bytes);
     const r = await tftpRead(t, t.target.port, name, { timeoutMs: 300, stranger: { afterBlocks: 3 } });
-    expectTransfer(t, r, 'reading while a stranger sent an ACK to the transfer\'s port', HINT_TID);
-    expectBytes(t, r, r.data, bytes, 'reading while a stranger sent an ACK to the transfer\'s port');
+    const hint = 'On a transfer\'s socket, check where each datagram comes from: one from any other address or port gets ERROR 5 (sent to it) and changes nothing in the transfer.';
+    expectTransfer(t, r, 'reading while a stranger sent an ACK to the transfer\'s port', hint);
+    const at = firstDifference(bytes, r.data);
+    // Wrong before block 4: nothing to do with the stranger, who spoke after block 3.
+    if (at >= 0 && at < 3 * 512) expectBytes(t, r, r.data, bytes, 'reading while a stranger sent an ACK to the transfer\'s port');
+    if (!r.data.equals(bytes)) {
+      // The stranger's ACK (of the block the grader had just received) taken as the client's: the server moved on a block early.
+      t.figure(ladder(r, 'a stranger on the transfer\'s port'));
+      t.fail(`reading while a stranger sent an ACK to the transfer's port after block 3: ${r.data.length} bytes arrived instead of ${bytes.length}, different from block ${Math.floor(Math.max(0, at) / 512) + 1}: your server took the stranger's ACK for the client's and moved on.`, { hint });
+    }
     const told = r.strangerReplies ?? [];
     if (!told.some((p) => p.kind === 'ERROR' && p.code === 5)) {
       t.figure(ladder(r, 'a stranger on the transfer\'s port'));
-      t.fail(`a datagram from another port (a stranger) reached the transfer's port after block 3; your server ${told.length ? `answered it with ${told.map((p) => p.kind).join(', ')}` : 'did not answer it'}; expected error 5 (unknown transfer ID), sent to the stranger.`, {
-        hint: 'On a transfer\'s socket, check where each datagram comes from: one from any other address or port gets ERROR 5 (sent to it) and changes nothing in the transfer.',
-      });
+      t.fail(`a datagram from another port (a stranger) reached the transfer's port after block 3; your server ${told.length ? `answered it with ${told.map((p) => p.kind).join(', ')}` : 'did not answer it'}; expected error 5 (unknown transfer ID), sent to the stranger.`, { hint });
     }
   },
 

@@ -56,6 +56,8 @@ export interface TransferResult {
   counts: Map<number, number>;
   /** Datagrams from ports other than the transfer's: answered with ERROR 5, as a client must. */
   strangers: number;
+  /** How many times the grader sent its request (more than once when no answer came in time). */
+  requests: number;
   /** What the stranger (`stranger` option) got back from the server. */
   strangerReplies?: Parsed[];
   durationMs: number;
@@ -93,6 +95,7 @@ function drive(
   const arrivals: Arrival[] = [];
   let tid: number | undefined;
   let strangers = 0;
+  let requests = 1;
   let last = first;
   let tries = 0;
   return new Promise((resolve) => {
@@ -115,12 +118,13 @@ function drive(
       clearTimeout(watchTimer);
       off();
       t.signal.removeEventListener('abort', aborted);
-      resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, durationMs: performance.now() - t0 });
+      resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, requests, durationMs: performance.now() - t0 });
     };
     const aborted = () => end({ finished: false, failure: 'the test ran out of time' });
     const fire = () => {
       timer = undefined;
       if (++tries > retries) return end({ finished: false, failure: `no answer after ${retries} retransmissions, ${timeoutMs} ms apart` });
+      if (tid === undefined) requests++;
       s.send(last, tid ?? port);
       arm();
     };
@@ -143,6 +147,12 @@ function drive(
       // The first answer names the transfer's port; a datagram from any other is a stranger's.
       if (tid === undefined && d.port !== port && p.kind !== 'ERROR') tid = d.port;
       else if (tid === undefined && d.port === port && p.kind !== 'ERROR') tid = port;
+      // An ERROR from another port than the transfer's is a stranger's (a second transfer the
+      // server started for a repeated request): not this transfer's end, and never answered.
+      if (p.kind === 'ERROR' && tid !== undefined && d.port !== tid) {
+        strangers++;
+        return;
+      }
       if (p.kind === 'ERROR') return end({ finished: false, error: { code: p.code, message: p.message, port: d.port } });
       if (d.port !== tid) {
         strangers++;
@@ -302,5 +312,6 @@ export async function tftpWrite(t: TestContext, port: number, filename: string, 
 
 /** An ERROR as a sentence: "error 1 (file not found): “no such file”". */
 export function errorWords(e: { code: number; message: string }): string {
-  return `error ${e.code} (${ERROR_NAMES[e.code] ?? 'an unknown code'})${e.message ? `: "${e.message}"` : ''}`;
+  const m = e.message.length > 100 ? `${e.message.slice(0, 100)}…` : e.message;
+  return `error ${e.code} (${ERROR_NAMES[e.code] ?? 'an unknown code'})${m ? `: "${m}"` : ''}`;
 }

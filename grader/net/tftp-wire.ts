@@ -108,8 +108,10 @@ export function parse(buf: Buffer): Parsed {
       return { kind: 'ACK', block: buf.readUInt16BE(2) };
     case OP.ERROR: {
       if (buf.length < 5) return { kind: 'invalid', reason: 'an ERROR packet without its message' };
-      if (buf[buf.length - 1] !== 0) return { kind: 'invalid', reason: 'an ERROR message without its NUL terminator' };
-      return { kind: 'ERROR', code: buf.readUInt16BE(2), message: buf.subarray(4, buf.length - 1).toString('latin1') };
+      // The message ends at its NUL; bytes after it (a whole zeroed buffer sent, as some servers do) are padding.
+      const end = buf.indexOf(0, 4);
+      if (end < 0) return { kind: 'invalid', reason: 'an ERROR message without its NUL terminator' };
+      return { kind: 'ERROR', code: buf.readUInt16BE(2), message: buf.subarray(4, end).toString('latin1') };
     }
     case OP.OACK: {
       const s = cStrings(buf, 2);
