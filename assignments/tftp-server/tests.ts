@@ -34,9 +34,10 @@ function put(t: TestContext, name: string, bytes: Buffer): void {
 function expectTransfer(t: TestContext, r: TransferResult, what: string, hint: string): void {
   if (r.ok) return;
   t.figure(ladder(r, what));
-  // A request sent again (its answer was lost) that the server took for a new transfer.
-  if (r.error && r.requests > 1)
-    t.fail(`${what}: your server answered ${errorWords(r.error)}, after the grader had sent its request ${r.requests} times (no answer came in time): a request repeated from the same address and port is the same transfer, not a new one.`, {
+  // A write request sent again (its answer was lost) that the server took for a new transfer,
+  // which found the file the first one had created.
+  if (r.error?.code === 6 && r.requests > 1)
+    t.fail(`${what}: your server answered ${errorWords(r.error)} to a request the grader had sent ${r.requests} times.\nNo answer had come in time, so the grader sent it again, from the same port: that is the same transfer, not a new one.`, {
       hint: 'Remember the client address and port of each running transfer; a request that comes again from the same address and port while its transfer runs is a retransmission: ignore it (the transfer\'s own timer sends its first packet again).',
     });
   if (r.error) t.fail(`${what}: your server answered ${errorWords(r.error)}.`, { hint });
@@ -58,11 +59,25 @@ async function readBack(t: TestContext, name: string, bytes: Buffer, what: strin
   return r;
 }
 
-function written(t: TestContext, name: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(path.join(t.folder, name));
-  } catch {
-    return undefined;
+/**
+ * The file a write left in the root, once it has `size` bytes or 100 ms have passed since the last
+ * ACK: a server must write the file before it acknowledges the last block, and the grader allows it
+ * one scheduling moment more (atftpd closes its file 0.3 ms after that ACK). A server that writes
+ * much later (on close, after dallying 3 T) is still caught.
+ */
+async function written(t: TestContext, name: string, size: number): Promise<Buffer | undefined> {
+  const file = path.join(t.folder, name);
+  const until = performance.now() + 100;
+  for (;;) {
+    let got: Buffer | undefined;
+    try {
+      got = fs.readFileSync(file);
+    } catch {
+      got = undefined;
+    }
+    if ((got && got.length >= size) || performance.now() >= until) return got;
+    // No event says "a process wrote to this file" that fs.watch gives reliably across filesystems: a brief poll, bounded.
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
@@ -76,7 +91,7 @@ export default defineTests({
     const bytes = t.randomBytes(1300);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: 300 });
     expectTransfer(t, r, 'writing a 1,300-byte file', HINT_BLOCKS);
-    const got = written(t, name);
+    const got = await written(t, name, bytes.length);
     if (!got) return t.fail(`writing a 1,300-byte file: every block was acknowledged, but there is no file "${name}" in the root.`, { hint: 'Create the file in the --root folder, under the name the WRQ gives.' });
     expectBytes(t, r, got, bytes, 'writing a 1,300-byte file');
   },
@@ -117,7 +132,7 @@ export default defineTests({
     const before = t.randomBytes(900);
     put(t, name, before);
     const r = await tftpWrite(t, t.target.port, name, t.randomBytes(600), { timeoutMs: 300 });
-    const after = written(t, name);
+    const after = await written(t, name, before.length);
     if (!after?.equals(before)) t.fail(`writing "${name}", which exists: your server ${after ? 'changed it' : 'removed it'}; a write must never overwrite a file.`, { hint: 'Open the file with O_CREAT|O_EXCL ("x" mode in Python, flag "wx" in Node): it fails when the file exists, and then you answer error 6.' });
     if (r.error?.code !== 6) {
       t.figure(ladder(r, 'writing a file that exists'));
@@ -178,8 +193,8 @@ export default defineTests({
     put(t, name, bytes);
     const r = await tftpRead(t, t.target.port, name, { timeoutMs: T / 2, retries: 30, outgoing: LOSSY, incoming: { ...LOSSY, ...REORDER, lose: [3] } });
     t.log(`${r.socket.events.filter((e) => e.what === 'dropped').length} datagrams lost on the way, ${r.arrivals.length} arrived`);
-    expectTransfer(t, r, 'reading 10,317 bytes through 25% loss each way and reordering', HINT_RETRANSMIT);
-    expectBytes(t, r, r.data, bytes, 'reading 10,317 bytes through 25% loss each way and reordering');
+    expectTransfer(t, r, 'reading 10,317 bytes through loss and reordering', HINT_RETRANSMIT);
+    expectBytes(t, r, r.data, bytes, 'reading 10,317 bytes through loss and reordering');
   },
 
   async 'lossy-write'(t) {
@@ -188,8 +203,8 @@ export default defineTests({
     const name = fileName(t, 'lossy-up');
     const bytes = t.randomBytes(20 * 512 + 77);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, ...REORDER, duplicate: 0.1 }, incoming: { ...LOSSY, lose: [3, 4] } });
-    expectTransfer(t, r, 'writing 10,317 bytes through 25% loss each way, reordering and 10% duplicates', HINT_RETRANSMIT);
-    const got = written(t, name);
+    expectTransfer(t, r, 'writing 10,317 bytes through loss, reordering and duplicates', HINT_RETRANSMIT);
+    const got = await written(t, name, bytes.length);
     if (!got) return t.fail(`writing through loss: every block was acknowledged, but there is no file "${name}".`, { hint: HINT_RETRANSMIT });
     // A block written twice makes the file longer: "each block once".
     if (!got.equals(bytes)) {
@@ -207,8 +222,13 @@ export default defineTests({
     put(t, name, bytes);
     const r = await tftpRead(t, t.target.port, name, { timeoutMs: 1000, duplicateAcks: true });
     expectTransfer(t, r, 'reading while acknowledging every block twice', HINT_BLOCKS);
+    // A server that answers duplicate ACKs sends nearly every block from the second on twice; a
+    // timeout retransmission (the grader slow to acknowledge on a loaded machine) repeats one now
+    // and then, and is no bug: more than half of blocks 2 … n twice is the Sorcerer's Apprentice.
     const repeated = [...r.counts.entries()].filter(([, n]) => n > 1);
-    if (repeated.length) {
+    const later = [...r.counts.keys()].filter((b) => b >= 2).length;
+    if (repeated.length) t.log(`${repeated.length} of ${r.counts.size} DATA blocks arrived more than once`);
+    if (repeated.filter(([b]) => b >= 2).length * 2 > later) {
       t.figure(ladder(r, 'every ACK sent twice'));
       t.fail(`every ACK was sent twice, and your server answered the second one too: ${repeated.length} of ${r.counts.size} DATA blocks arrived twice (blocks ${repeated.slice(0, 6).map(([b]) => b).join(', ')}${repeated.length > 6 ? ', …' : ''}).\nOn a real network each such duplicate doubles again: the Sorcerer's Apprentice bug.`, {
         hint: 'An ACK for a block already acknowledged is ignored; only a timeout sends DATA again (RFC 1123 4.2.3.1).',
@@ -279,12 +299,12 @@ export default defineTests({
     const results = await Promise.all([...reads.map((f) => tftpRead(t, t.target.port, f.name, patience)), ...writes.map((f) => tftpWrite(t, t.target.port, f.name, f.bytes, patience))]);
     t.log(`20 transfers in ${Math.round(performance.now() - t0)} ms beside a slow one`);
     const hint = 'Serve every transfer at once: a socket per transfer in one select/poll loop, or a thread per transfer; never wait for one client before serving another.';
-    results.forEach((r, i) => {
-      const f = i < reads.length ? reads[i] : writes[i - reads.length];
+    for (const [i, r] of results.entries()) {
+      const f = i < reads.length ? reads[i]! : writes[i - reads.length]!;
       const what = `${i < reads.length ? 'read' : 'write'} ${i + 1} of 20 (${f.bytes.length} bytes), beside a slow reader`;
       expectTransfer(t, r, what, hint);
-      expectBytes(t, r, i < reads.length ? r.data : (written(t, f.name) ?? Buffer.alloc(0)), f.bytes, what);
-    });
+      expectBytes(t, r, i < reads.length ? r.data : ((await written(t, f.name, f.bytes.length)) ?? Buffer.alloc(0)), f.bytes, what);
+    }
     const s = await slowRead;
     expectTransfer(t, s, 'the slow reader (each block acknowledged after 60 ms)', hint);
   },
@@ -310,7 +330,7 @@ export default defineTests({
         t.fail(`${what}: your server ${r.oack ? `acknowledged the options ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with blksize ${c.blksize}.`, { hint });
       }
       expectTransfer(t, r, what, hint);
-      const got = c.kind === 'read' ? r.data : written(t, name) ?? Buffer.alloc(0);
+      const got = c.kind === 'read' ? r.data : ((await written(t, name, bytes.length)) ?? Buffer.alloc(0));
       expectBytes(t, r, got, bytes, what);
       const blocks = Math.floor(c.size / c.blksize) + 1;
       if (r.counts.size !== blocks) t.fail(`${what}: ${r.counts.size} blocks instead of ${blocks}.`, { hint });
