@@ -60,25 +60,38 @@ async function readBack(t: TestContext, name: string, bytes: Buffer, what: strin
 }
 
 /**
- * The file a write left in the root, once it has `size` bytes or 100 ms have passed since the last
- * ACK: a server must write the file before it acknowledges the last block, and the grader allows it
- * one scheduling moment more (atftpd closes its file 0.3 ms after that ACK). A server that writes
- * much later (on close, after dallying 3 T) is still caught.
+ * The file a write left in the root, once it has `size` bytes (or after a second), and how late its
+ * last write came: a server must write the file before it acknowledges the last block. Judged by
+ * the file's own modification time against the last ACK's arrival, so a grader slowed by a loaded
+ * machine reads it late without blaming the server; 100 ms are allowed (atftpd closes its file
+ * 0.3 ms after that ACK), a server that writes on close after dallying 3 T is caught.
  */
-async function written(t: TestContext, name: string, size: number): Promise<Buffer | undefined> {
+async function written(t: TestContext, r: TransferResult, name: string, size: number): Promise<Buffer | undefined> {
   const file = path.join(t.folder, name);
-  const until = performance.now() + 100;
+  const until = performance.now() + 1000;
+  let got: Buffer | undefined;
   for (;;) {
-    let got: Buffer | undefined;
     try {
       got = fs.readFileSync(file);
     } catch {
       got = undefined;
     }
-    if ((got && got.length >= size) || performance.now() >= until) return got;
-    // No event says "a process wrote to this file" that fs.watch gives reliably across filesystems: a brief poll, bounded.
-    await new Promise((r) => setTimeout(r, 5));
+    if ((got && got.length >= size) || performance.now() >= until) break;
+    // No event says "a process wrote to this file" reliably on every filesystem: a brief poll, bounded.
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  const acks = r.arrivals.filter((a) => a.packet.kind === 'ACK');
+  if (got && r.ok && acks.length) {
+    const lastAck = performance.timeOrigin + acks[acks.length - 1]!.at;
+    const late = Math.round(fs.statSync(file).mtimeMs - lastAck);
+    if (late > 100) {
+      t.figure(ladder(r, `writing "${name}"`));
+      t.fail(`writing "${name}": your server wrote the file's last bytes ${late} ms after acknowledging its last block.`, {
+        hint: 'Write every block to the file (and close or flush it) before you send its ACK: the last ACK tells the client the file is stored.',
+      });
+    }
+  }
+  return got;
 }
 
 export default defineTests({
@@ -91,7 +104,7 @@ export default defineTests({
     const bytes = t.randomBytes(1300);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: 300 });
     expectTransfer(t, r, 'writing a 1,300-byte file', HINT_BLOCKS);
-    const got = await written(t, name, bytes.length);
+    const got = await written(t, r, name, bytes.length);
     if (!got) return t.fail(`writing a 1,300-byte file: every block was acknowledged, but there is no file "${name}" in the root.`, { hint: 'Create the file in the --root folder, under the name the WRQ gives.' });
     expectBytes(t, r, got, bytes, 'writing a 1,300-byte file');
   },
@@ -132,7 +145,7 @@ export default defineTests({
     const before = t.randomBytes(900);
     put(t, name, before);
     const r = await tftpWrite(t, t.target.port, name, t.randomBytes(600), { timeoutMs: 300 });
-    const after = await written(t, name, before.length);
+    const after = await written(t, r, name, before.length);
     if (!after?.equals(before)) t.fail(`writing "${name}", which exists: your server ${after ? 'changed it' : 'removed it'}; a write must never overwrite a file.`, { hint: 'Open the file with O_CREAT|O_EXCL ("x" mode in Python, flag "wx" in Node): it fails when the file exists, and then you answer error 6.' });
     if (r.error?.code !== 6) {
       t.figure(ladder(r, 'writing a file that exists'));
@@ -204,7 +217,7 @@ export default defineTests({
     const bytes = t.randomBytes(20 * 512 + 77);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, ...REORDER, duplicate: 0.1 }, incoming: { ...LOSSY, lose: [3, 4] } });
     expectTransfer(t, r, 'writing 10,317 bytes through loss, reordering and duplicates', HINT_RETRANSMIT);
-    const got = await written(t, name, bytes.length);
+    const got = await written(t, r, name, bytes.length);
     if (!got) return t.fail(`writing through loss: every block was acknowledged, but there is no file "${name}".`, { hint: HINT_RETRANSMIT });
     // A block written twice makes the file longer: "each block once".
     if (!got.equals(bytes)) {
@@ -303,7 +316,7 @@ export default defineTests({
       const f = i < reads.length ? reads[i]! : writes[i - reads.length]!;
       const what = `${i < reads.length ? 'read' : 'write'} ${i + 1} of 20 (${f.bytes.length} bytes), beside a slow reader`;
       expectTransfer(t, r, what, hint);
-      expectBytes(t, r, i < reads.length ? r.data : ((await written(t, f.name, f.bytes.length)) ?? Buffer.alloc(0)), f.bytes, what);
+      expectBytes(t, r, i < reads.length ? r.data : ((await written(t, r, f.name, f.bytes.length)) ?? Buffer.alloc(0)), f.bytes, what);
     }
     const s = await slowRead;
     expectTransfer(t, s, 'the slow reader (each block acknowledged after 60 ms)', hint);
@@ -330,7 +343,7 @@ export default defineTests({
         t.fail(`${what}: your server ${r.oack ? `acknowledged the options ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with blksize ${c.blksize}.`, { hint });
       }
       expectTransfer(t, r, what, hint);
-      const got = c.kind === 'read' ? r.data : ((await written(t, name, bytes.length)) ?? Buffer.alloc(0));
+      const got = c.kind === 'read' ? r.data : ((await written(t, r, name, bytes.length)) ?? Buffer.alloc(0));
       expectBytes(t, r, got, bytes, what);
       const blocks = Math.floor(c.size / c.blksize) + 1;
       if (r.counts.size !== blocks) t.fail(`${what}: ${r.counts.size} blocks instead of ${blocks}.`, { hint });

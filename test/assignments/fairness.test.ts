@@ -4,7 +4,7 @@
 import { expect, test } from 'vitest';
 import type { Results } from '../../grader/results/schema.js';
 import { validateItem } from '../../grader/validate/validate.js';
-import { describeByWeight, gradeSlot, gradeTimeout, isHeavy, solutions, starters } from './catalog.js';
+import { describeByWeight, gradeSlot, gradeTimeout, isHeavy, phaseHere, solutions, starters } from './catalog.js';
 
 function solutionTest(s: (typeof solutions)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
@@ -37,7 +37,7 @@ const PEERS_STARTER_BUDGET_MS = 30_000;
 
 function starterTest(s: (typeof starters)[number]) {
   test(`${s.assignment} / ${s.lang}`, async () => {
-    const r = await gradeSlot(s.assignment, () => validateItem(s, { extraJudge: starterPolicy, ...(isHeavy(s.assignment) ? { budgetMs: PEERS_STARTER_BUDGET_MS, aloneVsFull: false } : {}) }));
+    const r = await gradeSlot(s.assignment, () => validateItem(s, { extraJudge: starterPolicy, ...(isHeavy(s.assignment) ? { budgetMs: PEERS_STARTER_BUDGET_MS, aloneVsFull: false } : phaseHere(s.assignment) !== 'light' ? { aloneVsFull: false } : {}) }));
     expect(r.problems.join('\n\n')).toBe('');
   }, gradeTimeout(s.assignment));
 }
