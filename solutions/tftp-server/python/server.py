@@ -559,14 +559,34 @@ class Server:
 
     def accept(self, opcode: int, data: bytes, addr: tuple[str, int]):
         filename, mode, options = parse_request(data)
+        self.check_mode(mode)
+        netascii = mode == "netascii"
+        path = resolve(self.root, filename)
+        name = os.fsdecode(filename)
+        fd, size = self.open_file(opcode, path)
+        accepted, blksize, timeout_s = self.negotiate(opcode, options, size, netascii)
+
+        cls = ReadTransfer if opcode == OP_RRQ else WriteTransfer
+        try:
+            transfer = cls(self, addr, data, timeout_s, name, path, fd, netascii)
+        except OSError:
+            os.close(fd)
+            if opcode == OP_WRQ:
+                os.unlink(path)
+            raise
+        transfer.blksize = blksize
+        # Options sent but none accepted: plain RFC 1350, no OACK.
+        transfer.start(accepted or None)
+        return transfer
+
+    def check_mode(self, mode: str) -> None:
         if mode not in ("octet", "netascii"):
             # "mail" is obsolete and anything else is not TFTP: the request as
             # a whole is illegal, so 4 rather than the catch-all 0.
             raise Refused(ERR_ILLEGAL_OP, "Illegal mode")
-        netascii = mode == "netascii"
-        path = resolve(self.root, filename)
-        name = os.fsdecode(filename)
 
+    def open_file(self, opcode: int, path: str) -> tuple[int, int | None]:
+        """The file's descriptor, and its size for a read."""
         if opcode == OP_RRQ:
             try:
                 # O_NONBLOCK so that a FIFO cannot hang the whole server in open().
@@ -577,18 +597,19 @@ class Server:
             if not stat.S_ISREG(st.st_mode):
                 os.close(fd)  # a directory, device or FIFO is not a file to send
                 raise Refused(ERR_ACCESS, "Access violation")
-            size = st.st_size
-        else:
-            try:
-                # O_EXCL: an existing file (or symlink) is never overwritten, and
-                # two WRQs for the same new name cannot both win.
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            except OSError as exc:
-                raise refusal_for(exc) from None
-            size = None
+            return fd, st.st_size
+        try:
+            # O_EXCL: an existing file (or symlink) is never overwritten, and
+            # two WRQs for the same new name cannot both win.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise refusal_for(exc) from None
+        return fd, None
 
-        # --- option negotiation (RFC 2347): accept what we understand, with
-        # the value we will use; ignore the rest. The first of a name wins.
+    def negotiate(self, opcode: int, options, size: int | None, netascii: bool) -> tuple[dict[str, str], int, float]:
+        """Option negotiation (RFC 2347): accept what we understand, with the value we
+        will use; ignore the rest. The first of a name wins. Returns the OACK's options,
+        the block size and the timeout."""
         accepted: dict[str, str] = {}
         blksize, timeout_s = DEFAULT_BLKSIZE, self.timeout_s
         for opt, value in options:
@@ -611,19 +632,7 @@ class Server:
                     # (The netascii size would need a pass over the file to
                     # count line ends; like tftpd-hpa we offer tsize for octet only.)
                     accepted[opt] = str(size)
-
-        cls = ReadTransfer if opcode == OP_RRQ else WriteTransfer
-        try:
-            transfer = cls(self, addr, data, timeout_s, name, path, fd, netascii)
-        except OSError:
-            os.close(fd)
-            if opcode == OP_WRQ:
-                os.unlink(path)
-            raise
-        transfer.blksize = blksize
-        # Options sent but none accepted: plain RFC 1350, no OACK.
-        transfer.start(accepted or None)
-        return transfer
+        return accepted, blksize, timeout_s
 
 
 def parse_args() -> argparse.Namespace:
