@@ -26,8 +26,9 @@ const REORDER = { reorder: 0.1, reorderMaxMs: 150 };
 /** A name of this test's own in the root. */
 const fileName = (t: TestContext, what: string) => `${what}-${t.key('f').split(':')[1]}.bin`;
 
+/** A new file in the root: 'wx' never follows or overwrites what the program may have put there (a symlink out). */
 function put(t: TestContext, name: string, bytes: Buffer): void {
-  fs.writeFileSync(path.join(t.folder, name), bytes);
+  fs.writeFileSync(path.join(t.folder, name), bytes, { flag: 'wx' });
 }
 
 /** The transfer as a picture for the report, then a failure if it went wrong. */
@@ -60,6 +61,24 @@ async function readBack(t: TestContext, name: string, bytes: Buffer, what: strin
 }
 
 /**
+ * A regular file's bytes, or undefined: what the program left may be a symlink out of the root or
+ * a FIFO that would block a plain read forever, and neither is followed or opened for reading.
+ */
+function readRegular(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * The file a write left in the root, once it has `size` bytes (or after a second), and how late its
  * last write came: a server must write the file before it acknowledges the last block. Judged by
  * the file's own modification time against the last ACK's arrival, so a grader slowed by a loaded
@@ -71,11 +90,7 @@ async function written(t: TestContext, r: TransferResult, name: string, size: nu
   const until = performance.now() + 1000;
   let got: Buffer | undefined;
   for (;;) {
-    try {
-      got = fs.readFileSync(file);
-    } catch {
-      got = undefined;
-    }
+    got = readRegular(file);
     if ((got && got.length >= size) || performance.now() >= until) break;
     // No event says "a process wrote to this file" reliably on every filesystem: a brief poll, bounded.
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -83,7 +98,7 @@ async function written(t: TestContext, r: TransferResult, name: string, size: nu
   const acks = r.arrivals.filter((a) => a.packet.kind === 'ACK');
   if (got && r.ok && acks.length) {
     const lastAck = performance.timeOrigin + acks[acks.length - 1]!.at;
-    const late = Math.round(fs.statSync(file).mtimeMs - lastAck);
+    const late = Math.round(fs.lstatSync(file).mtimeMs - lastAck);
     if (late > 100) {
       t.figure(ladder(r, `writing "${name}"`));
       t.fail(`writing "${name}": your server wrote the file's last bytes ${late} ms after acknowledging its last block.`, {
@@ -402,7 +417,7 @@ export default defineTests({
       pool.copy(bytes, at, (i * 1031) % (pool.length - 512), (i * 1031) % (pool.length - 512) + Math.min(512, bytes.length - at));
       if (bytes.length - at >= 4) bytes.writeUInt32BE(i + 1, at);
     }
-    await fs.promises.writeFile(path.join(t.folder, name), bytes);
+    await fs.promises.writeFile(path.join(t.folder, name), bytes, { flag: 'wx' });
     const t0 = performance.now();
     const r = await tftpRead(t, t.target.port, name, { timeoutMs: 500 });
     t.log(`${blocks.toLocaleString('en-US')} blocks in ${Math.round(performance.now() - t0)} ms`);
