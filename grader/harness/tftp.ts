@@ -66,8 +66,8 @@ export interface TransferResult {
 
 const BLOCK = 512;
 
-async function open(t: TestContext, o: TransferOptions): Promise<LossyUdpSocket> {
-  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, label: (d) => describe(d), ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}) });
+async function open(t: TestContext, o: TransferOptions, spare?: (data: Buffer, direction: 'out' | 'in') => boolean): Promise<LossyUdpSocket> {
+  const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, label: (d) => describe(d), ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}), ...(spare ? { spare } : {}) });
   t.defer(() => s.close());
   return s;
 }
@@ -281,12 +281,19 @@ async function strangerSays(t: TestContext, port: number, packet: Buffer, replie
 
 /** Write `bytes` as `filename` to the server listening on `port`. */
 export async function tftpWrite(t: TestContext, port: number, filename: string, bytes: Buffer, o: TransferOptions = {}): Promise<TransferResult> {
-  const s = await open(t, o);
   const counts = new Map<number, number>();
   let blksize = BLOCK;
   let sent = 0; // the last DATA block sent (0: none yet)
   let oack: Record<string, string> | undefined;
   const payload = (n: number) => bytes.subarray((n - 1) * blksize, n * blksize);
+  const total = () => Math.floor(bytes.length / blksize) + 1;
+  // The final ACK is never lost: RFC 1350 lets a server end the transfer on sending it (dallying
+  // to answer a re-sent last block is only encouraged), so losing it would fail a correct server.
+  const s = await open(t, o, (d, direction) => {
+    if (direction !== 'in' || sent !== total()) return false;
+    const p = parse(d);
+    return p.kind === 'ACK' && p.block === (sent & 0xffff);
+  });
   const r = await drive(t, s, port, request('WRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send) => {
     // The OACK again: DATA 1 was lost (or is late); our own timer sends it again.
     if (p.kind === 'OACK' && oack && sent === 1) return 'more';
@@ -301,8 +308,7 @@ export async function tftpWrite(t: TestContext, port: number, filename: string, 
     counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
     // A duplicate ACK is ignored: only a timeout sends DATA again (no Sorcerer's Apprentice).
     if (p.block !== (sent & 0xffff)) return 'more';
-    const total = Math.floor(bytes.length / blksize) + 1;
-    if (sent === total) return 'done';
+    if (sent === total()) return 'done';
     sent++;
     send(dataPacket(sent, payload(sent)));
     return 'more';

@@ -165,6 +165,17 @@ export class FaultyChannel<T extends { length: number }> {
     d.delaysMs.forEach((ms, copy) => this.later(ms, unit, { seq, size: unit.length, what: copy === 0 ? 'delivered' : 'duplicated', detail: `delayed ${Math.round(ms)} ms`, sentAt, at: 0 }));
   }
 
+  /**
+   * Hand a unit over that the network must leave alone (delivered at once, never lost, copied or
+   * held): it draws nothing from the seeded stream, so every other unit's fate is what it was.
+   */
+  pass(unit: T): void {
+    if (this.closed) return;
+    const seq = ++this.seq;
+    const sentAt = performance.now();
+    this.later(0, unit, { seq, size: unit.length, what: 'delivered', detail: 'spared', sentAt, at: 0 });
+  }
+
   /** A later unit went (delivered or lost): units that have waited for enough of them go now. */
   private releaseHeld(): void {
     for (const h of [...this.held]) if (--h.after <= 0) this.release(h.seq);

@@ -20,6 +20,11 @@ export interface LossyUdpOptions {
   address?: string;
   /** A datagram's name in the transcript ("DATA 3"); default "datagram". */
   label?: (data: Buffer, direction: 'out' | 'in') => string;
+  /**
+   * Datagrams the network leaves alone: what a test's fairness needs to arrive (a write's final ACK,
+   * which a server may send only once). Asked for each datagram, in either direction.
+   */
+  spare?: (data: Buffer, direction: 'out' | 'in') => boolean;
   /** Keep (and write to the transcript) the first this many decisions only: a long transfer's tail adds nothing a report can show. */
   keep?: number;
 }
@@ -53,6 +58,7 @@ export class LossyUdpSocket {
 
   private readonly boundAt = performance.now();
   private readonly name: string;
+  private readonly spare: LossyUdpOptions['spare'];
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -79,7 +85,12 @@ export class LossyUdpSocket {
       },
       note('in'),
     );
-    socket.on('message', (data, rinfo) => this.in.send({ data, port: rinfo.port, address: rinfo.address, length: data.length }));
+    this.spare = opts.spare;
+    socket.on('message', (data, rinfo) => {
+      const unit = { data, port: rinfo.port, address: rinfo.address, length: data.length };
+      if (this.spare?.(data, 'in')) this.in.pass(unit);
+      else this.in.send(unit);
+    });
   }
 
   static async bind(opts: LossyUdpOptions): Promise<LossyUdpSocket> {
@@ -97,7 +108,9 @@ export class LossyUdpSocket {
   }
 
   send(data: Buffer, port: number, address = '127.0.0.1'): void {
-    this.out.send({ data, port, address, length: data.length });
+    const unit = { data, port, address, length: data.length };
+    if (this.spare?.(data, 'out')) this.out.pass(unit);
+    else this.out.send(unit);
   }
 
   onMessage(fn: (d: Datagram) => void): () => void {

@@ -174,6 +174,34 @@ test('what the grader receives goes through the incoming policy: the same seed r
   expect(await run()).toEqual(a);
 });
 
+test('spared datagrams always arrive and draw nothing from the seed: the others meet the fates they would have met without them', async () => {
+  // 40 datagrams at 50% loss; with `spare`, 10 more (value 200+) are slipped in between them.
+  const run = async (withSpared: boolean) => {
+    const lossy = await LossyUdpSocket.bind({ name: 'grader', random: seededRandom('spare'), incoming: { loss: 0.5 }, spare: (d, direction) => direction === 'in' && d[0] >= 200 });
+    const sender = dgram.createSocket('udp4');
+    const seen: number[] = [];
+    lossy.onMessage((d) => seen.push(d.data[0]));
+    const send = async (v: number) => {
+      const before = lossy.events.length;
+      await new Promise<void>((r) => sender.send(Buffer.from([v]), lossy.port, '127.0.0.1', () => r()));
+      while (lossy.events.length <= before) await new Promise((r) => setTimeout(r, 2));
+    };
+    for (let i = 0; i < 40; i++) {
+      await send(i);
+      if (withSpared && i % 4 === 0) await send(200 + i / 4);
+    }
+    sender.close();
+    lossy.close();
+    return { seen, spared: lossy.events.filter((e) => e.detail === 'spared').length };
+  };
+  const plain = await run(false);
+  const mixed = await run(true);
+  expect(plain.seen.length).toBeLessThan(32);
+  expect(mixed.spared).toBe(10);
+  expect(mixed.seen.filter((v) => v >= 200)).toEqual([200, 201, 202, 203, 204, 205, 206, 207, 208, 209]);
+  expect(mixed.seen.filter((v) => v < 200)).toEqual(plain.seen);
+});
+
 test('a held unit goes right after the next `reorderAfter` units have gone (one lost counts), not at its deadline', () => {
   // Scripted fates: the first unit held, the third lost, the rest delivered at once.
   const fates: FaultDecision[] = [{ kind: 'deliver', delaysMs: [0], held: true }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'drop', why: 'loss' }, { kind: 'deliver', delaysMs: [0], held: false }, { kind: 'deliver', delaysMs: [0], held: false }];
