@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineTests, firstDifference, type TestContext } from '../../grader/authoring.js';
-import { describe, errorWords, ladder, tftpExchange, tftpRead, tftpWrite, type TransferResult } from '../../grader/kits/tftp.js';
+import { describe, errorWords, fromNetascii, ladder, tftpExchange, tftpRead, tftpWrite, type TransferResult } from '../../grader/kits/tftp.js';
 
 /** The retransmission timeout the grader gives the server (--timeout-ms in assignment.json). */
 const T = 100;
@@ -17,6 +17,12 @@ const HINT_BLOCKS =
   'Send the file in DATA blocks of 512 bytes numbered from 1, each after the ACK of the one before. The last block is shorter than 512 bytes; when the size is a multiple of 512, send a last, empty DATA block.';
 const HINT_RETRANSMIT = `Wait T ms (--timeout-ms, here ${T}) for the ACK (reading) or the next DATA (writing); when nothing comes, send your last packet again. Only a timeout sends again.`;
 
+const HINT_NETASCII =
+  'In netascii mode the file is text: a read sends each LF of the file as CR LF and each CR as CR NUL, then cuts those converted bytes into blocks of 512; a write turns CR LF back into LF and CR NUL into CR, even when a pair is split between two blocks. Octet mode sends the bytes as they are.';
+
+const HINT_WINDOW =
+  'windowsize W (RFC 7440): acknowledge it in the OACK (at most what was asked, at least 8 when 16 is asked), then send W DATA blocks back to back before you wait; an ACK of block k says every block up to k arrived, so the next window starts at k+1; a timeout sends the window again. Writing, acknowledge every W-th block in order and the last one, and never write a block that comes after a gap.';
+
 /** The grader's lossy network: 25% lost each way, never more than two in a row (a server that retransmits 5 times always gets through). */
 const LOSSY = { loss: 0.25, maxLossRun: 2 };
 
@@ -25,6 +31,27 @@ const REORDER = { reorder: 0.1, reorderMaxMs: 150 };
 
 /** A name of this test's own in the root. */
 const fileName = (t: TestContext, what: string) => `${what}-${t.key('f').split(':')[1]}.bin`;
+
+/** Printable text with no CR or LF: lower-case letters and spaces from the test's own stream. */
+function words(t: TestContext, n: number): Buffer {
+  const b = t.randomBytes(n);
+  for (let i = 0; i < n; i++) b[i] = b[i]! % 7 === 0 ? 0x20 : 0x61 + (b[i]! % 26);
+  return b;
+}
+
+/**
+ * A text in netascii's network form whose pairs fall where students' conversions break: the CR LF
+ * of the first line is split between blocks 1 and 2, a CR NUL between blocks 2 and 3, then lines
+ * with a lone CR (CR NUL) here and there. Returned with the local text it stands for.
+ */
+function netasciiText(t: TestContext): { wire: Buffer; local: Buffer } {
+  const CRLF = Buffer.from('\r\n');
+  const CRNUL = Buffer.from('\r\0');
+  const parts = [words(t, 511), CRLF, words(t, 510), CRNUL];
+  for (let line = 0; line < 30; line++) parts.push(words(t, 20 + (line * 7) % 40), ...(line % 4 === 1 ? [CRNUL, words(t, 6)] : []), CRLF);
+  const wire = Buffer.concat(parts);
+  return { wire, local: fromNetascii(wire) };
+}
 
 /** A new file in the root: 'wx' never follows or overwrites what the program may have put there (a symlink out). */
 function put(t: TestContext, name: string, bytes: Buffer): void {
@@ -79,19 +106,22 @@ function readRegular(file: string): Buffer | undefined {
 }
 
 /**
- * The file a write left in the root, once it has `size` bytes (or after a second), and how late its
- * last write came: a server must write the file before it acknowledges the last block. Judged by
- * the file's own modification time against the last ACK's arrival, so a grader slowed by a loaded
- * machine reads it late without blaming the server; 100 ms are allowed (atftpd closes its file
- * 0.3 ms after that ACK), a server that writes on close after dallying 3 T is caught.
+ * The file a write left in the root, once it holds `want` (or has its size and the 100 ms allowed
+ * after the last ACK are over, or after a second), and how late its last write came: a server must
+ * write the file before it acknowledges the last block. Judged by the file's own modification time
+ * against the last ACK's arrival, so a grader slowed by a loaded machine reads it late without
+ * blaming the server; 100 ms are allowed (atftpd closes its file 0.3 ms after that ACK, and fixes a
+ * netascii line end in it then), a server that writes on close after dallying 3 T is caught.
  */
-async function written(t: TestContext, r: TransferResult, name: string, size: number): Promise<Buffer | undefined> {
+async function written(t: TestContext, r: TransferResult, name: string, want: Buffer): Promise<Buffer | undefined> {
   const file = path.join(t.folder, name);
   const until = performance.now() + 1000;
+  const lastAckAt = r.arrivals.filter((a) => a.packet.kind === 'ACK').at(-1)?.at ?? performance.now();
   let got: Buffer | undefined;
   for (;;) {
     got = readRegular(file);
-    if ((got && got.length >= size) || performance.now() >= until) break;
+    const whole = got !== undefined && got.length >= want.length;
+    if ((whole && (got!.equals(want) || performance.now() > lastAckAt + 150)) || performance.now() >= until) break;
     // No event says "a process wrote to this file" reliably on every filesystem: a brief poll, bounded.
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -119,7 +149,7 @@ export default defineTests({
     const bytes = t.randomBytes(1300);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: 300 });
     expectTransfer(t, r, 'writing a 1,300-byte file', HINT_BLOCKS);
-    const got = await written(t, r, name, bytes.length);
+    const got = await written(t, r, name, bytes);
     if (!got) return t.fail(`writing a 1,300-byte file: every block was acknowledged, but there is no file "${name}" in the root.`, { hint: 'Create the file in the --root folder, under the name the WRQ gives.' });
     expectBytes(t, r, got, bytes, 'writing a 1,300-byte file');
   },
@@ -160,7 +190,7 @@ export default defineTests({
     const before = t.randomBytes(900);
     put(t, name, before);
     const r = await tftpWrite(t, t.target.port, name, t.randomBytes(600), { timeoutMs: 300 });
-    const after = await written(t, r, name, before.length);
+    const after = await written(t, r, name, before);
     if (!after?.equals(before)) t.fail(`writing "${name}", which exists: your server ${after ? 'changed it' : 'removed it'}; a write must never overwrite a file.`, { hint: 'Open the file with O_CREAT|O_EXCL ("x" mode in Python, flag "wx" in Node): it fails when the file exists, and then you answer error 6.' });
     if (r.error?.code !== 6) {
       t.figure(ladder(r, 'writing a file that exists'));
@@ -232,7 +262,7 @@ export default defineTests({
     const bytes = t.randomBytes(20 * 512 + 77);
     const r = await tftpWrite(t, t.target.port, name, bytes, { timeoutMs: T / 2, retries: 30, outgoing: { ...LOSSY, ...REORDER, duplicate: 0.1 }, incoming: { ...LOSSY, lose: [3, 4] } });
     expectTransfer(t, r, 'writing 10,317 bytes through loss, reordering and duplicates', HINT_RETRANSMIT);
-    const got = await written(t, r, name, bytes.length);
+    const got = await written(t, r, name, bytes);
     if (!got) return t.fail(`writing through loss: every block was acknowledged, but there is no file "${name}".`, { hint: HINT_RETRANSMIT });
     // A block written twice makes the file longer: "each block once".
     if (!got.equals(bytes)) {
@@ -331,7 +361,7 @@ export default defineTests({
       const f = i < reads.length ? reads[i]! : writes[i - reads.length]!;
       const what = `${i < reads.length ? 'read' : 'write'} ${i + 1} of 20 (${f.bytes.length} bytes), beside a slow reader`;
       expectTransfer(t, r, what, hint);
-      expectBytes(t, r, i < reads.length ? r.data : ((await written(t, r, f.name, f.bytes.length)) ?? Buffer.alloc(0)), f.bytes, what);
+      expectBytes(t, r, i < reads.length ? r.data : ((await written(t, r, f.name, f.bytes)) ?? Buffer.alloc(0)), f.bytes, what);
     }
     const s = await slowRead;
     expectTransfer(t, s, 'the slow reader (each block acknowledged after 60 ms)', hint);
@@ -358,7 +388,7 @@ export default defineTests({
         t.fail(`${what}: your server ${r.oack ? `acknowledged the options ${JSON.stringify(r.oack)}` : 'sent no OACK'}; expected an OACK with blksize ${c.blksize}.`, { hint });
       }
       expectTransfer(t, r, what, hint);
-      const got = c.kind === 'read' ? r.data : ((await written(t, r, name, bytes.length)) ?? Buffer.alloc(0));
+      const got = c.kind === 'read' ? r.data : ((await written(t, r, name, bytes)) ?? Buffer.alloc(0));
       expectBytes(t, r, got, bytes, what);
       const blocks = Math.floor(c.size / c.blksize) + 1;
       if (r.counts.size !== blocks) t.fail(`${what}: ${r.counts.size} blocks instead of ${blocks}.`, { hint });
@@ -400,6 +430,139 @@ export default defineTests({
     if (gap === undefined || gap < 800) {
       t.figure(ladder(r, 'reading with the option timeout 1'));
       t.fail(`reading with the option timeout 1 and not acknowledging DATA 1: your server ${gap === undefined ? 'did not send it again within 1.6 s' : `sent it again after ${gap} ms`}; expected after about 1 s.`, { hint });
+    }
+  },
+
+  async netascii(t) {
+    const { wire, local } = netasciiText(t);
+    // A read: the file's lines arrive with CR LF, in blocks of 512 converted bytes.
+    const name = fileName(t, 'text');
+    put(t, name, local);
+    const what = `reading a ${local.length.toLocaleString('en-US')}-byte text file in netascii mode`;
+    const r = await tftpRead(t, t.target.port, name, { mode: 'netascii', timeoutMs: 300 });
+    const long = r.arrivals.find((a) => a.packet.kind === 'DATA' && a.packet.data.length > 512);
+    if (long?.packet.kind === 'DATA') {
+      t.figure(ladder(r, what));
+      t.fail(`${what}: DATA ${long.packet.block} carries ${long.packet.data.length} bytes: a 512-byte piece of the file was converted into one block, and converting makes it longer.`, { hint: HINT_NETASCII });
+    }
+    expectTransfer(t, r, what, HINT_NETASCII);
+    if (r.data.equals(local)) t.fail(`${what}: your server sent the file's bytes as they are (LF, not CR LF, at each line end).`, { hint: HINT_NETASCII });
+    if (!r.data.equals(wire)) {
+      t.figure(ladder(r, what));
+      const at = firstDifference(wire, r.data);
+      t.fail(`${what}: ${r.data.length} bytes arrived instead of the ${wire.length} of its netascii form${at >= 0 && at < Math.min(wire.length, r.data.length) ? `; the first difference is at byte ${at} (block ${Math.floor(at / 512) + 1})` : ''}.`, { hint: HINT_NETASCII });
+    }
+    // A write: the same text sent in its network form is stored with the local line ends.
+    const up = fileName(t, 'text-up');
+    const upWhat = `writing a ${wire.length.toLocaleString('en-US')}-byte text in netascii mode`;
+    const w = await tftpWrite(t, t.target.port, up, wire, { mode: 'netascii', timeoutMs: 300 });
+    expectTransfer(t, w, upWhat, HINT_NETASCII);
+    const got = await written(t, w, up, local);
+    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_NETASCII });
+    if (got.equals(local)) return;
+    t.figure(ladder(w, upWhat));
+    if (got.equals(wire)) t.fail(`${upWhat}: the file holds the bytes as they arrived (CR LF at each line end, CR NUL for a CR) instead of the text they stand for.`, { hint: HINT_NETASCII });
+    const perBlock = Buffer.concat(Array.from({ length: Math.ceil(wire.length / 512) }, (_, i) => fromNetascii(wire.subarray(i * 512, (i + 1) * 512))));
+    if (got.equals(perBlock))
+      t.fail(`${upWhat}: each block was converted on its own.\nThe CR that ends block 1 and the LF that starts block 2 stayed CR LF in the file, and block 2's last CR kept block 3's first NUL.`, { hint: HINT_NETASCII });
+    const at = firstDifference(local, got);
+    t.fail(`${upWhat}: the file has ${got.length} bytes instead of ${local.length}${at >= 0 && at < Math.min(local.length, got.length) ? `; the first difference is at byte ${at}` : ''}.`, { hint: HINT_NETASCII });
+  },
+
+  async windowsize(t) {
+    // 1. Windows on a perfect network: 16 blocks back to back, then an ACK.
+    const name = fileName(t, 'window');
+    const bytes = t.randomBytes(40 * 512 + 100);
+    put(t, name, bytes);
+    const what = 'reading 41 blocks with windowsize 16';
+    const r = await tftpRead(t, t.target.port, name, { options: { windowsize: '16' }, timeoutMs: 300, stopOnShortWindow: true });
+    if (!r.error && !r.windowsize) {
+      t.figure(ladder(r, what));
+      return t.fail(`${what}: ${r.oack ? `your server's OACK (${Object.entries(r.oack).map(([k, v]) => `${k}=${v}`).join(' ') || 'empty'}) does not acknowledge windowsize` : 'no OACK came: your server did not acknowledge windowsize'}, so the transfer was lock-step.`, { hint: HINT_WINDOW });
+    }
+    expectTransfer(t, r, what, HINT_WINDOW);
+    const w = r.windowsize!;
+    if (w > 16 || w < 8) t.fail(`${what}: your server acknowledged windowsize ${w}; the grader asked for 16 (a server may answer with less, here at least 8, never more).`, { hint: HINT_WINDOW });
+    expectBytes(t, r, r.data, bytes, what);
+    // Before each ACK the grader sent, a whole window came (the last one may be shorter).
+    const runs = r.windowRuns ?? [];
+    if (r.timeouts > 0 || runs.slice(0, -1).some((n) => n < w)) {
+      t.figure(ladder(r, what));
+      t.fail(`${what} (acknowledged: ${w}): your server did not send whole windows of ${w} blocks back to back.\nBlocks between the grader's ACKs: ${runs.slice(0, 12).join(', ')}${runs.length > 12 ? ', …' : ''}${r.timeouts ? `; the grader waited its whole timeout ${r.timeouts} time${r.timeouts > 1 ? 's' : ''}` : ''}.`, { hint: HINT_WINDOW });
+    }
+    // 2. What windows are for: 1 MiB over a link with a 10 ms round trip.
+    const big = fileName(t, 'window-big');
+    const mib = t.randomBytes(1024 * 1024);
+    put(t, big, mib);
+    const bigWhat = 'reading 1 MiB with windowsize 16 over a 10 ms round trip';
+    const b = await tftpRead(t, t.target.port, big, { options: { windowsize: '16' }, timeoutMs: 300, outgoing: { delayMs: 5 }, incoming: { delayMs: 5 } });
+    expectTransfer(t, b, bigWhat, HINT_WINDOW);
+    expectBytes(t, b, b.data, mib, bigWhat);
+    // Lock-step pays a round trip per block: 2,049 of them.
+    const lockStepMs = 2049 * 10;
+    t.log(`1 MiB in ${Math.round(b.durationMs)} ms over a 10 ms round trip, ${b.windowRuns?.length ?? 0} windows (lock-step: at least ${lockStepMs / 1000} s)`);
+    if (b.durationMs > lockStepMs / 2) {
+      t.figure(ladder(b, bigWhat));
+      t.fail(`${bigWhat}: ${(b.durationMs / 1000).toFixed(1)} s, more than half of what lock-step needs (${lockStepMs / 1000} s); ${b.timeouts} timeout${b.timeouts === 1 ? '' : 's'} of the grader's.`, { hint: HINT_WINDOW });
+    }
+    // 3. Through loss both ways, a gap in the first window each way: a read resumes after the
+    // block the grader acknowledged, a write never stores a block that came after a gap.
+    const lossy = { loss: 0.15, maxLossRun: 2 };
+    const lname = fileName(t, 'window-lossy');
+    const lbytes = t.randomBytes(60 * 512 + 33);
+    put(t, lname, lbytes);
+    const lWhat = 'reading 61 blocks with windowsize 8 through 15% loss each way';
+    const l = await tftpRead(t, t.target.port, lname, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, outgoing: lossy, incoming: { ...lossy, lose: [3] } });
+    if (!l.ok && !l.error && l.windowsize) {
+      // Stuck: the grader kept acknowledging the last block it had in order, and the next never came.
+      const k = Math.floor(l.data.length / 512);
+      t.figure(ladder(l, lWhat));
+      return t.fail(`${lWhat}: the grader acknowledged block ${k} again and again, and block ${k + 1} never came.`, {
+        hint: 'An ACK of block k in the middle of a window says block k+1 was lost: the next window starts at k+1, not after the last block you sent.',
+      });
+    }
+    expectTransfer(t, l, lWhat, HINT_WINDOW);
+    expectBytes(t, l, l.data, lbytes, lWhat);
+    // One block lost in the first window of a write (DATA 2): the blocks after it are not block 2.
+    const gap = fileName(t, 'window-gap');
+    const gapBytes = t.randomBytes(20 * 512 + 17);
+    const gapWhat = 'writing 21 blocks with windowsize 8, DATA 2 lost';
+    const g = await tftpWrite(t, t.target.port, gap, gapBytes, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, outgoing: { lose: [3] } });
+    expectTransfer(t, g, gapWhat, HINT_WINDOW);
+    if (!g.windowsize) t.fail(`${gapWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW });
+    const gapGot = await written(t, g, gap, gapBytes);
+    if (gapGot && !gapGot.equals(gapBytes)) {
+      t.figure(ladder(g, gapWhat));
+      const at = firstDifference(gapBytes, gapGot);
+      t.fail(`${gapWhat}: the file differs from the bytes sent from block ${Math.floor(Math.max(0, at) / 512) + 1} on.\nA block that came after a lost one was written in its place.`, { hint: HINT_WINDOW });
+    }
+    if (!gapGot) t.fail(`${gapWhat}: every block was acknowledged, but there is no file "${gap}".`, { hint: HINT_WINDOW });
+    // A window's ACK lost, and the next one too: the grader sends that window again, every block of
+    // it one the server has; after a timeout with nothing new, the server acknowledges its last
+    // block again, as often as it takes (a server that re-acknowledges once stalls here).
+    const again = fileName(t, 'window-again');
+    const againBytes = t.randomBytes(20 * 512 + 9);
+    const againWhat = 'writing 21 blocks with windowsize 8, the first window\'s ACK lost twice';
+    const a = await tftpWrite(t, t.target.port, again, againBytes, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, incoming: { lose: [2, 3] } });
+    if (!a.ok && !a.error && a.windowsize) {
+      t.figure(ladder(a, againWhat));
+      return t.fail(`${againWhat}: the grader sent that window again ${Math.max(0, a.timeouts - 1)} times, and your server never acknowledged it again.`, {
+        hint: 'A writer whose window ACK was lost sends the same blocks again: nothing new for you. After T with no new block in order, send the ACK of the last block in order again (a duplicate must not restart that timer).',
+      });
+    }
+    expectTransfer(t, a, againWhat, HINT_WINDOW);
+    const up = fileName(t, 'window-up');
+    const upWhat = 'writing 61 blocks with windowsize 8 through 15% loss each way';
+    const u = await tftpWrite(t, t.target.port, up, lbytes, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, outgoing: { ...lossy, lose: [3] }, incoming: lossy });
+    expectTransfer(t, u, upWhat, HINT_WINDOW);
+    if (!u.windowsize) t.fail(`${upWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW });
+    const got = await written(t, u, up, lbytes);
+    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_WINDOW });
+    if (!got.equals(lbytes)) {
+      t.figure(ladder(u, upWhat));
+      const at = firstDifference(lbytes, got);
+      const size = got.length === lbytes.length ? 'the file has the right size' : `the file has ${got.length.toLocaleString('en-US')} bytes instead of ${lbytes.length.toLocaleString('en-US')}`;
+      t.fail(`${upWhat}: ${size}${at >= 0 && at < Math.min(got.length, lbytes.length) ? `, but differs from block ${Math.floor(at / 512) + 1} on.\nA block that came after a lost one was written in its place` : ''}.`, { hint: HINT_WINDOW });
     }
   },
 

@@ -26,6 +26,11 @@ export interface TransferOptions {
   duplicateAcks?: boolean;
   /** Reads: after this many blocks, a stranger (another socket) sends an ACK to the transfer's port; what it gets back is kept. */
   stranger?: { afterBlocks: number };
+  /**
+   * Windowed reads on a perfect network: end the read as soon as the server stops short of a
+   * window (the grader's timeout came before W blocks did) instead of going on a block a timeout.
+   */
+  stopOnShortWindow?: boolean;
   /** The lifeline's name in the ladder and the transcript. */
   name?: string;
 }
@@ -58,6 +63,16 @@ export interface TransferResult {
   strangers: number;
   /** How many times the grader sent its request (more than once when no answer came in time). */
   requests: number;
+  /** How many times the grader waited its whole timeout for something new and sent again. */
+  timeouts: number;
+  /** The window the server acknowledged (RFC 7440 windowsize), when one was asked for and given. */
+  windowsize?: number;
+  /**
+   * Windowed reads: how many new blocks, in order, arrived before each ACK the grader sent (a
+   * full window, the last block, a gap, or a timeout). A server that sends whole windows shows
+   * the window size here; one that waits after each block shows 1s.
+   */
+  windowRuns?: number[];
   /** What the stranger (`stranger` option) got back from the server. */
   strangerReplies?: Parsed[];
   durationMs: number;
@@ -77,9 +92,14 @@ export function ladder(r: TransferResult, title: string) {
   return r.socket.ladder({ title, remote: 'your server', label: (d) => describe(d) });
 }
 
+/** What the grader sends, and sends again after each timeout: one datagram, or a window of them. */
+type Outgoing = Buffer | Buffer[];
+
 /**
  * Run a transfer to its end: `onPacket` handles each datagram from the transfer's port and says
- * whether the transfer is over; the last datagram sent is sent again after each timeout.
+ * whether the transfer is over; the last datagram (or window) sent is sent again after each
+ * timeout. `pend` marks progress without sending: the timer restarts, and what it will send is
+ * `b` (a windowed reader waits for the rest of a window, and re-acknowledges if it does not come).
  */
 function drive(
   t: TestContext,
@@ -87,7 +107,9 @@ function drive(
   port: number,
   first: Buffer,
   o: TransferOptions,
-  onPacket: (p: Parsed, from: Datagram, send: (b: Buffer) => void) => 'more' | 'done' | 'vanish' | { failure: string } | { hold: Promise<void> },
+  onPacket: (p: Parsed, from: Datagram, send: (b: Outgoing) => void, pend: (b: Outgoing) => void) => 'more' | 'done' | 'vanish' | { failure: string } | { hold: Promise<void> },
+  /** Called before each retransmission; a sentence returned ends the transfer as a failure. */
+  onResend?: () => string | void,
 ): Promise<Omit<TransferResult, 'data' | 'counts' | 'ok' | 'socket' | 'requestPort' | 'oack'> & { finished: boolean }> {
   const timeoutMs = o.timeoutMs ?? 400;
   const retries = o.retries ?? 5;
@@ -96,8 +118,9 @@ function drive(
   let tid: number | undefined;
   let strangers = 0;
   let requests = 1;
-  let last = first;
+  let last: Outgoing = first;
   let tries = 0;
+  let timeouts = 0;
   return new Promise((resolve) => {
     // One retransmission timer, refreshed on every send (a 65,537-block transfer sends as many
     // packets: refreshing costs far less than a new timer each time).
@@ -118,27 +141,38 @@ function drive(
       clearTimeout(watchTimer);
       off();
       t.signal.removeEventListener('abort', aborted);
-      resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, requests, durationMs: performance.now() - t0 });
+      resolve({ ...r, ...(tid !== undefined ? { tid } : {}), arrivals, strangers, requests, timeouts, durationMs: performance.now() - t0 });
     };
     const aborted = () => end({ finished: false, failure: 'the test ran out of time' });
     const fire = () => {
       timer = undefined;
+      timeouts++;
       if (++tries > retries) return end({ finished: false, failure: `no answer after ${retries} retransmissions, ${timeoutMs} ms apart` });
       if (tid === undefined) requests++;
-      s.send(last, tid ?? port);
+      const stop = onResend?.();
+      if (stop) return end({ finished: false, failure: stop });
+      for (const b of Array.isArray(last) ? last : [last]) s.send(b, tid ?? port);
       arm();
     };
     const arm = () => {
       if (timer) timer.refresh();
       else timer = setTimeout(fire, timeoutMs);
     };
-    const send = (b: Buffer) => {
+    const send = (b: Outgoing) => {
       // A held step may finish after the transfer did (the test ran out of time): nothing more is sent.
       if (over) return;
       last = b;
       tries = 0;
-      s.send(b, tid ?? port);
-      if (o.duplicateAcks && parse(b).kind === 'ACK') s.send(b, tid ?? port);
+      for (const one of Array.isArray(b) ? b : [b]) {
+        s.send(one, tid ?? port);
+        if (o.duplicateAcks && parse(one).kind === 'ACK') s.send(one, tid ?? port);
+      }
+      arm();
+    };
+    const pend = (b: Outgoing) => {
+      if (over) return;
+      last = b;
+      tries = 0;
       arm();
     };
     off = s.onMessage((d) => {
@@ -160,7 +194,7 @@ function drive(
         return;
       }
       if (watching || holding) return;
-      const next = onPacket(p, d, send);
+      const next = onPacket(p, d, send, pend);
       if (next === 'done') return end({ finished: true });
       if (next === 'vanish') {
         // Gone without a word: nothing more is sent; what the server does next is only watched.
@@ -195,16 +229,28 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
   let blocks = 0;
   let oack: Record<string, string> | undefined;
   let strangerReplies: Parsed[] | undefined;
-  const r = await drive(t, s, port, request('RRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send) => {
+  // RFC 7440: with a window of W, the grader acknowledges every W-th block in order (and the last);
+  // a block after a gap gets the ACK of the last block in order at once, a silence of a timeout too.
+  let window = 1;
+  const windowRuns: number[] = [];
+  let run = 0;
+  let gapAcked = false;
+  const endRun = () => {
+    windowRuns.push(run);
+    run = 0;
+  };
+  const r = await drive(t, s, port, request('RRQ', filename, o.mode ?? 'octet', o.options ?? {}), o, (p, _d, send, pend) => {
     if (p.kind === 'OACK' && expected === 1) {
       // The OACK again: our ACK 0 was lost (or is late); acknowledge it again, as a repeated DATA.
       if (!oack) {
         oack = p.options;
         if (p.options.blksize) blksize = Number(p.options.blksize);
+        if (p.options.windowsize && o.options?.windowsize) window = Math.max(1, Number(p.options.windowsize) || 1);
       }
       send(ack(0));
       return 'more';
     }
+    if (window > 1) return windowed(p, send, pend);
     if (p.kind !== 'DATA') return { failure: `expected DATA ${expected}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
     counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
     if (p.block === (expected & 0xffff)) {
@@ -243,8 +289,53 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
     const behind = ((expected - 1 - p.block) & 0xffff);
     if (behind > 0 && behind < 0x8000 && expected - 1 - behind >= 1) return 'more';
     return { failure: `DATA ${p.block} arrived while DATA ${expected & 0xffff} was due` };
+  }, () => {
+    if (window <= 1) return;
+    const short = run;
+    endRun();
+    if (o.stopOnShortWindow && expected > 1 && short < window)
+      return `after ${short} of a window of ${window} blocks your server sent nothing more for ${o.timeoutMs ?? 400} ms (waiting for an ACK after every block is lock-step)`;
   });
-  return { ...r, ok: r.finished && !r.error, data: Buffer.concat(chunks), counts, requestPort: port, ...(oack ? { oack } : {}), ...(strangerReplies ? { strangerReplies } : {}), socket: s };
+  function windowed(p: Parsed, send: (b: Buffer) => void, pend: (b: Buffer) => void): 'more' | 'done' | { failure: string } {
+    if (p.kind !== 'DATA') return { failure: `expected DATA ${expected & 0xffff}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
+    counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
+    if (p.block === (expected & 0xffff)) {
+      if (p.data.length > blksize) return { failure: `DATA ${p.block} carries ${p.data.length} bytes, more than the block size ${blksize}` };
+      chunks.push(Buffer.from(p.data));
+      blocks++;
+      expected++;
+      run++;
+      gapAcked = false;
+      if (p.data.length < blksize || run >= window) {
+        endRun();
+        send(ack(p.block));
+        return p.data.length < blksize ? 'done' : 'more';
+      }
+      // The window goes on: no ACK yet, but the timer starts again (and would acknowledge this block).
+      pend(ack(p.block));
+      return 'more';
+    }
+    // A block ahead of the one due (one before it was lost): tell the sender where to start again, once.
+    const ahead = (p.block - expected) & 0xffff;
+    if (ahead > 0 && ahead < 0x8000 && !gapAcked) {
+      gapAcked = true;
+      endRun();
+      send(ack((expected - 1) & 0xffff));
+    }
+    // Anything else (an old copy, a window sent again): already here; the timer answers a lost ACK.
+    return 'more';
+  }
+  return {
+    ...r,
+    ok: r.finished && !r.error,
+    data: Buffer.concat(chunks),
+    counts,
+    requestPort: port,
+    ...(oack ? { oack } : {}),
+    ...(window > 1 ? { windowsize: window, windowRuns } : {}),
+    ...(strangerReplies ? { strangerReplies } : {}),
+    socket: s,
+  };
 }
 
 /**
@@ -283,8 +374,19 @@ async function strangerSays(t: TestContext, port: number, packet: Buffer, replie
 export async function tftpWrite(t: TestContext, port: number, filename: string, bytes: Buffer, o: TransferOptions = {}): Promise<TransferResult> {
   const counts = new Map<number, number>();
   let blksize = BLOCK;
-  let sent = 0; // the last DATA block sent (0: none yet)
+  let sent = 0; // the last DATA block sent (0: none yet); windowed, the highest sent
   let oack: Record<string, string> | undefined;
+  // RFC 7440: with a window of W, blocks base … base+W-1 go at once; an ACK of k among them moves
+  // the window to k+1 (what was sent after k goes again), a timeout sends the window again.
+  let window = 1;
+  let base = 1;
+  const sendWindow = (send: (b: Buffer[]) => void) => {
+    const end = Math.min(base + window - 1, total());
+    const packets: Buffer[] = [];
+    for (let n = base; n <= end; n++) packets.push(dataPacket(n, payload(n)));
+    sent = Math.max(sent, end);
+    send(packets);
+  };
   const payload = (n: number) => bytes.subarray((n - 1) * blksize, n * blksize);
   const total = () => Math.floor(bytes.length / blksize) + 1;
   // The final ACK is never lost: RFC 1350 lets a server end the transfer on sending it (dallying
@@ -300,12 +402,27 @@ export async function tftpWrite(t: TestContext, port: number, filename: string, 
     if (p.kind === 'OACK' && sent === 0 && !oack) {
       oack = p.options;
       if (p.options.blksize) blksize = Number(p.options.blksize);
+      if (p.options.windowsize && o.options?.windowsize) window = Math.max(1, Number(p.options.windowsize) || 1);
+      if (window > 1) {
+        sendWindow(send);
+        return 'more';
+      }
       sent = 1;
       send(dataPacket(1, payload(1)));
       return 'more';
     }
     if (p.kind !== 'ACK') return { failure: `expected ACK ${sent & 0xffff}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
     counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
+    if (window > 1) {
+      // The ACK's block as a full number, counted from the last one acknowledged (numbers wrap).
+      const k = base - 1 + ((p.block - (base - 1)) & 0xffff);
+      // Acknowledged already, or not sent yet: nothing to do (no Sorcerer's Apprentice).
+      if (k < base || k > sent) return 'more';
+      if (k === total()) return 'done';
+      base = k + 1;
+      sendWindow(send);
+      return 'more';
+    }
     // A duplicate ACK is ignored: only a timeout sends DATA again (no Sorcerer's Apprentice).
     if (p.block !== (sent & 0xffff)) return 'more';
     if (sent === total()) return 'done';
@@ -313,7 +430,7 @@ export async function tftpWrite(t: TestContext, port: number, filename: string, 
     send(dataPacket(sent, payload(sent)));
     return 'more';
   });
-  return { ...r, ok: r.finished && !r.error, data: bytes, counts, requestPort: port, ...(oack ? { oack } : {}), socket: s };
+  return { ...r, ok: r.finished && !r.error, data: bytes, counts, requestPort: port, ...(oack ? { oack } : {}), ...(window > 1 ? { windowsize: window } : {}), socket: s };
 }
 
 /** An ERROR as a sentence: "error 1 (file not found): “no such file”". */

@@ -145,3 +145,28 @@ export function describe(buf: Buffer): string {
       return `not TFTP: ${p.reason}`;
   }
 }
+
+/**
+ * netascii, as RFC 1350 takes it from RFC 764: on the wire a line end (the local LF) travels as
+ * CR LF, and a CR that is not part of one as CR NUL. `toNetascii` converts a local (Unix) text to
+ * that form; `fromNetascii` converts it back (a CR followed by anything else is kept as it is).
+ */
+export function toNetascii(local: Buffer): Buffer {
+  const out: number[] = [];
+  for (const b of local) {
+    if (b === 0x0d) out.push(0x0d, 0x00);
+    else if (b === 0x0a) out.push(0x0d, 0x0a);
+    else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+export function fromNetascii(wire: Buffer): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < wire.length; i++) {
+    const b = wire[i]!;
+    if (b === 0x0d && (wire[i + 1] === 0x0a || wire[i + 1] === 0x00)) out.push(wire[++i] === 0x0a ? 0x0a : 0x0d);
+    else out.push(b);
+  }
+  return Buffer.from(out);
+}

@@ -1,13 +1,14 @@
 // The tftp-server reference solutions are real TFTP servers: the real clients installed here
 // (tftp-hpa's `tftp`, `atftp`, `curl tftp://`) read and write every size around the block edge
 // (0, 511, 512, 513 bytes and 1 MiB) byte for byte, with and without options (atftp blksize 1428
-// and tsize, curl blksize 1024, each also with two full blocks of that size; the OACK is checked
-// in the client's own output). Each solution is started by hand as a student would
+// and tsize, atftp windowsize 8, curl blksize 1024, each also with whole blocks or windows of that
+// size; the OACK is checked in the client's own output), and tftp-hpa in text (netascii) mode. Each solution is started by hand as a student would
 // (`--port P --root DIR --timeout-ms T`, its sockgrade.json's run command), in a temporary root of
 // its own. tftp-hpa's client exits 0 even when the server sent an ERROR, so every transfer is
 // judged by the file it left, by what the client printed and by its exit code together. And the
 // clients are sharp: against the broken scenario that sends no empty last DATA block, a 512-byte
-// read never ends as a success.
+// read never ends as a success, and tftp-hpa's text mode does not survive a server that sends
+// and stores netascii as octet.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -190,6 +191,15 @@ const WAYS: Way[] = [
     put: (p, l, r) => ['-m', 'binary', '127.0.0.1', String(p), '-c', 'put', l, r],
   },
   {
+    id: 'tftp-hpa-netascii',
+    cmd: 'tftp',
+    // Text mode: tftp-hpa converts both ways (LF <-> CR LF, CR <-> CR NUL). These files are random
+    // bytes, one in 128 a CR or an LF, so a round trip is exact only when the server converts
+    // exactly as the client does, across block boundaries too.
+    get: (p, r, l) => ['-m', 'ascii', '127.0.0.1', String(p), '-c', 'get', r, l],
+    put: (p, l, r) => ['-m', 'ascii', '127.0.0.1', String(p), '-c', 'put', l, r],
+  },
+  {
     id: 'atftp',
     cmd: 'atftp',
     get: (p, r, l) => ['--get', '-r', r, '-l', l, '127.0.0.1', String(p)],
@@ -212,6 +222,20 @@ const WAYS: Way[] = [
     // Also two full blocks of the negotiated size: it ends with an empty block too.
     gets: ALL([2 * 1428]),
     puts: ALL([2 * 1428]),
+  },
+  {
+    id: 'atftp-windowsize',
+    cmd: 'atftp',
+    // RFC 7440: atftp 0.8 asks for windows of 8 blocks; its trace shows the OACK that grants them.
+    get: (p, r, l) => ['--trace', '--option', 'windowsize 8', '--get', '-r', r, '-l', l, '127.0.0.1', String(p)],
+    put: (p, l, r) => ['--trace', '--option', 'windowsize 8', '--put', '-r', r, '-l', l, '127.0.0.1', String(p)],
+    shows: (out) => {
+      const oack = out.split('\n').find((l) => l.startsWith('received OACK'));
+      expect(oack, out.slice(0, 1000)).toMatch(/windowsize: 8\b/);
+    },
+    // Also exactly one and two windows of 512-byte blocks (each ends with an empty block).
+    gets: ALL([8 * 512, 16 * 512]),
+    puts: ALL([8 * 512, 16 * 512]),
   },
   {
     id: 'curl',
@@ -355,5 +379,36 @@ describe.skipIf(skip)('the clients catch a server that sends no empty last DATA 
       expect(v, `${id} read 512 bytes from a server that never sent the empty last block, and reported success`).not.toBe('intact');
       expect(v, v).toMatch(/timed out|error|abort|exit [1-9]|killed/i);
     }
+  });
+});
+
+describe.skipIf(skip)('tftp-hpa\'s text mode catches a server that treats netascii as octet', () => {
+  const SCENARIO = at('test', 'scenarios', 'tftp-server', 'netascii-as-octet');
+  const SIZE = 1024 * 1024;
+  let server: Server | undefined;
+  beforeAll(async () => {
+    server = await startServer(SCENARIO, 'netascii-as-octet');
+    fs.writeFileSync(path.join(server.root, `src-${SIZE}`), content(SIZE));
+  }, 30_000);
+  afterAll(() => stopServer(server));
+
+  test('a 1 MiB read and write in ascii mode are not byte for byte; the same in binary mode are', async () => {
+    const s = server!;
+    const work = path.join(s.dir, 'clients');
+    fs.mkdirSync(work);
+    fs.writeFileSync(path.join(work, 'local'), content(SIZE));
+    const results: Record<string, string> = {};
+    for (const mode of ['binary', 'ascii']) {
+      const get = await client('tftp', ['-m', mode, '127.0.0.1', String(s.port), '-c', 'get', `src-${SIZE}`, `got-${mode}`], work);
+      results[`get ${mode}`] = verdict(get, path.join(work, `got-${mode}`), content(SIZE));
+      const put = await client('tftp', ['-m', mode, '127.0.0.1', String(s.port), '-c', 'put', 'local', `put-${mode}`], work);
+      results[`put ${mode}`] = verdict(put, path.join(s.root, `put-${mode}`), content(SIZE));
+    }
+    // The control: the server is right in octet mode.
+    expect(results['get binary']).toBe('intact');
+    expect(results['put binary']).toBe('intact');
+    // Text mode: the client converts, the server does not, and the bytes differ.
+    expect(results['get ascii']).toMatch(/differs/);
+    expect(results['put ascii']).toMatch(/differs/);
   });
 });

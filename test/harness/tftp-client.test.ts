@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TestContextImpl } from '../../grader/harness/context.js';
 import { errorWords, tftpRead, tftpWrite } from '../../grader/harness/tftp.js';
+import { fromNetascii, toNetascii } from '../../grader/net/tftp-wire.js';
 import { freeUdpPort } from '../../grader/run/ports.js';
 import { isBoundUdp } from '../../grader/run/procfs.js';
 import { Figure } from '../../grader/results/schema.js';
@@ -27,15 +29,22 @@ function context(id: string): TestContextImpl {
   return new TestContextImpl({ testId: id, seed: 'tftp-client', deadlineAt: performance.now() + 60_000, signal: new AbortController().signal });
 }
 
+/** A real TFTP server on a free port of 127.0.0.1, serving a new temporary folder; ready once bound. */
+async function startServer(what: string, command: (port: number, root: string) => [string, string[]]): Promise<{ root: string; port: number; server: ChildProcess }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `sockgrade-${what}-`));
+  const port = await freeUdpPort();
+  const [cmd, args] = command(port, root);
+  const server = spawn(cmd, args, { stdio: 'ignore' });
+  // Ready once bound: an event the kernel shows, looked at until it is there.
+  const until = performance.now() + 5000;
+  while (!isBoundUdp(port) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+  expect(isBoundUdp(port)).toBe(true);
+  return { root, port, server };
+}
+
 describe.runIf(canRun)('the grader\'s TFTP client against tftpd-hpa', () => {
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sockgrade-tftpd-'));
-    port = await freeUdpPort();
-    server = spawn(IN_TFTPD!, ['-L', '-a', `127.0.0.1:${port}`, '-c', '-p', '-s', '-u', 'root', '-T', '100000', root], { stdio: 'ignore' });
-    // Ready once bound: an event the kernel shows, looked at until it is there.
-    const until = performance.now() + 5000;
-    while (!isBoundUdp(port) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(isBoundUdp(port)).toBe(true);
+    ({ root, port, server } = await startServer('tftpd', (p, dir) => [IN_TFTPD!, ['-L', '-a', `127.0.0.1:${p}`, '-c', '-p', '-s', '-u', 'root', '-T', '100000', dir]]));
   });
   afterAll(() => {
     server?.kill('SIGKILL');
@@ -96,5 +105,85 @@ describe.runIf(canRun)('the grader\'s TFTP client against tftpd-hpa', () => {
     expect([...r.counts.values()].some((n) => n > 1)).toBe(true);
     expect(w.ok, w.failure).toBe(true);
     expect(fs.readFileSync(path.join(root, 'late-up')).equals(bytes)).toBe(true);
+  });
+
+  test('netascii both ways: what in.tftpd sends is the grader\'s toNetascii of the file, and what it stores of a netascii write is fromNetascii of it', async () => {
+    // Random bytes: about one in 128 a CR or an LF, some of them on block boundaries.
+    const local = randomBytes(40 * 512 + 3);
+    fs.writeFileSync(path.join(root, 'text'), local);
+    const t = context('netascii');
+    const r = await tftpRead(t, port, 'text', { mode: 'netascii', timeoutMs: 300 });
+    const wire = toNetascii(local);
+    const w = await tftpWrite(t, port, 'text-up', wire, { mode: 'netascii', timeoutMs: 300 });
+    t.closeAll();
+    expect(r.ok, r.failure).toBe(true);
+    expect(r.data.length).toBeGreaterThan(local.length);
+    expect(r.data.equals(wire)).toBe(true);
+    expect(w.ok, w.failure).toBe(true);
+    expect(fs.readFileSync(path.join(root, 'text-up')).equals(local)).toBe(true);
+  });
+});
+
+test('netascii: fromNetascii undoes toNetascii for any bytes; a lone CR LF becomes LF, CR NUL a CR', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (a) => fromNetascii(toNetascii(Buffer.from(a))).equals(Buffer.from(a))));
+  expect(toNetascii(Buffer.from('a\nb\rc')).toString('latin1')).toBe('a\r\nb\r\0c');
+  expect(fromNetascii(Buffer.from('a\r\nb\r\0c\rd', 'latin1')).toString('latin1')).toBe('a\nb\rc\rd');
+});
+
+// RFC 7440 windows against a real implementation: atftpd 0.8.0 (unpacked into /opt/atftpd by
+// .ci/run, as its counterpart is). What the windowsize test's reads rely on: the grader's windowed
+// reader gets whole windows from it and a read through loss completes; and the grader's windowed
+// writer gets a file stored whole from it over a perfect network.
+const ATFTPD = ['/usr/sbin/atftpd', '/opt/atftpd/usr/sbin/atftpd'].find((p) => fs.existsSync(p));
+
+describe.runIf(!!ATFTPD)('the grader\'s windowed TFTP client against atftpd', () => {
+  let aroot = '';
+  let aport = 0;
+  let atftpd: ChildProcess | undefined;
+  beforeAll(async () => {
+    // As root it must be told to stay root (it would become nobody, who cannot reach the folder).
+    const identity = process.getuid?.() === 0 ? ['--user', 'root', '--group', 'root'] : [];
+    ({ root: aroot, port: aport, server: atftpd } = await startServer('atftpd', (p, dir) => [ATFTPD!, ['--daemon', '--no-fork', '--port', String(p), '--bind-address', '127.0.0.1', '--retry-timeout', '1', '--no-multicast', ...identity, '--logfile', '/dev/null', dir]]));
+  });
+  afterAll(() => {
+    atftpd?.kill('SIGKILL');
+    fs.rmSync(aroot, { recursive: true, force: true });
+  });
+
+  test('windowsize 16: acknowledged, whole windows of 16 (the last shorter), 1 MiB byte for byte', async () => {
+    const bytes = randomBytes(1024 * 1024);
+    fs.writeFileSync(path.join(aroot, 'big'), bytes);
+    const t = context('window-read');
+    const r = await tftpRead(t, aport, 'big', { options: { windowsize: '16' }, timeoutMs: 1500 });
+    t.closeAll();
+    expect(r.ok, r.failure).toBe(true);
+    expect(r.windowsize).toBe(16);
+    expect(r.data.equals(bytes)).toBe(true);
+    expect(r.timeouts).toBe(0);
+    // 2,049 blocks: 128 whole windows, then the empty last block alone.
+    expect(r.windowRuns).toEqual([...Array(128).fill(16), 1]);
+  });
+
+  test('windowsize 8 through 15% loss each way, a block of the first window lost: the read completes whole', async () => {
+    const bytes = randomBytes(60 * 512 + 33);
+    fs.writeFileSync(path.join(aroot, 'lossy'), bytes);
+    const t = context('window-lossy');
+    const r = await tftpRead(t, aport, 'lossy', { options: { windowsize: '8' }, timeoutMs: 50, retries: 60, outgoing: { loss: 0.15, maxLossRun: 2 }, incoming: { loss: 0.15, maxLossRun: 2, lose: [3] } });
+    t.closeAll();
+    expect(r.ok, r.failure).toBe(true);
+    expect(r.data.equals(bytes)).toBe(true);
+  });
+
+  test('a windowed write over a perfect network is stored whole', async () => {
+    const bytes = randomBytes(40 * 512 + 5);
+    const t = context('window-write');
+    const w = await tftpWrite(t, aport, 'up', bytes, { options: { windowsize: '8' }, timeoutMs: 1500 });
+    t.closeAll();
+    expect(w.ok, w.failure).toBe(true);
+    expect(w.windowsize).toBe(8);
+    // atftpd writes its tail after its last ACK (its README): wait for the file to be whole.
+    const until = performance.now() + 2000;
+    while (fs.statSync(path.join(aroot, 'up'), { throwIfNoEntry: false })?.size !== bytes.length && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(fs.readFileSync(path.join(aroot, 'up')).equals(bytes)).toBe(true);
   });
 });

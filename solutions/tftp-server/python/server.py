@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tftp-server reference solution: a TFTP server (RFC 1350, with RFC 2347/2348/2349 options).
+"""tftp-server reference solution: a TFTP server (RFC 1350, with RFC 2347/2348/2349/7440 options).
 
 Run:  python3 server.py --port 6969 --root ./files [--timeout-ms 1000]
 
@@ -13,7 +13,10 @@ send: a datagram that moves it forward (the ACK of the current block, the next
 DATA block), or its deadline passing (then the remembered packet is sent again,
 at most MAX_RETRANSMITS times). Everything else -- duplicates, strangers, junk --
 is answered or dropped *without touching the timer*, which is what keeps the
-Sorcerer's Apprentice bug out (RFC 1123 4.2.3.1).
+Sorcerer's Apprentice bug out (RFC 1123 4.2.3.1). The windowsize option (RFC
+7440) relaxes "one packet" to "one window of up to W blocks" and has classes of
+its own (WindowedReadTransfer, WindowedWriteTransfer); without it, or with
+windowsize 1, a transfer runs the lock-step code above unchanged.
 
 Standard library only (Python 3.11+).
 """
@@ -52,6 +55,8 @@ ERR_OPTIONS = 8
 DEFAULT_BLKSIZE = 512
 MIN_BLKSIZE, MAX_BLKSIZE = 8, 65464  # RFC 2348
 MIN_TIMEOUT_S, MAX_TIMEOUT_S = 1, 255  # RFC 2349
+MIN_WINDOWSIZE, MAX_WINDOWSIZE = 1, 65535  # RFC 7440
+WINDOWSIZE_CAP = 64  # the largest window we use, whatever is asked
 
 # One original send plus this many re-sends; after that the transfer is
 # abandoned silently (the peer is gone, telling it so would be pointless).
@@ -427,6 +432,19 @@ class WriteTransfer(Transfer):
             self.fail(ERR_ILLEGAL_OP, "Block larger than block size")
             return
         last = len(payload) < self.blksize
+        if not self._write_block(payload, last):
+            return
+        self.block = number
+        self.send(pack_ack(number))
+        if last:
+            self.finished = True
+            log(f"{self.describe()}: received")
+            # Dally: stay for a while only to re-ACK a re-sent last block.
+            self.deadline = time.monotonic() + DALLY_TIMEOUTS * self.timeout_s
+
+    def _write_block(self, payload: bytes, last: bool) -> bool:
+        """Write one in-order block (netascii decoded), closing the file after the last.
+        False when the write failed (the transfer is then already ended)."""
         if self.decoder is not None:
             payload = self.decoder.feed(payload, final=last)
         try:
@@ -440,14 +458,8 @@ class WriteTransfer(Transfer):
             refusal = refusal_for(exc)
             log(f"{self.describe()}: write failed: {exc}")
             self.fail(refusal.code, refusal.message)
-            return
-        self.block = number
-        self.send(pack_ack(number))
-        if last:
-            self.finished = True
-            log(f"{self.describe()}: received")
-            # Dally: stay for a while only to re-ACK a re-sent last block.
-            self.deadline = time.monotonic() + DALLY_TIMEOUTS * self.timeout_s
+            return False
+        return True
 
     def on_timer(self) -> None:
         if self.finished:
@@ -466,6 +478,149 @@ class WriteTransfer(Transfer):
             except OSError:
                 pass
         super().abort()
+
+
+class WindowedReadTransfer(ReadTransfer):
+    """RRQ with windowsize > 1 (RFC 7440): up to W DATA blocks in flight, one ACK per window.
+
+    The blocks sent but not yet acknowledged are kept: an ACK in the middle of
+    a window, or a timeout, sends them again from memory (the file is read, and
+    netascii converted, exactly once, through next_payload)."""
+
+    def __init__(self, server, peer, request, timeout_s, name, path, fd, netascii):
+        super().__init__(server, peer, request, timeout_s, name, path, fd, netascii)
+        self.windowsize = 1  # set by Server.accept, like blksize
+        self.started = False  # the OACK is acknowledged (ACK 0)
+        self.base = 1  # the number of the first block not yet acknowledged
+        self.window: list[bytes] = []  # payloads of blocks base, base+1, ... sent, not acknowledged
+
+    def start(self, oack: dict[str, str] | None) -> None:
+        log(f"{self.describe()}: window of {self.windowsize} blocks")
+        super().start(oack)  # always an OACK: windowsize is in it
+
+    def on_packet(self, opcode: int, number: int, payload: bytes) -> None:
+        if opcode != OP_ACK:
+            return
+        if not self.started:
+            if number == 0:  # the OACK is acknowledged: the first window goes out
+                self.started = True
+                self.send_window()
+            return
+        # How far into the window the ACK reaches, with 16-bit wrap. An old or
+        # duplicate ACK lands outside it and is ignored: answering it would be
+        # the Sorcerer's Apprentice bug again, a window at a time.
+        reach = (number - self.base) & 0xFFFF
+        if reach >= len(self.window):
+            return
+        del self.window[: reach + 1]
+        self.base = (number + 1) & 0xFFFF
+        if not self.window and self.last_block_sent:
+            self.close()  # the last block is acknowledged: done
+        else:
+            self.send_window()
+
+    def send_window(self) -> None:
+        """Progress: top the window up to W blocks, send all of it, restart the timer."""
+        while len(self.window) < self.windowsize and not self.last_block_sent:
+            try:
+                payload = self.next_payload()
+            except OSError as exc:
+                refusal = refusal_for(exc)
+                self.fail(refusal.code, refusal.message)
+                return
+            self.window.append(payload)
+            # The short (possibly empty) block is the last: it ends the window.
+            self.last_block_sent = len(payload) < self.blksize
+        self.block = (self.base + len(self.window) - 1) & 0xFFFF  # the last block sent
+        self.retransmits = 0
+        self.deadline = time.monotonic() + self.timeout_s
+        self._transmit_window()
+
+    def _transmit_window(self) -> None:
+        for i, payload in enumerate(self.window):
+            self.last_sent = pack_data((self.base + i) & 0xFFFF, payload)
+            self._sendto(self.last_sent, self.peer)
+
+    def on_timer(self) -> None:
+        if not self.started:
+            super().on_timer()  # still waiting for ACK 0: the OACK again
+            return
+        # Which block was lost is unknown: the whole window goes again.
+        if self.retransmits >= MAX_RETRANSMITS:
+            log(f"{self.describe()}: no answer after {MAX_RETRANSMITS} retransmissions, giving up")
+            self.abort()
+            return
+        self.retransmits += 1
+        self.deadline = time.monotonic() + self.timeout_s
+        self._transmit_window()
+
+
+class WindowedWriteTransfer(WriteTransfer):
+    """WRQ with windowsize > 1 (RFC 7440): the client sends up to W blocks, we ACK once per window."""
+
+    def __init__(self, server, peer, request, timeout_s, name, path, fd, netascii):
+        super().__init__(server, peer, request, timeout_s, name, path, fd, netascii)
+        self.windowsize = 1  # set by Server.accept, like blksize
+        self.unacked = 0  # in-order blocks written since the last ACK we sent
+        self.gap_acked = False  # a gap was already answered since the last progress
+        self.seen_data = False  # the client has sent DATA: it has our OACK
+
+    def start(self, oack: dict[str, str] | None) -> None:
+        log(f"{self.describe()}: window of {self.windowsize} blocks")
+        super().start(oack)
+
+    def on_packet(self, opcode: int, number: int, payload: bytes) -> None:
+        if opcode != OP_DATA:
+            return
+        self.seen_data = True
+        if self.finished:
+            # Dallying, as in lock-step: the client missed our final ACK and
+            # re-sent its window; only the last block is answered.
+            if number == self.block:
+                self._sendto(pack_ack(self.block), self.peer)
+            return
+        ahead = (number - self.block - 1) & 0xFFFF
+        if ahead >= 0x8000:
+            return  # already written (a duplicate, or an overlapping re-sent window): nothing
+        if ahead > 0:
+            # A gap: the block before this one was lost. Say at once where we
+            # are, but once only until progress, not once per stray block.
+            if not self.gap_acked:
+                self.gap_acked = True
+                self._ack_now()
+            return
+        if len(payload) > self.blksize:
+            self.fail(ERR_ILLEGAL_OP, "Block larger than block size")
+            return
+        last = len(payload) < self.blksize
+        if not self._write_block(payload, last):
+            return
+        self.block = number
+        self.gap_acked = False
+        self.unacked += 1
+        if last or self.unacked >= self.windowsize:
+            self.unacked = 0
+            self.send(pack_ack(number))
+        else:
+            # Progress without an ACK: the timer measures T from the last new block.
+            self.retransmits = 0
+            self.deadline = time.monotonic() + self.timeout_s
+        if last:
+            self.finished = True
+            log(f"{self.describe()}: received")
+            self.deadline = time.monotonic() + DALLY_TIMEOUTS * self.timeout_s
+
+    def _ack_now(self) -> None:
+        """ACK the last in-order block outside the rhythm of windows (the timer is not touched)."""
+        self.unacked = 0  # the client starts its next window after this block
+        self._sendto(pack_ack(self.block), self.peer)
+
+    def on_timer(self) -> None:
+        if not self.finished and self.seen_data:
+            # The client has our OACK; what it may lack is where we are.
+            self.last_sent = pack_ack(self.block)
+            self.unacked = 0
+        super().on_timer()  # dally end, or re-send with the usual give-up
 
 
 # ---------------------------------------------------------------------------
@@ -565,8 +720,16 @@ class Server:
         name = os.fsdecode(filename)
         fd, size = self.open_file(opcode, path)
         accepted, blksize, timeout_s = self.negotiate(opcode, options, size, netascii)
+        windowsize = self.negotiate_window(options)
+        if windowsize is not None:
+            accepted["windowsize"] = str(windowsize)  # echoed even when 1
+        windowed = windowsize is not None and windowsize > 1
 
-        cls = ReadTransfer if opcode == OP_RRQ else WriteTransfer
+        # windowsize 1 is lock-step: the same classes as without the option.
+        if windowed:
+            cls = WindowedReadTransfer if opcode == OP_RRQ else WindowedWriteTransfer
+        else:
+            cls = ReadTransfer if opcode == OP_RRQ else WriteTransfer
         try:
             transfer = cls(self, addr, data, timeout_s, name, path, fd, netascii)
         except OSError:
@@ -575,6 +738,8 @@ class Server:
                 os.unlink(path)
             raise
         transfer.blksize = blksize
+        if windowed:
+            transfer.windowsize = windowsize
         # Options sent but none accepted: plain RFC 1350, no OACK.
         transfer.start(accepted or None)
         return transfer
@@ -634,9 +799,23 @@ class Server:
                     accepted[opt] = str(size)
         return accepted, blksize, timeout_s
 
+    def negotiate_window(self, options) -> int | None:
+        """The windowsize option (RFC 7440): the window we will use, or None when
+        not asked (or only with invalid values). Kept apart from negotiate() so that
+        code overriding negotiate() keeps working unchanged."""
+        for opt, value in options:
+            if opt != "windowsize":
+                continue
+            number = parse_int(value)
+            # Like negotiate(): an invalid value is skipped, the first valid one wins.
+            if number is not None and MIN_WINDOWSIZE <= number <= MAX_WINDOWSIZE:
+                # Answering with less is allowed; a cap bounds the blocks kept in memory.
+                return min(number, WINDOWSIZE_CAP)
+        return None
+
 
 def parse_args() -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description="A TFTP server (RFC 1350, options RFC 2347-2349).")
+    ap = argparse.ArgumentParser(description="A TFTP server (RFC 1350, options RFC 2347-2349 and 7440).")
     ap.add_argument("--port", type=int, required=True, help="UDP port on 127.0.0.1")
     ap.add_argument("--root", required=True, help="folder whose files are served")
     ap.add_argument("--timeout-ms", type=int, default=1000, help="retransmission timeout (default 1000)")

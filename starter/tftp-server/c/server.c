@@ -319,7 +319,8 @@ static void on_request(unsigned char *buf, size_t len, const struct sockaddr_in 
         return;
     }
     /* TODO (netascii): in netascii mode a line end travels as CR LF and a lone CR as CR NUL;
-     *   octet sends the bytes as they are. (The grader uses octet.) */
+     *   octet sends the bytes as they are. Convert before cutting a read into blocks, and keep
+     *   a CR that ends a written block until the next block says what it was (stage 6). */
     fprintf(stderr, "tftp-server: port %d %s '%s' %s", ntohs(from->sin_port), opcode == OP_RRQ ? "RRQ" : "WRQ", req.name, req.mode);
     for (int i = 0; i < req.noptions; i++) fprintf(stderr, " %s=%s", req.option_name[i], req.option_value[i]);
     fputc('\n', stderr);

@@ -315,7 +315,8 @@ class Server:
             self.send_error(addr, ERR_ILLEGAL_OP, f"Illegal mode {mode!r}")
             return
         # TODO (netascii): in netascii mode a line end travels as CR LF and a lone CR as CR NUL;
-        #   octet sends the bytes as they are. (The grader uses octet.)
+        #   octet sends the bytes as they are. Convert before cutting a read into blocks, and keep
+        #   a CR that ends a written block until the next block says what it was (stage 6).
         kind = "RRQ" if opcode == OP_RRQ else "WRQ"
         log(f"{addr[0]}:{addr[1]} {kind} {name!r} {mode}" + "".join(f" {k}={v}" for k, v in options.items()))
 

@@ -47,6 +47,12 @@ const MIN_BLKSIZE = 8; // RFC 2348
 const MAX_BLKSIZE = 65464;
 const MIN_TIMEOUT_S = 1; // RFC 2349
 const MAX_TIMEOUT_S = 255;
+/**
+ * RFC 7440 allows a window of up to 65535 blocks; we grant at most 64. A read keeps its whole
+ * window in memory (64 x 65464 bytes at most, ~4 MiB) and sends it in one burst, which must fit
+ * in the socket buffers on both sides or the burst itself becomes the loss.
+ */
+const MAX_WINDOWSIZE = 64;
 
 /** One original send plus this many re-sends; then the transfer is abandoned silently. */
 const MAX_RETRANSMITS = 5;
@@ -282,6 +288,7 @@ abstract class Transfer {
   abstract readonly kind: string;
   readonly sock = dgram.createSocket('udp4');
   blksize = DEFAULT_BLKSIZE;
+  windowsize = 1; // RFC 7440: blocks per window; 1 is lock-step
   closed = false;
   protected lastSent: Buffer = Buffer.alloc(0);
   protected retransmits = 0;
@@ -315,10 +322,15 @@ abstract class Transfer {
 
   /** Send a packet that moves the transfer on, and (re)start its timer. */
   protected send(packet: Buffer): void {
-    this.lastSent = packet;
+    this.progress(packet);
+    this.sendTo(packet, this.peer);
+  }
+
+  /** The transfer moved on: `resend` is what the timer will send again; the count starts over. */
+  protected progress(resend: Buffer): void {
+    this.lastSent = resend;
     this.retransmits = 0;
     this.arm(this.timeoutMs);
-    this.sendTo(packet, this.peer);
   }
 
   protected sendTo(packet: Buffer, to: Peer): void {
@@ -342,6 +354,11 @@ abstract class Transfer {
     }
     this.retransmits++;
     this.arm(this.timeoutMs);
+    this.resend();
+  }
+
+  /** What a timeout sends again: the one packet in flight (a windowed read: its whole window). */
+  protected resend(): void {
     this.sendTo(this.lastSent, this.peer);
   }
 
@@ -457,7 +474,7 @@ class ReadTransfer extends Transfer {
     return buf.subarray(0, n);
   }
 
-  private nextPayload(): Buffer {
+  protected nextPayload(): Buffer {
     if (!this.netascii) return this.read(this.blksize);
     // netascii grows the data, so convert ahead until a whole block is ready.
     while (this.encoded.length < this.blksize) {
@@ -470,15 +487,20 @@ class ReadTransfer extends Transfer {
     return payload;
   }
 
-  private sendNextBlock(): void {
-    let payload: Buffer;
+  /** The next block's bytes, or null when reading failed (the transfer is then over). */
+  protected nextPayloadOrFail(): Buffer | null {
     try {
-      payload = this.nextPayload();
+      return this.nextPayload();
     } catch (err) {
       const refusal = refusalFor(err as NodeJS.ErrnoException);
       this.fail(refusal.code, refusal.message);
-      return;
+      return null;
     }
+  }
+
+  private sendNextBlock(): void {
+    const payload = this.nextPayloadOrFail();
+    if (payload === null) return;
     // Block numbers are 16 bits; past 65535 they roll over to 0, as tftp-hpa, atftp and curl
     // all expect.
     this.block = (this.block + 1) & 0xffff;
@@ -505,13 +527,68 @@ class ReadTransfer extends Transfer {
   }
 }
 
+/**
+ * RRQ with windowsize W > 1 (RFC 7440): up to W DATA blocks go out back to back, and one ACK
+ * moves the window. The blocks sent but not yet acknowledged are kept (the packets themselves),
+ * because an ACK in the middle of a window or a timeout makes us send them again, and the file
+ * (netascii: the encoder) only moves forward.
+ */
+class WindowedReadTransfer extends ReadTransfer {
+  private window: Buffer[] = []; // DATA packets sent and not acknowledged: blocks base, base+1, ...
+  private base = 1; // the block number of window[0] (16-bit, wraps like the block numbers)
+  private started = false; // ACK 0 (of the OACK) has come: we are past negotiation
+  private lastRead = false; // the last block (short, possibly empty) is in the window
+
+  protected start(oack: Map<string, string> | null): void {
+    // windowsize is an option, so there is always an OACK; ACK 0 opens the first window.
+    if (oack) this.send(packOack(oack));
+    else this.sendWindow();
+  }
+
+  protected onPacket(opcode: number, num: number): void {
+    if (opcode !== OP_ACK) return;
+    if (!this.started) {
+      if (num !== 0) return;
+      this.started = true;
+      this.sendWindow();
+      return;
+    }
+    // How far into the window the ACK reaches; an old or duplicate ACK lands outside it (the
+    // 16-bit distance is then ~65535) and is ignored, like in lock-step: answering it would be
+    // the Sorcerer's Apprentice.
+    const acked = ((num - this.base) & 0xffff) + 1;
+    if (acked > this.window.length) return;
+    this.window = this.window.slice(acked);
+    this.base = (this.base + acked) & 0xffff;
+    if (this.window.length === 0 && this.lastRead) this.close(); // the last block is acknowledged: done
+    else this.sendWindow(); // blocks after num that were already sent go again, as part of the new window
+  }
+
+  /** Top the window up to W blocks (fewer at the end of the file), then send all of it. */
+  private sendWindow(): void {
+    while (this.window.length < this.windowsize && !this.lastRead) {
+      const payload = this.nextPayloadOrFail();
+      if (payload === null) return;
+      this.lastRead = payload.length < this.blksize; // a short block ends the file, and the window
+      this.window.push(packData((this.base + this.window.length) & 0xffff, payload));
+    }
+    this.progress(this.window[0]);
+    this.resend();
+  }
+
+  protected resend(): void {
+    if (!this.started) super.resend(); // still the OACK
+    else for (const packet of this.window) this.sendTo(packet, this.peer);
+  }
+}
+
 /** WRQ: the client sends DATA blocks, we ACK each one. */
 class WriteTransfer extends Transfer {
   readonly kind = 'WRQ';
   private fd: number;
   private readonly decoder: NetasciiDecoder | null;
-  private block = 0; // the last block written and acknowledged
-  private finished = false; // the last block is in: we are only dallying
+  protected block = 0; // the last block written and acknowledged
+  protected finished = false; // the last block is in: we are only dallying
 
   constructor(
     server: Server,
@@ -542,11 +619,19 @@ class WriteTransfer extends Transfer {
       return;
     }
     if (this.finished || num !== ((this.block + 1) & 0xffff)) return; // not the block we wait for
+    const last = payload.length < this.blksize;
+    if (!this.store(payload, last)) return;
+    this.block = num;
+    this.send(packAck(num));
+    if (last) this.finish();
+  }
+
+  /** Write the next block (netascii: decoded); false when that failed and ended the transfer. */
+  protected store(payload: Buffer, last: boolean): boolean {
     if (payload.length > this.blksize) {
       this.fail(ERR_ILLEGAL_OP, 'Block larger than block size');
-      return;
+      return false;
     }
-    const last = payload.length < this.blksize;
     const bytes = this.decoder ? this.decoder.feed(payload, last) : payload;
     try {
       let off = 0;
@@ -556,16 +641,17 @@ class WriteTransfer extends Transfer {
       const refusal = refusalFor(err as NodeJS.ErrnoException);
       log(`${this.describe()}: write failed: ${(err as Error).message}`);
       this.fail(refusal.code, refusal.message);
-      return;
+      return false;
     }
-    this.block = num;
-    this.send(packAck(num));
-    if (last) {
-      this.finished = true;
-      log(`${this.describe()}: received`);
-      // Dally: stay a while only to re-ACK a re-sent last block.
-      this.arm(DALLY_TIMEOUTS * this.timeoutMs);
-    }
+    return true;
+  }
+
+  /** The last block is written and its ACK sent. */
+  protected finish(): void {
+    this.finished = true;
+    log(`${this.describe()}: received`);
+    // Dally: stay a while only to re-ACK a re-sent last block.
+    this.arm(DALLY_TIMEOUTS * this.timeoutMs);
   }
 
   protected onTimer(): void {
@@ -594,6 +680,56 @@ class WriteTransfer extends Transfer {
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * WRQ with windowsize W > 1 (RFC 7440): the client sends up to W blocks back to back; we write
+ * each in-order block and ACK only every W-th one since our last ACK, and the last one. Blocks
+ * are written exactly once, in order: a duplicate is dropped, and a block past a gap is dropped
+ * too (the client sends it again after our ACK).
+ */
+class WindowedWriteTransfer extends WriteTransfer {
+  private sinceAck = 0; // in-order blocks written since the last ACK (or the OACK) we sent
+  private gapAcked = false; // a gap was reported; until the next in-order block we keep quiet
+
+  protected onPacket(opcode: number, num: number, payload: Buffer): void {
+    if (opcode !== OP_DATA) return;
+    const ahead = (num - this.block) & 0xffff; // 1: the next block; 0 or "negative": already written
+    if (this.finished) {
+      // Dallying: only the last block coming again means our final ACK was lost; ACK it again.
+      if (ahead === 0) this.sendTo(packAck(this.block), this.peer);
+      return;
+    }
+    if (ahead === 0 || ahead >= 0x8000) return; // already written (a resent window): nothing to do
+    if (ahead > 1) {
+      // A gap: the block before this one was lost. Tell the client where we are, once: the rest of
+      // its window is behind the same gap, and an ACK for each would be a storm.
+      if (!this.gapAcked) this.ack();
+      this.gapAcked = true;
+      this.lastSent = packAck(this.block); // the client is past the OACK: a timeout re-sends this ACK
+      return;
+    }
+    const last = payload.length < this.blksize;
+    if (!this.store(payload, last)) return;
+    this.block = num;
+    this.gapAcked = false;
+    this.sinceAck++;
+    // Progress: a timeout from now on re-sends the ACK of this block, the count starts over.
+    this.progress(packAck(num));
+    if (last || this.sinceAck >= this.windowsize) this.ack();
+    if (last) this.finish();
+  }
+
+  private ack(): void {
+    this.sinceAck = 0;
+    this.sendTo(packAck(this.block), this.peer);
+  }
+
+  protected resend(): void {
+    // A timeout ACK counts as an ACK sent: the client's next window is counted from it.
+    this.sinceAck = 0;
+    super.resend();
   }
 }
 
@@ -650,7 +786,8 @@ class Server {
     try {
       const t = this.accept(opcode, msg, from);
       this.transfers.add(t);
-      log(`${t.describe()} (${t.blksize}-byte blocks)`);
+      const window = t.windowsize > 1 ? `, window ${t.windowsize}` : '';
+      log(`${t.describe()} (${t.blksize}-byte blocks${window})`);
     } catch (err) {
       if (err instanceof BadRequest) {
         log(`${from.address}:${from.port}: malformed request: ${err.message}`);
@@ -705,6 +842,7 @@ class Server {
     const accepted = new Map<string, string>();
     let blksize = DEFAULT_BLKSIZE;
     let timeoutMs = this.timeoutMs;
+    let windowsize = 1; // 1: lock-step, RFC 1350
     for (const [opt, value] of req.options) {
       if (accepted.has(opt)) continue;
       const n = parseIntStrict(value);
@@ -715,6 +853,9 @@ class Server {
       } else if (opt === 'timeout' && n >= MIN_TIMEOUT_S && n <= MAX_TIMEOUT_S) {
         timeoutMs = n * 1000;
         accepted.set(opt, String(n));
+      } else if (opt === 'windowsize' && n >= 1 && n <= 65535) {
+        windowsize = Math.min(n, MAX_WINDOWSIZE); // like blksize, the server may answer with less
+        accepted.set(opt, String(windowsize));
       } else if (opt === 'tsize') {
         if (opcode === OP_WRQ) accepted.set(opt, String(n)); // the client tells us the size
         // (The netascii size would need a pass over the file to count line ends; like tftpd-hpa
@@ -723,11 +864,15 @@ class Server {
       }
     }
 
+    // windowsize 1 is lock-step: the same classes as without the option.
+    const Read = windowsize > 1 ? WindowedReadTransfer : ReadTransfer;
+    const Write = windowsize > 1 ? WindowedWriteTransfer : WriteTransfer;
     const t =
       opcode === OP_RRQ
-        ? new ReadTransfer(this, from, msg, req.filename, timeoutMs, fd, netascii)
-        : new WriteTransfer(this, from, msg, req.filename, timeoutMs, fd, netascii, filePath);
+        ? new Read(this, from, msg, req.filename, timeoutMs, fd, netascii)
+        : new Write(this, from, msg, req.filename, timeoutMs, fd, netascii, filePath);
     t.blksize = blksize;
+    t.windowsize = windowsize;
     // Options sent but none accepted: plain RFC 1350, no OACK.
     t.open(accepted.size > 0 ? accepted : null);
     return t;

@@ -303,7 +303,8 @@ class Server {
       return;
     }
     // TODO (netascii): in netascii mode a line end travels as CR LF and a lone CR as CR NUL;
-    //   octet sends the bytes as they are. (The grader uses octet.)
+    //   octet sends the bytes as they are. Convert before cutting a read into blocks, and keep
+    //   a CR that ends a written block until the next block says what it was (stage 6).
     const kind = opcode === OP_RRQ ? 'RRQ' : 'WRQ';
     log(`${key(from)} ${kind} '${req.name}' ${req.mode}${[...req.options].map(([k, v]) => ` ${k}=${v}`).join('')}`);
 
