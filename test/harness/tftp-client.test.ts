@@ -164,6 +164,29 @@ describe.runIf(!!ATFTPD)('the grader\'s windowed TFTP client against atftpd', ()
     expect(r.windowRuns).toEqual([...Array(128).fill(16), 1]);
   });
 
+  test('a grader held up past its own timeout reads what came meanwhile before it believes the timeout', async () => {
+    // 4,000 blocks: the read is surely still going when the loop is blocked.
+    const bytes = randomBytes(4000 * 512 + 1);
+    fs.writeFileSync(path.join(aroot, 'held'), bytes);
+    const t = context('held');
+    // 40 ms into the read the event loop is blocked for 300 ms, from the check phase: the next turn
+    // starts with the expired retransmission timer, before the DATA waiting in the socket is read.
+    const blocked = new Promise<void>((resolve) =>
+      setTimeout(() =>
+        setImmediate(() => {
+          const until = performance.now() + 300;
+          while (performance.now() < until);
+          resolve();
+        }), 40),
+    );
+    const r = await tftpRead(t, aport, 'held', { timeoutMs: 50, retries: 0 });
+    await blocked;
+    t.closeAll();
+    expect(r.ok, r.failure).toBe(true);
+    expect(r.timeouts).toBe(0);
+    expect(r.data.equals(bytes)).toBe(true);
+  });
+
   test('windowsize 8 through 15% loss each way, a block of the first window lost: the read completes whole', async () => {
     const bytes = randomBytes(60 * 512 + 33);
     fs.writeFileSync(path.join(aroot, 'lossy'), bytes);
