@@ -367,12 +367,18 @@ class ReadTransfer(Transfer):
         payload, self.encoded = self.encoded[: self.blksize], self.encoded[self.blksize :]
         return payload
 
-    def send_next_block(self) -> None:
+    def next_payload_or_fail(self) -> bytes | None:
+        """The next block's bytes, or None when reading failed (the transfer is then over)."""
         try:
-            payload = self.next_payload()
+            return self.next_payload()
         except OSError as exc:
             refusal = refusal_for(exc)
             self.fail(refusal.code, refusal.message)
+            return None
+
+    def send_next_block(self) -> None:
+        payload = self.next_payload_or_fail()
+        if payload is None:
             return
         # Block numbers are 16 bits; past 65535 they roll over to 0, as
         # tftp-hpa, atftp and curl all expect.
@@ -428,9 +434,6 @@ class WriteTransfer(Transfer):
             return
         if self.finished or number != (self.block + 1) & 0xFFFF:
             return  # not the block we wait for: ignore
-        if len(payload) > self.blksize:
-            self.fail(ERR_ILLEGAL_OP, "Block larger than block size")
-            return
         last = len(payload) < self.blksize
         if not self._write_block(payload, last):
             return
@@ -444,7 +447,11 @@ class WriteTransfer(Transfer):
 
     def _write_block(self, payload: bytes, last: bool) -> bool:
         """Write one in-order block (netascii decoded), closing the file after the last.
-        False when the write failed (the transfer is then already ended)."""
+        False when the block is too large or the write failed (the transfer is then
+        already ended, with the ERROR sent)."""
+        if len(payload) > self.blksize:
+            self.fail(ERR_ILLEGAL_OP, "Block larger than block size")
+            return False
         if self.decoder is not None:
             payload = self.decoder.feed(payload, final=last)
         try:
@@ -522,11 +529,8 @@ class WindowedReadTransfer(ReadTransfer):
     def send_window(self) -> None:
         """Progress: top the window up to W blocks, send all of it, restart the timer."""
         while len(self.window) < self.windowsize and not self.last_block_sent:
-            try:
-                payload = self.next_payload()
-            except OSError as exc:
-                refusal = refusal_for(exc)
-                self.fail(refusal.code, refusal.message)
+            payload = self.next_payload_or_fail()
+            if payload is None:
                 return
             self.window.append(payload)
             # The short (possibly empty) block is the last: it ends the window.
@@ -588,9 +592,6 @@ class WindowedWriteTransfer(WriteTransfer):
             if not self.gap_acked:
                 self.gap_acked = True
                 self._ack_now()
-            return
-        if len(payload) > self.blksize:
-            self.fail(ERR_ILLEGAL_OP, "Block larger than block size")
             return
         last = len(payload) < self.blksize
         if not self._write_block(payload, last):
