@@ -303,6 +303,7 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
     if (o.stopOnShortWindow && expected > 1 && short < window)
       return `after ${short} of a window of ${window} blocks your server sent nothing more for ${o.timeoutMs ?? 400} ms (waiting for an ACK after every block is lock-step)`;
   });
+  // Windowed reads: the probes above (vanishAfterBlocks, stranger, ackDelayMs) are lock-step's only.
   function windowed(p: Parsed, send: (b: Buffer) => void, pend: (b: Buffer) => void): 'more' | 'done' | { failure: string } {
     if (p.kind !== 'DATA') return { failure: `expected DATA ${expected & 0xffff}, got ${p.kind === 'invalid' ? `a datagram that is not TFTP (${p.reason})` : p.kind}` };
     counts.set(p.block, (counts.get(p.block) ?? 0) + 1);
