@@ -17,11 +17,16 @@ const HINT_BLOCKS =
   'Send the file in DATA blocks of 512 bytes numbered from 1, each after the ACK of the one before. The last block is shorter than 512 bytes; when the size is a multiple of 512, send a last, empty DATA block.';
 const HINT_RETRANSMIT = `Wait T ms (--timeout-ms, here ${T}) for the ACK (reading) or the next DATA (writing); when nothing comes, send your last packet again. Only a timeout sends again.`;
 
-const HINT_NETASCII =
-  'In netascii mode the file is text: a read sends each LF of the file as CR LF and each CR as CR NUL, then cuts those converted bytes into blocks of 512; a write turns CR LF back into LF and CR NUL into CR, even when a pair is split between two blocks. Octet mode sends the bytes as they are.';
+const HINT_NETASCII_READ =
+  'In netascii mode a read sends the file as text: each LF as CR LF and each CR as CR NUL; convert first, then cut the converted bytes into blocks of 512 (a block never carries more). Octet mode sends the bytes as they are.';
+const HINT_NETASCII_WRITE =
+  'In netascii mode a write arrives as text: turn CR LF back into LF and CR NUL into CR before writing; a CR at the end of a block waits for the next block to say which pair it starts.';
 
-const HINT_WINDOW =
-  'windowsize W (RFC 7440): acknowledge it in the OACK (at most what was asked, at least 8 when 16 is asked), then send W DATA blocks back to back before you wait; an ACK of block k says every block up to k arrived, so the next window starts at k+1; a timeout sends the window again. Writing, acknowledge every W-th block in order and the last one, and never write a block that comes after a gap.';
+const HINT_WINDOW_OACK = 'Accept windowsize (RFC 7440) like blksize: answer it in the OACK with the window you will use, at most what was asked (here at least 8 when 16 is asked).';
+const HINT_WINDOW_SEND =
+  'With windowsize W, send W DATA blocks back to back, then wait; an ACK of block k says every block up to k arrived, so the next window starts at k+1 (what you sent after k goes again); a timeout sends the whole window again.';
+const HINT_WINDOW_RECEIVE =
+  'With windowsize W, write only the block that comes next in order; a block after a gap (one before it was lost) is not written: acknowledge the last block you have in order, so the client starts again after it. Acknowledge every W-th block in order and the last one.';
 
 /** The grader's lossy network: 25% lost each way, never more than two in a row (a server that retransmits 5 times always gets through). */
 const LOSSY = { loss: 0.25, maxLossRun: 2 };
@@ -116,7 +121,8 @@ function readRegular(file: string): Buffer | undefined {
 async function written(t: TestContext, r: TransferResult, name: string, want: Buffer): Promise<Buffer | undefined> {
   const file = path.join(t.folder, name);
   const until = performance.now() + 1000;
-  const lastAckAt = r.arrivals.filter((a) => a.packet.kind === 'ACK').at(-1)?.at ?? performance.now();
+  const lastAck = r.arrivals.filter((a) => a.packet.kind === 'ACK').at(-1)?.at;
+  const lastAckAt = lastAck ?? performance.now();
   let got: Buffer | undefined;
   for (;;) {
     got = readRegular(file);
@@ -125,10 +131,8 @@ async function written(t: TestContext, r: TransferResult, name: string, want: Bu
     // No event says "a process wrote to this file" reliably on every filesystem: a brief poll, bounded.
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const acks = r.arrivals.filter((a) => a.packet.kind === 'ACK');
-  if (got && r.ok && acks.length) {
-    const lastAck = performance.timeOrigin + acks[acks.length - 1]!.at;
-    const late = Math.round(fs.lstatSync(file).mtimeMs - lastAck);
+  if (got && r.ok && lastAck !== undefined) {
+    const late = Math.round(fs.lstatSync(file).mtimeMs - (performance.timeOrigin + lastAck));
     if (late > 100) {
       t.figure(ladder(r, `writing "${name}"`));
       t.fail(`writing "${name}": your server wrote the file's last bytes ${late} ms after acknowledging its last block.`, {
@@ -443,30 +447,30 @@ export default defineTests({
     const long = r.arrivals.find((a) => a.packet.kind === 'DATA' && a.packet.data.length > 512);
     if (long?.packet.kind === 'DATA') {
       t.figure(ladder(r, what));
-      t.fail(`${what}: DATA ${long.packet.block} carries ${long.packet.data.length} bytes: a 512-byte piece of the file was converted into one block, and converting makes it longer.`, { hint: HINT_NETASCII });
+      t.fail(`${what}: DATA ${long.packet.block} carries ${long.packet.data.length} bytes: a 512-byte piece of the file was converted into one block, and converting makes it longer.`, { hint: HINT_NETASCII_READ });
     }
-    expectTransfer(t, r, what, HINT_NETASCII);
-    if (r.data.equals(local)) t.fail(`${what}: your server sent the file's bytes as they are (LF, not CR LF, at each line end).`, { hint: HINT_NETASCII });
+    expectTransfer(t, r, what, HINT_NETASCII_READ);
+    if (r.data.equals(local)) t.fail(`${what}: your server sent the file's bytes as they are (LF, not CR LF, at each line end).`, { hint: HINT_NETASCII_READ });
     if (!r.data.equals(wire)) {
       t.figure(ladder(r, what));
       const at = firstDifference(wire, r.data);
-      t.fail(`${what}: ${r.data.length} bytes arrived instead of the ${wire.length} of its netascii form${at >= 0 && at < Math.min(wire.length, r.data.length) ? `; the first difference is at byte ${at} (block ${Math.floor(at / 512) + 1})` : ''}.`, { hint: HINT_NETASCII });
+      t.fail(`${what}: ${r.data.length} bytes arrived instead of the ${wire.length} of its netascii form${at >= 0 && at < Math.min(wire.length, r.data.length) ? `; the first difference is at byte ${at} (block ${Math.floor(at / 512) + 1})` : ''}.`, { hint: HINT_NETASCII_READ });
     }
     // A write: the same text sent in its network form is stored with the local line ends.
     const up = fileName(t, 'text-up');
     const upWhat = `writing a ${wire.length.toLocaleString('en-US')}-byte text in netascii mode`;
     const w = await tftpWrite(t, t.target.port, up, wire, { mode: 'netascii', timeoutMs: 300 });
-    expectTransfer(t, w, upWhat, HINT_NETASCII);
+    expectTransfer(t, w, upWhat, HINT_NETASCII_WRITE);
     const got = await written(t, w, up, local);
-    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_NETASCII });
+    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_NETASCII_WRITE });
     if (got.equals(local)) return;
     t.figure(ladder(w, upWhat));
-    if (got.equals(wire)) t.fail(`${upWhat}: the file holds the bytes as they arrived (CR LF at each line end, CR NUL for a CR) instead of the text they stand for.`, { hint: HINT_NETASCII });
+    if (got.equals(wire)) t.fail(`${upWhat}: the file holds the bytes as they arrived (CR LF at each line end, CR NUL for a CR) instead of the text they stand for.`, { hint: HINT_NETASCII_WRITE });
     const perBlock = Buffer.concat(Array.from({ length: Math.ceil(wire.length / 512) }, (_, i) => fromNetascii(wire.subarray(i * 512, (i + 1) * 512))));
     if (got.equals(perBlock))
-      t.fail(`${upWhat}: each block was converted on its own.\nThe CR that ends block 1 and the LF that starts block 2 stayed CR LF in the file, and block 2's last CR kept block 3's first NUL.`, { hint: HINT_NETASCII });
+      t.fail(`${upWhat}: each block was converted on its own.\nThe CR that ends block 1 and the LF that starts block 2 stayed CR LF in the file, and block 2's last CR kept block 3's first NUL.`, { hint: HINT_NETASCII_WRITE });
     const at = firstDifference(local, got);
-    t.fail(`${upWhat}: the file has ${got.length} bytes instead of ${local.length}${at >= 0 && at < Math.min(local.length, got.length) ? `; the first difference is at byte ${at}` : ''}.`, { hint: HINT_NETASCII });
+    t.fail(`${upWhat}: the file has ${got.length} bytes instead of ${local.length}${at >= 0 && at < Math.min(local.length, got.length) ? `; the first difference is at byte ${at}` : ''}.`, { hint: HINT_NETASCII_WRITE });
   },
 
   async windowsize(t) {
@@ -478,17 +482,17 @@ export default defineTests({
     const r = await tftpRead(t, t.target.port, name, { options: { windowsize: '16' }, timeoutMs: 300, stopOnShortWindow: true });
     if (!r.error && !r.windowsize) {
       t.figure(ladder(r, what));
-      return t.fail(`${what}: ${r.oack ? `your server's OACK (${Object.entries(r.oack).map(([k, v]) => `${k}=${v}`).join(' ') || 'empty'}) does not acknowledge windowsize` : 'no OACK came: your server did not acknowledge windowsize'}, so the transfer was lock-step.`, { hint: HINT_WINDOW });
+      return t.fail(`${what}: ${r.oack ? `your server's OACK (${Object.entries(r.oack).map(([k, v]) => `${k}=${v}`).join(' ') || 'empty'}) does not acknowledge windowsize` : 'no OACK came: your server did not acknowledge windowsize'}, so the transfer was lock-step.`, { hint: HINT_WINDOW_OACK });
     }
-    expectTransfer(t, r, what, HINT_WINDOW);
+    expectTransfer(t, r, what, HINT_WINDOW_SEND);
     const w = r.windowsize!;
-    if (w > 16 || w < 8) t.fail(`${what}: your server acknowledged windowsize ${w}; the grader asked for 16 (a server may answer with less, here at least 8, never more).`, { hint: HINT_WINDOW });
+    if (w > 16 || w < 8) t.fail(`${what}: your server acknowledged windowsize ${w}; the grader asked for 16 (a server may answer with less, here at least 8, never more).`, { hint: HINT_WINDOW_OACK });
     expectBytes(t, r, r.data, bytes, what);
     // Before each ACK the grader sent, a whole window came (the last one may be shorter).
     const runs = r.windowRuns ?? [];
     if (r.timeouts > 0 || runs.slice(0, -1).some((n) => n < w)) {
       t.figure(ladder(r, what));
-      t.fail(`${what} (acknowledged: ${w}): your server did not send whole windows of ${w} blocks back to back.\nBlocks between the grader's ACKs: ${runs.slice(0, 12).join(', ')}${runs.length > 12 ? ', …' : ''}${r.timeouts ? `; the grader waited its whole timeout ${r.timeouts} time${r.timeouts > 1 ? 's' : ''}` : ''}.`, { hint: HINT_WINDOW });
+      t.fail(`${what} (acknowledged: ${w}): your server did not send whole windows of ${w} blocks back to back.\nBlocks between the grader's ACKs: ${runs.slice(0, 12).join(', ')}${runs.length > 12 ? ', …' : ''}${r.timeouts ? `; the grader waited its whole timeout ${r.timeouts} time${r.timeouts > 1 ? 's' : ''}` : ''}.`, { hint: HINT_WINDOW_SEND });
     }
     // 2. What windows are for: 1 MiB over a link with a 10 ms round trip.
     const big = fileName(t, 'window-big');
@@ -496,14 +500,14 @@ export default defineTests({
     put(t, big, mib);
     const bigWhat = 'reading 1 MiB with windowsize 16 over a 10 ms round trip';
     const b = await tftpRead(t, t.target.port, big, { options: { windowsize: '16' }, timeoutMs: 300, outgoing: { delayMs: 5 }, incoming: { delayMs: 5 } });
-    expectTransfer(t, b, bigWhat, HINT_WINDOW);
+    expectTransfer(t, b, bigWhat, HINT_WINDOW_SEND);
     expectBytes(t, b, b.data, mib, bigWhat);
     // Lock-step pays a round trip per block: 2,049 of them.
     const lockStepMs = 2049 * 10;
     t.log(`1 MiB in ${Math.round(b.durationMs)} ms over a 10 ms round trip, ${b.windowRuns?.length ?? 0} windows (lock-step: at least ${lockStepMs / 1000} s)`);
     if (b.durationMs > lockStepMs / 2) {
       t.figure(ladder(b, bigWhat));
-      t.fail(`${bigWhat}: ${(b.durationMs / 1000).toFixed(1)} s, more than half of what lock-step needs (${lockStepMs / 1000} s); ${b.timeouts} timeout${b.timeouts === 1 ? '' : 's'} of the grader's.`, { hint: HINT_WINDOW });
+      t.fail(`${bigWhat}: ${(b.durationMs / 1000).toFixed(1)} s, more than half of what lock-step needs (${lockStepMs / 1000} s); ${b.timeouts} timeout${b.timeouts === 1 ? '' : 's'} of the grader's.`, { hint: HINT_WINDOW_SEND });
     }
     // 3. Through loss both ways, a gap in the first window each way: a read resumes after the
     // block the grader acknowledged, a write never stores a block that came after a gap.
@@ -521,22 +525,22 @@ export default defineTests({
         hint: 'An ACK of block k in the middle of a window says block k+1 was lost: the next window starts at k+1, not after the last block you sent.',
       });
     }
-    expectTransfer(t, l, lWhat, HINT_WINDOW);
+    expectTransfer(t, l, lWhat, HINT_WINDOW_SEND);
     expectBytes(t, l, l.data, lbytes, lWhat);
     // One block lost in the first window of a write (DATA 2): the blocks after it are not block 2.
     const gap = fileName(t, 'window-gap');
     const gapBytes = t.randomBytes(20 * 512 + 17);
     const gapWhat = 'writing 21 blocks with windowsize 8, DATA 2 lost';
     const g = await tftpWrite(t, t.target.port, gap, gapBytes, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, outgoing: { lose: [3] } });
-    expectTransfer(t, g, gapWhat, HINT_WINDOW);
-    if (!g.windowsize) t.fail(`${gapWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW });
+    expectTransfer(t, g, gapWhat, HINT_WINDOW_RECEIVE);
+    if (!g.windowsize) t.fail(`${gapWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW_OACK });
     const gapGot = await written(t, g, gap, gapBytes);
     if (gapGot && !gapGot.equals(gapBytes)) {
       t.figure(ladder(g, gapWhat));
       const at = firstDifference(gapBytes, gapGot);
-      t.fail(`${gapWhat}: the file differs from the bytes sent from block ${Math.floor(Math.max(0, at) / 512) + 1} on.\nA block that came after a lost one was written in its place.`, { hint: HINT_WINDOW });
+      t.fail(`${gapWhat}: the file differs from the bytes sent from block ${Math.floor(Math.max(0, at) / 512) + 1} on.\nA block that came after a lost one was written in its place.`, { hint: HINT_WINDOW_RECEIVE });
     }
-    if (!gapGot) t.fail(`${gapWhat}: every block was acknowledged, but there is no file "${gap}".`, { hint: HINT_WINDOW });
+    if (!gapGot) t.fail(`${gapWhat}: every block was acknowledged, but there is no file "${gap}".`, { hint: HINT_WINDOW_RECEIVE });
     // A window's ACK lost, and the next one too: the grader sends that window again, every block of
     // it one the server has; after a timeout with nothing new, the server acknowledges its last
     // block again, as often as it takes (a server that re-acknowledges once stalls here).
@@ -550,19 +554,19 @@ export default defineTests({
         hint: 'A writer whose window ACK was lost sends the same blocks again: nothing new for you. After T with no new block in order, send the ACK of the last block in order again (a duplicate must not restart that timer).',
       });
     }
-    expectTransfer(t, a, againWhat, HINT_WINDOW);
+    expectTransfer(t, a, againWhat, HINT_WINDOW_RECEIVE);
     const up = fileName(t, 'window-up');
     const upWhat = 'writing 61 blocks with windowsize 8 through 15% loss each way';
     const u = await tftpWrite(t, t.target.port, up, lbytes, { options: { windowsize: '8' }, timeoutMs: T / 2, retries: 30, outgoing: { ...lossy, lose: [3] }, incoming: lossy });
-    expectTransfer(t, u, upWhat, HINT_WINDOW);
-    if (!u.windowsize) t.fail(`${upWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW });
+    expectTransfer(t, u, upWhat, HINT_WINDOW_RECEIVE);
+    if (!u.windowsize) t.fail(`${upWhat}: your server's answer to the WRQ did not acknowledge windowsize.`, { hint: HINT_WINDOW_OACK });
     const got = await written(t, u, up, lbytes);
-    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_WINDOW });
+    if (!got) return t.fail(`${upWhat}: every block was acknowledged, but there is no file "${up}".`, { hint: HINT_WINDOW_RECEIVE });
     if (!got.equals(lbytes)) {
       t.figure(ladder(u, upWhat));
       const at = firstDifference(lbytes, got);
       const size = got.length === lbytes.length ? 'the file has the right size' : `the file has ${got.length.toLocaleString('en-US')} bytes instead of ${lbytes.length.toLocaleString('en-US')}`;
-      t.fail(`${upWhat}: ${size}${at >= 0 && at < Math.min(got.length, lbytes.length) ? `, but differs from block ${Math.floor(at / 512) + 1} on.\nA block that came after a lost one was written in its place` : ''}.`, { hint: HINT_WINDOW });
+      t.fail(`${upWhat}: ${size}${at >= 0 && at < Math.min(got.length, lbytes.length) ? `, but differs from block ${Math.floor(at / 512) + 1} on.\nA block that came after a lost one was written in its place` : ''}.`, { hint: HINT_WINDOW_RECEIVE });
     }
   },
 

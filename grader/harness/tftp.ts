@@ -80,6 +80,13 @@ export interface TransferResult {
 }
 
 const BLOCK = 512;
+/** The grader's own retransmission timeout when a test gives none. */
+const TIMEOUT_MS = 400;
+
+/** The window an OACK grants to a transfer that asked for one (RFC 7440); 1 is lock-step. */
+function grantedWindow(o: TransferOptions, oack: Record<string, string>): number {
+  return oack.windowsize && o.options?.windowsize ? Math.max(1, Number(oack.windowsize) || 1) : 1;
+}
 
 async function open(t: TestContext, o: TransferOptions, spare?: (data: Buffer, direction: 'out' | 'in') => boolean): Promise<LossyUdpSocket> {
   const s = await LossyUdpSocket.bind({ name: o.name ?? 'grader', random: t.random, transcript: t.transcript, keep: 4000, label: (d) => describe(d), ...(o.outgoing ? { outgoing: o.outgoing } : {}), ...(o.incoming ? { incoming: o.incoming } : {}), ...(spare ? { spare } : {}) });
@@ -111,7 +118,7 @@ function drive(
   /** Called before each retransmission; a sentence returned ends the transfer as a failure. */
   onResend?: () => string | void,
 ): Promise<Omit<TransferResult, 'data' | 'counts' | 'ok' | 'socket' | 'requestPort' | 'oack'> & { finished: boolean }> {
-  const timeoutMs = o.timeoutMs ?? 400;
+  const timeoutMs = o.timeoutMs ?? TIMEOUT_MS;
   const retries = o.retries ?? 5;
   const t0 = performance.now();
   const arrivals: Arrival[] = [];
@@ -252,7 +259,7 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
       if (!oack) {
         oack = p.options;
         if (p.options.blksize) blksize = Number(p.options.blksize);
-        if (p.options.windowsize && o.options?.windowsize) window = Math.max(1, Number(p.options.windowsize) || 1);
+        window = grantedWindow(o, p.options);
       }
       send(ack(0));
       return 'more';
@@ -301,7 +308,7 @@ export async function tftpRead(t: TestContext, port: number, filename: string, o
     const short = run;
     endRun();
     if (o.stopOnShortWindow && expected > 1 && short < window)
-      return `after ${short} of a window of ${window} blocks your server sent nothing more for ${o.timeoutMs ?? 400} ms (waiting for an ACK after every block is lock-step)`;
+      return `after ${short} of a window of ${window} blocks your server sent nothing more for ${o.timeoutMs ?? TIMEOUT_MS} ms (waiting for an ACK after every block is lock-step)`;
   });
   // Windowed reads: the probes above (vanishAfterBlocks, stranger, ackDelayMs) are lock-step's only.
   function windowed(p: Parsed, send: (b: Buffer) => void, pend: (b: Buffer) => void): 'more' | 'done' | { failure: string } {
@@ -410,7 +417,7 @@ export async function tftpWrite(t: TestContext, port: number, filename: string, 
     if (p.kind === 'OACK' && sent === 0 && !oack) {
       oack = p.options;
       if (p.options.blksize) blksize = Number(p.options.blksize);
-      if (p.options.windowsize && o.options?.windowsize) window = Math.max(1, Number(p.options.windowsize) || 1);
+      window = grantedWindow(o, p.options);
       if (window > 1) {
         sendWindow(send);
         return 'more';
